@@ -1,0 +1,49 @@
+# The two commands: `make test` and `make bench`.  Both set themselves up on a
+# fresh machine with only Python 3 and a C compiler: a virtualenv in $(VENV),
+# the package with its test extras, the C twins compiled in place.
+#
+#   make test                      every test, on both twins
+#   make bench                     the benchmarks, ours and the peers side by side
+#   make test PYTHON=python3.12 VENV=.venv-3.12   the same on another CPython
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP_VENV := $(VENV)/.stamp-venv
+STAMP_BUILD := $(VENV)/.stamp-build
+SOURCES := $(wildcard src/*.pyx src/*.pxd src/*.pxi) setup.py
+
+.PHONY: all test bench build typecheck clean debug
+
+all: test
+
+$(STAMP_VENV): pyproject.toml
+	@echo "==> creating virtualenv $(VENV) with $(PYTHON)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "==> installing build tools and wirespeed's test extras"
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "setuptools>=68" "Cython>=3.1" wheel
+	$(PY) -m pip install -q --no-build-isolation -e ".[test]"
+	@touch $@
+
+$(STAMP_BUILD): $(STAMP_VENV) $(SOURCES)
+	@echo "==> compiling the C twins in place"
+	$(PY) setup.py -q build_ext --inplace
+	@touch $@
+
+build: $(STAMP_BUILD)
+	@$(PY) -c "import wirespeed.wire as w; print('==> live implementation:', w.IMPLEMENTATION)"
+
+test: build
+	@echo "==> running the tests on both twins (ids [c] and [python])"
+	$(PY) -m pytest
+
+typecheck: build
+	$(PY) -m mypy
+
+bench: build
+	@echo "==> running the benchmarks: wirespeed's twins and the peers in one run"
+	$(PY) -m pytest --benchmark
+
+clean:
+	rm -rf build $(VENV) python/wirespeed/*.so python/wirespeed/*.c src/*.c .pytest_cache .benchmarks

@@ -1,0 +1,75 @@
+"""Build script: compiles the C twins of the wire layer when it can.
+
+The extension is optional.  Without a compiler (or with
+``WIRESPEED_NO_EXTENSIONS=1``) the package installs with its pure-Python
+twins and says so in the build output.  Under ``CI=true`` or
+``CIBUILDWHEEL=1`` a failed compile is an error: CI must test the C twin.
+"""
+
+import os
+import sys
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+NO_EXTENSIONS = os.environ.get("WIRESPEED_NO_EXTENSIONS", "") not in ("", "0")
+MUST_BUILD = os.environ.get("CI", "").lower() == "true" or os.environ.get("CIBUILDWHEEL") == "1"
+
+# Each C twin: (module name, source).  Sources that do not exist yet are skipped.
+MODULES = [
+    ("wirespeed._fastwriter", "src/_fastwriter.pyx"),
+    ("wirespeed._parser", "src/_parser.pyx"),
+]
+
+
+def say(msg):
+    print(f"wirespeed build: {msg}", file=sys.stderr, flush=True)
+
+
+class OptionalBuildExt(build_ext):
+    """build_ext that falls back to the Python twins unless the build must succeed."""
+
+    def run(self):
+        try:
+            super().run()
+        except Exception as exc:  # compiler missing, Cython missing, ...
+            self._fallback(exc)
+
+    def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            self._fallback(exc, ext.name)
+
+    def _fallback(self, exc, name="extensions"):
+        if MUST_BUILD:
+            say(f"building {name} failed and CI requires the C twin: {exc}")
+            raise
+        say(f"building {name} failed ({exc}); installing the pure-Python twin")
+
+
+def extensions():
+    if NO_EXTENSIONS:
+        say("WIRESPEED_NO_EXTENSIONS is set: installing the pure-Python twins only")
+        return []
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        if MUST_BUILD:
+            raise
+        say("Cython is not available: installing the pure-Python twins only")
+        return []
+    exts = [
+        Extension(name, [src], extra_compile_args=["-O2"])
+        for name, src in MODULES
+        if os.path.exists(src)
+    ]
+    say("compiling C twins: " + ", ".join(e.name for e in exts))
+    return cythonize(
+        exts,
+        compiler_directives={"language_level": "3", "freethreading_compatible": True},
+        quiet=True,
+    )
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})
