@@ -9,6 +9,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
 STAMP_VENV := $(VENV)/.stamp-venv
 STAMP_BUILD := $(VENV)/.stamp-build
 SOURCES := $(wildcard src/*.pyx src/*.pxd src/*.pxi) setup.py
@@ -23,7 +24,8 @@ $(STAMP_VENV): pyproject.toml
 	@echo "==> installing build tools and wirespeed's test extras"
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "setuptools>=68" "Cython>=3.1" wheel
-	$(PY) -m pip install -q --no-build-isolation -e ".[test]"
+	@# the C twins are compiled by the build step below, once
+	WIRESPEED_NO_EXTENSIONS=1 $(PY) -m pip install -q --no-build-isolation -e ".[test]"
 	@touch $@
 
 $(STAMP_BUILD): $(STAMP_VENV) $(SOURCES)
@@ -36,7 +38,7 @@ build: $(STAMP_BUILD)
 
 test: build
 	@echo "==> running the tests on both twins (ids [c] and [python])"
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 typecheck: build
 	$(PY) -m mypy

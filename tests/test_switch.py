@@ -1,0 +1,98 @@
+"""The switch between the twins (wirespeed.wire) and the build that feeds it.
+
+These are the only tests that import twin modules by name: they check that
+the C twin is preferred by default, that ``WIRESPEED_NO_EXTENSIONS`` is
+honoured at import time, that every module imports alone with warnings as
+errors, and that under CI the C twin was built and is the live one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import wirespeed
+from wirespeed import wire
+
+IN_CI = os.environ.get("CI", "").lower() == "true" or os.environ.get("CIBUILDWHEEL") == "1"
+
+PUBLIC_MODULES = [
+    "wirespeed",
+    "wirespeed.errors",
+    "wirespeed.wire",
+    "wirespeed._constants",
+    "wirespeed._writer_py",
+    "wirespeed._parser_py",
+]
+C_MODULES = ["wirespeed._fastwriter", "wirespeed._parser"]
+
+
+def run_python(code: str, **env: str) -> str:
+    """Run ``code`` in a fresh isolated interpreter with warnings as errors; return stdout."""
+    full_env = {k: v for k, v in os.environ.items() if k != "WIRESPEED_NO_EXTENSIONS"}
+    full_env.update(env)
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+@pytest.mark.skipif(not IN_CI, reason="only CI (CI=true) requires the C twin to be built")
+def test_c_twin_is_live_in_ci() -> None:
+    assert wire.IMPLEMENTATION == "c"
+    assert wirespeed.IMPLEMENTATION == "c"
+
+
+@pytest.mark.c_extension
+def test_c_twin_is_preferred_by_default() -> None:
+    assert run_python("import wirespeed.wire as w; print(w.IMPLEMENTATION)") == "c"
+
+
+def test_no_extensions_env_forces_python_twin() -> None:
+    code = "import wirespeed.wire as w; print(w.IMPLEMENTATION, w.StreamWriter.__module__, w.ResponseParser.__module__)"
+    assert run_python(code, WIRESPEED_NO_EXTENSIONS="1").split() == [
+        "python",
+        "wirespeed._writer_py",
+        "wirespeed._parser_py",
+    ]
+
+
+def test_no_extensions_zero_means_unset() -> None:
+    expected = "c" if IN_CI else wire.IMPLEMENTATION
+    assert run_python("import wirespeed.wire as w; print(w.IMPLEMENTATION)", WIRESPEED_NO_EXTENSIONS="0") == expected
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
+def test_module_imports_alone_with_warnings_as_errors(module: str) -> None:
+    assert run_python(f"import {module}; print('ok')") == "ok"
+
+
+@pytest.mark.c_extension
+@pytest.mark.parametrize("module", C_MODULES)
+def test_c_module_imports_alone_with_warnings_as_errors(module: str) -> None:
+    assert run_python(f"import {module}; print('ok')") == "ok"
+
+
+def test_fixture_twins_are_distinct(wire_impl) -> None:
+    twin = wire.load(wire_impl.IMPLEMENTATION)
+    assert twin.StreamWriter is wire_impl.StreamWriter
+    other = wire.load("python")
+    if wire_impl.IMPLEMENTATION == "c":
+        assert wire_impl.StreamWriter is not other.StreamWriter
+        assert wire_impl.ResponseParser is not other.ResponseParser
+    else:
+        assert wire_impl.StreamWriter is other.StreamWriter
+
+
+def test_top_level_exports_are_the_live_twin() -> None:
+    assert wirespeed.StreamWriter is wire.StreamWriter
+    assert wirespeed.ResponseParser is wire.ResponseParser
+    for name in wirespeed.__all__:
+        assert hasattr(wirespeed, name), name
