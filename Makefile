@@ -47,5 +47,10 @@ bench: build
 	@echo "==> running the benchmarks: wirespeed's twins and the peers in one run"
 	$(PY) -m pytest --benchmark
 
+debug: $(STAMP_VENV)
+	@echo "==> compiling the C twins with -O0 -g3 and Cython's checks on"
+	WIRESPEED_DEBUG=1 $(PY) setup.py -q build_ext --inplace --force
+	@rm -f $(STAMP_BUILD)
+
 clean:
 	rm -rf build $(VENV) python/wirespeed/*.so python/wirespeed/*.c src/*.c .pytest_cache .benchmarks

@@ -14,6 +14,9 @@ from setuptools.command.build_ext import build_ext
 
 NO_EXTENSIONS = os.environ.get("WIRESPEED_NO_EXTENSIONS", "") not in ("", "0")
 MUST_BUILD = os.environ.get("CI", "").lower() == "true" or os.environ.get("CIBUILDWHEEL") == "1"
+# `make debug`: no optimisation, debug symbols, and Cython's bounds and
+# wraparound checks forced back on everywhere, for gdb/valgrind sessions.
+DEBUG = os.environ.get("WIRESPEED_DEBUG", "") not in ("", "0")
 
 # Each C twin: (module name, source).  Sources that do not exist yet are skipped.
 MODULES = [
@@ -59,15 +62,19 @@ def extensions():
             raise
         say("Cython is not available: installing the pure-Python twins only")
         return []
+    cflags = ["-O0", "-g3", "-UNDEBUG"] if DEBUG else ["-O2"]
+    directives = {"language_level": "3", "freethreading_compatible": True}
+    if DEBUG:
+        directives.update(boundscheck=True, wraparound=True, initializedcheck=True)
     exts = [
-        Extension(name, [src], extra_compile_args=["-O2"])
+        Extension(name, [src], extra_compile_args=cflags)
         for name, src in MODULES
         if os.path.exists(src)
     ]
-    say("compiling C twins: " + ", ".join(e.name for e in exts))
+    say(("compiling C twins (debug): " if DEBUG else "compiling C twins: ") + ", ".join(e.name for e in exts))
     return cythonize(
         exts,
-        compiler_directives={"language_level": "3", "freethreading_compatible": True},
+        compiler_directives=directives,
         quiet=True,
     )
 
