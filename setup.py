@@ -15,7 +15,8 @@ from setuptools.command.build_ext import build_ext
 NO_EXTENSIONS = os.environ.get("WIRESPEED_NO_EXTENSIONS", "") not in ("", "0")
 MUST_BUILD = os.environ.get("CI", "").lower() == "true" or os.environ.get("CIBUILDWHEEL") == "1"
 # `make debug`: no optimisation, debug symbols, and Cython's bounds and
-# wraparound checks forced back on everywhere, for gdb/valgrind sessions.
+# wraparound checks on by default (a function that turns them off keeps its
+# own decorator), for gdb/valgrind sessions.
 DEBUG = os.environ.get("WIRESPEED_DEBUG", "") not in ("", "0")
 
 # Each C twin: (module name, source).  Sources that do not exist yet are skipped.
