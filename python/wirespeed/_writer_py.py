@@ -1,10 +1,414 @@
-"""Placeholder: the pure-Python response writer twin lands here (docs/parser.md)."""
+"""The pure-Python StreamWriter twin: serialise an HTTP/1.1 message onto a transport.
+
+Contract (docs/writer.md; the C twin ``wirespeed._fastwriter`` is identical):
+
+- ``write_headers()`` validates and serialises the head and *buffers* it.  The
+  first ``write()``, ``write_eof()`` or ``set_eof()`` sends head and body in ONE
+  transport call; ``send_headers()`` sends the head now (idempotent).
+- Every start line, name and value is checked before anything is written:
+  names are tokens (RFC 9110 §5.6.2); control bytes other than HTAB
+  (0x00-0x08, 0x0A-0x1F, 0x7F) and lone surrogates raise
+  :class:`~wirespeed.errors.HeaderValidationError`.
+- Chunked framing (``enable_chunking()``) adds a size line and a CRLF around
+  the payload as separate pieces: the payload is never copied to frame it.
+- Optional gzip/deflate (``enable_compression()``); the compressor's flush
+  leaves with the last chunk and the terminator.
+
+Write paths, chosen per transport call from the pieces of that call:
+
+1. one piece: ``transport.write(piece)``, the object itself;
+2. total at most ``coalesce_limit``: ``transport.write(b"".join(pieces))``;
+3. otherwise ``transport.writelines(pieces)``, each piece passed through;
+4. unless ``WRITELINES_SAFE`` is false (CPython 3.12.0-3.12.8 and
+   3.13.0-3.13.1, CVE-2024-12254: ``writelines`` never pauses the protocol):
+   runs of small pieces are joined and each large piece is written alone,
+   all with ``transport.write``, which does apply flow control.
+
+The C twin adds one path before 3 and 4: a direct ``writev(2)`` on a plain TCP
+socket whose transport buffer is empty.  Before every call the transport is
+checked: a closing transport raises :class:`~wirespeed.errors.TransportError`
+rather than dropping the data.
+"""
+
+from __future__ import annotations
+
+import sys
+import zlib
+from typing import Any
+
+from ._constants import COALESCE_LIMIT, DRAIN_LIMIT
+from ._flow import writelines_ignores_flow_control
+from .errors import HeaderValidationError, TransportError, UnsupportedContentCoding, WriterStateError
+
+__all__ = ["StreamWriter", "WRITELINES_SAFE"]
+
+#: False on the CPython releases whose ``writelines`` ignores flow control.
+#: Read by each StreamWriter at construction, so a test can patch it here.
+WRITELINES_SAFE = not writelines_ignores_flow_control(sys.version_info)
+
+# Writer states.
+_NEW, _HEAD_BUFFERED, _BODY, _DONE = 0, 1, 2, 3
+
+# RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" /
+# "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+_TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# RFC 9110 §5.5: field values (and the start line) may hold HTAB, SP, VCHAR and
+# obs-text; every other control byte is refused.
+_CTL = bytes([*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F])
+_CTL_SET = frozenset(_CTL)
+# The serialised head legitimately holds CR and LF at the line ends only.
+_CTL_BUT_CRLF = bytes(b for b in _CTL if b not in b"\r\n")
+# RFC 9112 §3.2: a request-target is visible ASCII only (no SP, no control, no obs-text).
+_TARGET_OK = frozenset(range(0x21, 0x7F))
+_NOT_TARGET = bytes(b for b in range(256) if b not in _TARGET_OK)
+
+# Names already proven to be tokens (bounded: a cache, not a log of every name seen).
+_GOOD_NAMES: set[Any] = set()
+_GOOD_NAMES_MAX = 512
+
+_CRLF = b"\r\n"
+_LAST_CHUNK = b"0\r\n\r\n"
 
 
+def _encode(obj: Any, where: str) -> bytes:
+    """UTF-8 bytes of a str or the bytes themselves; anything else is refused."""
+    if isinstance(obj, str):
+        try:
+            return obj.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise HeaderValidationError(
+                f"lone surrogate U+{ord(obj[exc.start]):04X} at index {exc.start} in {where}"
+            ) from None
+    if isinstance(obj, bytes):
+        return obj
+    raise HeaderValidationError(f"{where} must be str or bytes, not {type(obj).__name__}")
 
 
+def _check_ctl(data: bytes, where: str) -> None:
+    if len(data.translate(None, _CTL)) != len(data):
+        for i, b in enumerate(data):
+            if b in _CTL_SET:
+                raise HeaderValidationError(f"control byte 0x{b:02x} at offset {i} in {where}")
 
 
-class StreamWriter:  # replaced by the real twin
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("the Python writer twin is not written yet")
+def _check_token(data: bytes, where: str) -> None:
+    if not data:
+        raise HeaderValidationError(f"{where} is empty")
+    for i, b in enumerate(data):
+        if b not in _TCHAR:
+            raise HeaderValidationError(f"byte 0x{b:02x} at offset {i} in {where} is not a token character")
+
+
+def _fields(headers: Any, kind: str) -> bytes:
+    """Serialise header (or trailer) fields, one ``name: value\\r\\n`` each, checking every byte."""
+    items = getattr(headers, "items", None)
+    out = []
+    for k, item in enumerate(items() if callable(items) else headers):
+        try:
+            name, value = item
+        except (TypeError, ValueError):
+            raise HeaderValidationError(f"{kind} #{k} is not a (name, value) pair") from None
+        where = f"{kind} name #{k}"
+        bname = _encode(name, where)
+        _check_token(bname, where)
+        where = f"the value of {kind} {bname.decode('ascii')!r}"
+        bvalue = _encode(value, where)
+        _check_ctl(bvalue, where)
+        out += (bname, b": ", bvalue, _CRLF)
+        if len(_GOOD_NAMES) < _GOOD_NAMES_MAX and isinstance(name, str):
+            _GOOD_NAMES.add(name)
+    return b"".join(out)
+
+
+def _serialize_head_checked(start_line: Any, headers: Any) -> bytes:
+    """The reference serialiser: checks field by field, raises on the first bad byte."""
+    line = _encode(start_line, "the start line")
+    if not line:
+        raise HeaderValidationError("the start line is empty")
+    _check_ctl(line, "the start line")
+    return line + _CRLF + _fields(headers, "header") + _CRLF
+
+
+def _serialize_head(start_line: Any, headers: Any) -> bytes:
+    """Serialise start line and headers; fast path for all-str input with known names.
+
+    The fast path joins everything as str, encodes once and checks the whole
+    block at C speed: no control byte but the CR LF pairs it put there itself.
+    Anything unusual (bytes, a new name, a failed check) takes the reference
+    path, which raises the precise error.
+    """
+    if type(start_line) is str:
+        items = getattr(headers, "items", None)
+        if callable(items):
+            parts = [start_line]
+            good = _GOOD_NAMES
+            try:
+                for name, value in items():
+                    if name not in good:
+                        break
+                    parts += ("\r\n", name, ": ", value)
+                else:
+                    parts.append("\r\n\r\n")
+                    data = "".join(parts).encode("utf-8")
+                    lines = (len(parts) - 2) // 4 + 2  # one CRLF per line, one to end the head
+                    if (
+                        len(data.translate(None, _CTL_BUT_CRLF)) == len(data)
+                        and data.count(b"\n") == lines
+                        and data.count(b"\r") == lines
+                        and start_line
+                    ):
+                        return data
+            except (TypeError, UnicodeEncodeError):
+                pass
+    return _serialize_head_checked(start_line, headers)
+
+
+def _version(version: Any) -> str:
+    try:
+        major, minor = version
+        if type(major) is int and type(minor) is int and 0 <= major <= 9 and 0 <= minor <= 9:
+            return f"HTTP/{major}.{minor}"
+    except (TypeError, ValueError):
+        pass
+    raise HeaderValidationError(f"the HTTP version must be two digits 0-9, not {version!r}")
+
+
+def _write_piecewise(transport: Any, pieces: Any, limit: int) -> None:
+    """Flow-controlled writes without writelines: join runs of small pieces, large ones alone."""
+    run: list[Any] = []
+    for piece in pieces:
+        if _nbytes(piece) > limit:
+            if run:
+                transport.write(run[0] if len(run) == 1 else b"".join(run))
+                run = []
+            transport.write(piece)
+        else:
+            run.append(piece)
+    if run:
+        transport.write(run[0] if len(run) == 1 else b"".join(run))
+
+
+def _nbytes(data: Any) -> int:
+    """Bytes in a bytes-like object (a memoryview of ints counts bytes, not items)."""
+    if type(data) is bytes or type(data) is bytearray:
+        return len(data)
+    return memoryview(data).nbytes
+
+
+class StreamWriter:
+    """Writes one HTTP/1.1 message (head and body) to an asyncio transport."""
+
+    __slots__ = (
+        "transport",
+        "protocol",
+        "headers_length",
+        "body_length",
+        "buffer_size",
+        "_coalesce_limit",
+        "_drain_limit",
+        "_writelines_safe",
+        "_state",
+        "_head",
+        "_chunked",
+        "_compressor",
+    )
+
+    def __init__(
+        self,
+        transport: Any,
+        protocol: Any = None,
+        *,
+        coalesce_limit: int = COALESCE_LIMIT,
+        drain_limit: int = DRAIN_LIMIT,
+    ) -> None:
+        self.transport = transport
+        self.protocol = protocol
+        self.headers_length = 0
+        self.body_length = 0
+        self.buffer_size = 0
+        self._coalesce_limit = coalesce_limit
+        self._drain_limit = drain_limit
+        self._writelines_safe = WRITELINES_SAFE
+        self._state = _NEW
+        self._head: bytes | None = None
+        self._chunked = False
+        self._compressor: Any = None
+
+    # -- head ---------------------------------------------------------------
+
+    def write_headers(self, start_line: str | bytes, headers: Any = ()) -> None:
+        """Validate and buffer the start line (without CRLF) and the headers."""
+        if self._state != _NEW:
+            raise WriterStateError("write_headers() called twice: the head was already written")
+        self._head = _serialize_head(start_line, headers)
+        self._state = _HEAD_BUFFERED
+
+    def write_request_headers(
+        self, method: str | bytes, target: str | bytes, headers: Any = (), version: Any = (1, 1)
+    ) -> None:
+        """Buffer a request head: ``method`` must be a token, ``target`` visible ASCII."""
+        bmethod = _encode(method, "the method")
+        _check_token(bmethod, "the method")
+        btarget = _encode(target, "the request target")
+        if not btarget:
+            raise HeaderValidationError("the request target is empty")
+        if len(btarget.translate(None, _NOT_TARGET)) != len(btarget):
+            for i, b in enumerate(btarget):
+                if b not in _TARGET_OK:
+                    raise HeaderValidationError(
+                        f"byte 0x{b:02x} at offset {i} in the request target is not visible ASCII"
+                    )
+        line = b"%s %s %s" % (bmethod, btarget, _version(version).encode("ascii"))
+        # The parts are proven ASCII: a str start line keeps write_headers() on its fast path.
+        self.write_headers(line.decode("ascii"), headers)
+
+    def write_response_headers(
+        self, status: int, reason: str | bytes, headers: Any = (), version: Any = (1, 1)
+    ) -> None:
+        """Buffer a response head: ``status`` a three-digit int, ``reason`` free of controls."""
+        if type(status) is not int or not 100 <= status <= 999:
+            raise HeaderValidationError(f"the status code must be an int in 100-999, not {status!r}")
+        breason = _encode(reason, "the reason phrase")
+        line = b"%s %d %s" % (_version(version).encode("ascii"), status, breason)
+        self.write_headers(line if type(reason) is bytes else line.decode("utf-8"), headers)
+
+    def send_headers(self) -> None:
+        """Send the buffered head now (``Expect: 100-continue``, upgrades); idempotent."""
+        if self._state == _NEW:
+            raise WriterStateError("send_headers() before write_headers()")
+        if self._state == _HEAD_BUFFERED:
+            self._state = _BODY
+            head = self._head
+            self._head = None
+            self._send([head], len(head))
+
+    # -- body framing -------------------------------------------------------
+
+    def _check_no_body_yet(self, what: str) -> None:
+        if self._state == _DONE or self.body_length:
+            raise WriterStateError(f"{what} after the body started")
+
+    def enable_chunking(self) -> None:
+        """Frame the body with chunked transfer coding; the caller's headers must say so."""
+        self._check_no_body_yet("enable_chunking()")
+        self._chunked = True
+
+    def enable_compression(self, encoding: str = "deflate") -> None:
+        """Compress the body with ``gzip`` or ``deflate`` (zlib format, RFC 9110 §8.4.1.2)."""
+        self._check_no_body_yet("enable_compression()")
+        if encoding == "gzip":
+            self._compressor = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._compressor = zlib.compressobj(wbits=zlib.MAX_WBITS)
+        else:
+            raise UnsupportedContentCoding(f"cannot compress with {encoding!r}: only 'gzip' and 'deflate'")
+
+    # -- body ---------------------------------------------------------------
+
+    def write(self, data: Any) -> None:
+        """Send a piece of the body (head first, in the same call, if still buffered)."""
+        state = self._state
+        if state == _HEAD_BUFFERED or state == _BODY:
+            pass
+        elif state == _NEW:
+            raise WriterStateError("write() before write_headers()")
+        else:
+            raise WriterStateError("write() after the end of the message")
+        if self._compressor is not None:
+            data = self._compressor.compress(data)
+        size = _nbytes(data)
+        if not size:
+            return
+        head = self._head
+        if head is not None:
+            self._head = None
+            self._state = _BODY
+            pieces = [head, data]
+        else:
+            pieces = [data]
+        if self._chunked:
+            pieces[-1:] = [b"%x\r\n" % size, data, _CRLF]
+        self._send(pieces, len(head) if head is not None else 0)
+
+    def write_eof(self, last: Any = b"", trailers: Any = None) -> None:
+        """End the message: the last piece, the chunked terminator and trailers, in one call."""
+        state = self._state
+        if state == _NEW:
+            raise WriterStateError("write_eof() before write_headers()")
+        if state == _DONE:
+            raise WriterStateError("write_eof() after the end of the message")
+        if trailers is not None:
+            if not self._chunked:
+                raise WriterStateError("trailers need chunked transfer coding (enable_chunking())")
+            tail = b"0\r\n" + _fields(trailers, "trailer") + _CRLF
+        else:
+            tail = _LAST_CHUNK
+        body = [last] if _nbytes(last) else []
+        compressor = self._compressor
+        if compressor is not None:
+            body = [p for p in (compressor.compress(last), compressor.flush()) if p]
+        self._state = _DONE
+        head = self._head
+        self._head = None
+        pieces = [head] if head is not None else []
+        if self._chunked:
+            size = 0
+            for piece in body:
+                size += _nbytes(piece)
+            if size:
+                pieces.append(b"%x\r\n" % size)
+                pieces += body
+                pieces.append(_CRLF + tail)
+            else:
+                pieces.append(tail)
+        else:
+            pieces += body
+        if pieces:
+            self._send(pieces, len(head) if head is not None else 0)
+
+    def set_eof(self) -> None:
+        """End a message whose end the stream does not mark (no body framing): sends the head if buffered."""
+        state = self._state
+        if state == _NEW:
+            raise WriterStateError("set_eof() before write_headers()")
+        if state == _DONE:
+            raise WriterStateError("set_eof() after the end of the message")
+        if self._chunked or self._compressor is not None:
+            raise WriterStateError("set_eof() would drop the chunked terminator or compressed data: use write_eof()")
+        self._state = _DONE
+        head = self._head
+        if head is not None:
+            self._head = None
+            self._send([head], len(head))
+
+    # -- output -------------------------------------------------------------
+
+    def _send(self, pieces: list[Any], head_len: int) -> None:
+        """One transport call for ``pieces`` (see the module docstring for the paths)."""
+        total = 0
+        for piece in pieces:
+            total += _nbytes(piece)
+        transport = self.transport
+        if transport.is_closing():
+            raise TransportError(f"cannot write {total} bytes: the transport is closing")
+        self.headers_length += head_len
+        self.body_length += total - head_len
+        self.buffer_size += total
+        if len(pieces) == 1:
+            transport.write(pieces[0])
+        elif total <= self._coalesce_limit:
+            transport.write(b"".join(pieces))
+        elif self._writelines_safe:
+            transport.writelines(pieces)
+        else:
+            _write_piecewise(transport, pieces, self._coalesce_limit)
+
+    async def drain(self) -> None:
+        """Wait while the transport is paused, once more than ``drain_limit`` bytes went out since the last drain."""
+        if self.buffer_size > self._drain_limit:
+            self.buffer_size = 0
+            protocol = self.protocol
+            if protocol is not None:
+                await protocol.wait_writable()
+            elif self.transport.is_closing():
+                raise TransportError("the transport closed while writing")

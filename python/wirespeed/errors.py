@@ -132,3 +132,27 @@ class WriterStateError(WirespeedError, RuntimeError):
 
 class TransportError(WirespeedError, ConnectionError):
     """The connection was lost or reset while writing or waiting to drain."""
+
+
+class UnsupportedContentCoding(WirespeedError, ValueError):
+    """The writer was asked for a content coding it cannot produce (only gzip and deflate)."""
+
+
+__all__ += ["UnsupportedContentCoding"]
+
+
+class UnsupportedContentEncoding(ContentDecodingError):
+    """A Content-Encoding names a coding that is unknown or whose package is not installed.
+
+    Raised when the decoder is built, before any byte is decoded, so the
+    caller can pass the raw body through instead.  ``coding`` is the
+    offending coding as it appeared in the header (``None`` when the chain
+    is too long).
+    """
+
+    def __init__(self, message: str, coding: str | None = None) -> None:
+        super().__init__(message)
+        self.coding = coding
+
+
+__all__ += ["UnsupportedContentEncoding"]
