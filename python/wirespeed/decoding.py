@@ -30,6 +30,7 @@ Contract:
 
 from __future__ import annotations
 
+import importlib
 import zlib
 from collections.abc import Iterator
 from types import ModuleType
@@ -39,16 +40,19 @@ from .errors import ContentDecodingError, UnsupportedContentEncoding
 
 __all__ = ["ContentDecoder", "available_codings", "accept_encoding"]
 
-_brotli: ModuleType | None
-_zstd: ModuleType | None
-try:
-    import brotli as _brotli
-except ImportError:  # optional extra
-    _brotli = None
-try:
-    import zstandard as _zstd
-except ImportError:  # optional extra
-    _zstd = None
+
+
+def _optional(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ImportError:  # an optional extra
+        return None
+
+
+# Imported once here, never on the hot path; tests set them to None to
+# stand for an installation without the extra.
+_brotli = _optional("brotli")
+_zstd = _optional("zstandard")
 
 _Buffer = bytes | bytearray | memoryview
 
