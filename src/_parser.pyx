@@ -1,14 +1,346 @@
-"""Placeholder: the pure-Python response parser twin lands here (docs/parser.md)."""
+# cython: language_level=3, freethreading_compatible=True
+"""The C twin of the HTTP/1.x response parser (contract: docs/parser.md).
+
+Strategy: ``feed()`` borrows the input's buffer once and runs a state machine
+over it with pointer loops (memchr for line ends, 256-byte tables for byte
+classes).  A head arriving whole is scanned in place; one split across feeds
+is carried in a small buffer, one line at a time, and resumes at its first
+incomplete line.  No Python object is made while scanning: the head's objects
+(a cached ``istr`` per name, a ``str`` per value, one CIMultiDict) are built
+once its empty line has arrived, and the framing facts are read from the raw
+bytes at that moment.  Body pieces are slices of one memoryview of the input.
+The pure-Python twin (``wirespeed._parser_py``) behaves identically.
+"""
+
+from cpython.object cimport PyObject
+from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Realloc
+from cpython.ref cimport Py_DECREF, Py_INCREF
+from cpython.buffer cimport PyBUF_SIMPLE, PyObject_GetBuffer, PyBuffer_Release
+from libc.string cimport memchr, memcmp, memcpy
+
+# --- Python collaborators, bound once ---------------------------------------
+from multidict import CIMultiDict as _CIMultiDict
+from multidict import CIMultiDictProxy as _CIMultiDictProxy
+from multidict import istr as _istr
+
+from wirespeed._constants import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE, SINGLETON_HEADERS
+from wirespeed.errors import (
+    BadChunk as _BadChunk,
+    BadContentLength as _BadContentLength,
+    BadStatusLine as _BadStatusLine,
+    BadTransferEncoding as _BadTransferEncoding,
+    HttpParserError as _HttpParserError,
+    IncompleteMessage as _IncompleteMessage,
+    InvalidHeader as _InvalidHeader,
+    InvalidLineEnding as _InvalidLineEnding,
+    LineTooLong as _LineTooLong,
+    TooManyHeaders as _TooManyHeaders,
+)
+
+cdef object _md_add = _CIMultiDict.add    # unbound: no bound method per field
+cdef tuple _V11 = (1, 1)
+cdef tuple _V10 = (1, 0)
+# ---------------------------------------------------------------------------
+
+__all__ = ("ResponseParser", "ResponseHead", "MessageEnd")
+
+cdef enum:
+    ST_IDLE = 0         # between messages (leading empty lines)
+    ST_HEAD = 1         # status line and header fields
+    ST_BODY_CL = 2      # Content-Length body
+    ST_CHUNK_LINE = 3   # chunk-size line
+    ST_CHUNK_DATA = 4
+    ST_CHUNK_CR = 5     # the CRLF after chunk data
+    ST_CHUNK_LF = 6
+    ST_TRAILERS = 7     # trailer section
+    ST_UNTIL_CLOSE = 8  # body delimited by the end of the connection
+    ST_DONE = 9         # no further message on this connection
+    ST_ERROR = 10
+
+include "_parser_tables.pxi"
 
 
-class ResponseHead:  # replaced by the real twin
-    pass
+cdef class ResponseHead:
+    """A response's status line and header section (docs/parser.md, "Events")."""
+
+    cdef readonly tuple version
+    cdef readonly int status
+    cdef readonly str reason
+    cdef readonly object headers
+    cdef readonly bint keep_alive
+    cdef readonly bint chunked
+    cdef readonly object content_length
+    cdef readonly bint upgrade
+    cdef object _raw
+
+    @property
+    def raw_headers(self):
+        """(name, value) bytes in wire order, derived once from ``headers``.
+
+        The text was decoded with surrogateescape, so encoding gives back the
+        exact bytes; ``headers`` keeps every field in wire order.
+        """
+        if self._raw is None:
+            self._raw = _raw_pairs(self.headers)
+        return self._raw
+
+    def __repr__(self):
+        return (
+            f"<ResponseHead {self.status} {self.reason!r} version={self.version} "
+            f"keep_alive={self.keep_alive} chunked={self.chunked} "
+            f"content_length={self.content_length} upgrade={self.upgrade} "
+            f"headers={len(self.headers)}>"
+        )
 
 
-class MessageEnd:  # replaced by the real twin
-    pass
+cdef class MessageEnd:
+    """The end of a message, with its trailer fields (usually none)."""
+
+    cdef readonly object trailers
+    cdef object _raw
+
+    @property
+    def raw_trailers(self):
+        """(name, value) bytes of the trailer fields in wire order."""
+        if self._raw is None:
+            self._raw = _raw_pairs(self.trailers)
+        return self._raw
+
+    def __repr__(self):
+        return f"<MessageEnd trailers={len(self.trailers)}>"
 
 
-class ResponseParser:  # replaced by the real twin
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("the Python parser twin is not written yet")
+cdef tuple _raw_pairs(object fields):
+    return tuple(
+        [(k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape")) for k, v in fields.items()]
+    )
+
+
+cdef object _EMPTY_TRAILERS = _CIMultiDictProxy(_CIMultiDict())
+cdef MessageEnd _EMPTY_END = MessageEnd.__new__(MessageEnd)
+_EMPTY_END.trailers = _EMPTY_TRAILERS
+_EMPTY_END._raw = ()
+
+include "_parser_block.pxi"
+include "_parser_build.pxi"
+include "_parser_chunk.pxi"
+
+
+cdef class ResponseParser:
+    """Incremental HTTP/1.x response parser: ``feed()`` bytes, get events."""
+
+    cdef object _method
+    cdef bint _is_head
+    cdef bint _is_connect
+    cdef readonly bint strict
+    cdef Py_ssize_t max_line_size
+    cdef Py_ssize_t max_field_size
+    cdef Py_ssize_t max_headers
+
+    cdef int _state
+    cdef long long _fed              # bytes fed before the current feed()
+    cdef object _error
+    cdef bytearray _unconsumed
+    cdef bint _idle_cr               # a CR arrived between messages, its LF not yet
+
+    # the block (head or trailer section) being scanned
+    cdef unsigned char *_blk         # partial block carried across feeds
+    cdef Py_ssize_t _blk_len
+    cdef Py_ssize_t _blk_cap
+    cdef long long _blk_base         # stream offset of the block's first byte
+    cdef Py_ssize_t _hs_pos          # resume point: start of the first unscanned line
+    cdef int _hs_phase               # status line or fields
+    cdef Field *_fields
+    cdef Py_ssize_t _nf              # fields in this block
+    cdef Py_ssize_t _fcap
+    cdef Py_ssize_t _count           # header plus trailer fields of this message
+
+    # the status line, as scanned
+    cdef int _minor
+    cdef int _status
+    cdef Py_ssize_t _reason_start
+    cdef Py_ssize_t _reason_end
+    cdef bint _reason_nonascii
+
+    # the message being read
+    cdef long long _remaining        # Content-Length or chunk bytes still to come
+    cdef long long _received         # body bytes of this message so far
+    cdef object _expected            # declared Content-Length or None
+    cdef bint _keep_alive
+
+    # learned header names (per parser: no shared mutable state between threads)
+    cdef NameEntry *_names
+    cdef Py_ssize_t _nlearned
+
+    def __cinit__(self):
+        self._method = "GET"
+        self._unconsumed = bytearray()
+
+    def __init__(self, method="GET", *, strict=False, max_line_size=MAX_LINE_SIZE,
+                 max_field_size=MAX_FIELD_SIZE, max_headers=MAX_HEADERS):
+        self.method = method
+        self.strict = strict
+        self.max_line_size = max_line_size
+        self.max_field_size = max_field_size
+        self.max_headers = max_headers
+        self._state = ST_IDLE
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        PyMem_Free(self._blk)
+        PyMem_Free(self._fields)
+        if self._names != NULL:
+            for i in range(LEARN_SLOTS):
+                if self._names[i].key != NULL:
+                    Py_DECREF(<object>self._names[i].key)
+                    Py_DECREF(<object>self._names[i].key_bytes)
+            PyMem_Free(self._names)
+
+    @property
+    def method(self):
+        """The request method the next response answers (compared exactly)."""
+        return self._method
+
+    @method.setter
+    def method(self, value):
+        self._method = value
+        self._is_head = value == "HEAD"
+        self._is_connect = value == "CONNECT"
+
+    @property
+    def done(self):
+        """True once no further response may be parsed on this connection."""
+        return self._state == ST_DONE
+
+    @property
+    def unconsumed(self):
+        """Bytes after the last message once done (an upgrade's first bytes)."""
+        return bytes(self._unconsumed)
+
+    @property
+    def error(self):
+        """The HttpParserError waiting to be raised, or None."""
+        return self._error
+
+    def feed(self, data):
+        """Parse ``data`` (bytes, bytearray or memoryview); return the events."""
+        cdef Py_buffer view
+        cdef list events
+        if self._error is not None:
+            raise self._error
+        if self._state == ST_DONE:
+            self._unconsumed += data
+            return []
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        events = []
+        try:
+            _run(self, events, data, <const unsigned char *>view.buf, view.len)
+        except _HttpParserError as exc:
+            self._error = exc
+            self._state = ST_ERROR
+            if not events:
+                raise
+        finally:
+            self._fed += view.len
+            PyBuffer_Release(&view)
+        return events
+
+    def feed_eof(self):
+        """The peer closed the connection: end a read-until-close body or raise."""
+        cdef int st = self._state
+        if self._error is not None:
+            raise self._error
+        if st == ST_IDLE or st == ST_DONE:
+            return []
+        if st == ST_UNTIL_CLOSE:
+            self._state = ST_DONE
+            return [_EMPTY_END]
+        if st == ST_HEAD:
+            what = "the connection closed inside a response head"
+        elif st == ST_BODY_CL:
+            what = "the connection closed before the Content-Length body ended"
+        else:
+            what = "the connection closed inside a chunked body"
+        self._error = _IncompleteMessage(what, self._fed, None, self._received, self._expected)
+        self._state = ST_ERROR
+        raise self._error
+
+
+cdef object _pieces(object data):
+    """One memoryview of the fed object, in bytes, to slice body pieces from."""
+    mv = memoryview(data)
+    if mv.itemsize != 1 or mv.ndim != 1:
+        mv = mv.cast("B")
+    return mv
+
+
+cdef int _run(ResponseParser self, list events, object data, const unsigned char *buf,
+              Py_ssize_t n) except -1:
+    cdef Py_ssize_t pos = 0, take
+    cdef unsigned char c
+    cdef object mv = None
+    while pos < n:
+        st = self._state
+        if st == ST_HEAD or st == ST_TRAILERS:
+            pos = _feed_block(self, events, buf, n, pos)
+        elif st == ST_BODY_CL or st == ST_CHUNK_DATA:
+            take = n - pos if n - pos < self._remaining else <Py_ssize_t>self._remaining
+            if mv is None:
+                mv = _pieces(data)
+            events.append(mv[pos:pos + take])
+            pos += take
+            self._remaining -= take
+            self._received += take
+            if self._remaining == 0:
+                if st == ST_CHUNK_DATA:
+                    self._state = ST_CHUNK_CR
+                else:
+                    events.append(_EMPTY_END)
+                    _message_done(self)
+        elif st == ST_CHUNK_LINE:
+            pos = _feed_chunk_line(self, buf, n, pos)
+        elif st == ST_CHUNK_CR or st == ST_CHUNK_LF:
+            # chunk-data CRLF, exactly (RFC 9112 §7.1)
+            c = buf[pos]
+            if c != (CR if st == ST_CHUNK_CR else LF):
+                _raise_at(_BadChunk, "chunk data not followed by CRLF", self._fed + pos, c)
+            pos += 1
+            self._state = ST_CHUNK_LF if st == ST_CHUNK_CR else ST_CHUNK_LINE
+        elif st == ST_IDLE:
+            pos = _idle(self, buf, n, pos)
+        elif st == ST_UNTIL_CLOSE:
+            if mv is None:
+                mv = _pieces(data)
+            events.append(mv[pos:n] if pos else mv)
+            self._received += n - pos
+            pos = n
+        else:  # ST_DONE: the rest belongs to whatever follows this connection's last message
+            self._unconsumed += PyBytes_FromStringAndSize(<const char *>buf + pos, n - pos)
+            pos = n
+    return 0
+
+
+# Between messages: lenient mode skips empty lines (CRLF or bare LF) before a
+# status line, as RFC 9112 §2.2 allows; strict mode rejects them.
+cdef Py_ssize_t _idle(ResponseParser self, const unsigned char *buf, Py_ssize_t n, Py_ssize_t pos) except -1:
+    cdef unsigned char c
+    while pos < n:
+        c = buf[pos]
+        if self._idle_cr:
+            if c != LF:
+                _raise_at(_BadStatusLine, "bare CR before the status line", self._fed + pos - 1, CR)
+            self._idle_cr = False
+            pos += 1
+        elif c == LF or c == CR:
+            if self.strict:
+                _raise_at(_BadStatusLine, "empty line before the status line", self._fed + pos, c)
+            self._idle_cr = c == CR
+            pos += 1
+        else:
+            self._state = ST_HEAD
+            self._count = 0
+            self._received = 0
+            self._expected = None
+            _start_block(self, self._fed + pos, PHASE_STATUS)
+            return pos
+    return pos

@@ -1,0 +1,262 @@
+# The block scanner: a head (status line and header fields) or a trailer
+# section, scanned line by line over one contiguous region that starts at the
+# block's first byte.  The region is the fed buffer itself when the block
+# arrives whole (the common case: no copy), else the parser's carry buffer,
+# extended one line at a time.  Scanning resumes at the first line not yet
+# complete; only limits are checked on a partial line (docs/parser.md,
+# "Limits"), the syntax of a line when its LF has arrived.  Field spans are
+# offsets into the region; the Python objects are built once, at its end.
+
+cdef enum:
+    PHASE_STATUS = 0
+    PHASE_FIELDS = 1
+
+
+cdef inline Py_ssize_t _content_end(const unsigned char *buf, Py_ssize_t start, Py_ssize_t lf) noexcept:
+    """End of a line's content: before its CRLF or bare LF."""
+    if lf > start and buf[lf - 1] == CR:
+        return lf - 1
+    return lf
+
+
+cdef inline Py_ssize_t _partial_len(const unsigned char *buf, Py_ssize_t start, Py_ssize_t n) noexcept:
+    """Content bytes of a line without its LF yet (a trailing CR may be its line end)."""
+    if n > start and buf[n - 1] == CR:
+        return n - 1 - start
+    return n - start
+
+
+cdef int _raise_at(object cls, str what, long long offset, int byte) except -1:
+    """Raise ``cls`` naming the offending byte (-1: none, the stream ended)."""
+    raise cls(what, offset, byte if byte >= 0 else None)
+
+
+# status-line = HTTP-version SP status-code [ SP [ reason-phrase ] ]   (RFC 9112 §4)
+# HTTP-version = "HTTP/" DIGIT "." DIGIT; reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )
+cdef int _status_line(ResponseParser self, const unsigned char *buf, Py_ssize_t ce, Py_ssize_t e) except -1:
+    cdef long long base = self._blk_base
+    cdef Py_ssize_t i
+    cdef unsigned char c, cls
+    cdef int acc = 0
+    for i in range(5):
+        if i >= ce or buf[i] != b"HTTP/"[i]:
+            return _raise_at(_BadStatusLine, "status line does not start with HTTP/", base + i, buf[i])
+    if ce <= 5 or buf[5] != 49:  # "1"
+        return _raise_at(_BadStatusLine, "unsupported HTTP major version", base + 5, buf[5])
+    if ce <= 6 or buf[6] != 46:  # "."
+        return _raise_at(_BadStatusLine, "expected '.' in the HTTP version", base + 6, buf[6])
+    if ce <= 7 or not (48 <= buf[7] <= 57):
+        return _raise_at(_BadStatusLine, "expected a digit for the HTTP minor version", base + 7, buf[7])
+    if self.strict and buf[7] > 49:
+        return _raise_at(_BadStatusLine, "unsupported HTTP minor version", base + 7, buf[7])
+    self._minor = buf[7] - 48
+    if ce <= 8 or buf[8] != SP:
+        return _raise_at(_BadStatusLine, "expected one SP after the HTTP version", base + 8, buf[8])
+    for i in range(9, 12):
+        if i >= ce or not (48 <= buf[i] <= 57) or (i == 9 and buf[i] == 48):
+            return _raise_at(_BadStatusLine, "status code is not three digits 100-999", base + i, buf[i])
+    self._status = (buf[9] - 48) * 100 + (buf[10] - 48) * 10 + (buf[11] - 48)
+    self._reason_start = self._reason_end = 12
+    if ce > 12:
+        if buf[12] != SP:
+            return _raise_at(_BadStatusLine, "status code is not three digits 100-999", base + 12, buf[12])
+        for i in range(13, ce):
+            c = buf[i]
+            cls = VCLASS[c]
+            if cls and (cls == 2 or self.strict):
+                return _raise_at(_BadStatusLine, "control byte in the reason phrase", base + i, c)
+            acc |= c
+        self._reason_start = 13
+        self._reason_end = ce
+    self._reason_nonascii = acc >= 0x80
+    if ce == e and self.strict:
+        return _raise_at(_InvalidLineEnding, "status line ends with a bare LF", base + e, LF)
+    return 0
+
+
+cdef Field *_new_field(ResponseParser self) except NULL:
+    cdef Field *grown
+    cdef Py_ssize_t cap
+    if self._nf == self._fcap:
+        cap = self._fcap * 2 if self._fcap else 16
+        grown = <Field *>PyMem_Realloc(self._fields, cap * sizeof(Field))
+        if grown == NULL:
+            raise MemoryError()
+        self._fields = grown
+        self._fcap = cap
+    self._nf += 1
+    return &self._fields[self._nf - 1]
+
+
+# Value bytes of a field or continuation line: VCHAR / obs-text / SP / HTAB
+# (RFC 9110 §5.5); other controls but NUL/CR only in lenient mode.
+cdef int _check_value(ResponseParser self, const unsigned char *buf, Py_ssize_t s, Py_ssize_t e) except -1:
+    """Validate buf[s:e]; return 1 when it holds obs-text, else 0."""
+    cdef Py_ssize_t i
+    cdef unsigned char c, cls
+    cdef unsigned int acc = 0
+    for i in range(s, e):
+        c = buf[i]
+        cls = VCLASS[c]
+        if cls and (cls == 2 or self.strict):
+            return _raise_at(_InvalidHeader, "invalid byte in a field value", self._blk_base + i, c)
+        acc |= c
+    return acc >= 0x80
+
+
+# field-line = field-name ":" OWS field-value OWS   (RFC 9112 §5)
+cdef int _field_line(ResponseParser self, const unsigned char *buf, Py_ssize_t s,
+                     Py_ssize_t ce, Py_ssize_t e) except -1:
+    cdef long long base = self._blk_base
+    cdef Py_ssize_t p = s, vs, ve
+    cdef Field *f
+    while p < ce and TCHAR[buf[p]]:
+        p += 1
+    if p == s or p == ce or buf[p] != 58:  # ":"
+        return _raise_at(_InvalidHeader, "invalid header field name", base + p, buf[p])
+    f = _new_field(self)
+    f.start = s
+    f.name_end = p
+    p += 1
+    while p < ce and (buf[p] == SP or buf[p] == HT):
+        p += 1
+    vs = p
+    ve = ce
+    while ve > vs and (buf[ve - 1] == SP or buf[ve - 1] == HT):
+        ve -= 1
+    f.value_start = vs
+    f.value_end = ve
+    f.folded = 0
+    f.nonascii = _check_value(self, buf, vs, ve)
+    if ce == e and self.strict:
+        return _raise_at(_InvalidLineEnding, "header line ends with a bare LF", base + e, LF)
+    return 0
+
+
+# obs-fold = OWS CRLF RWS   (RFC 9112 §5.2): lenient mode joins the lines
+cdef int _continuation(ResponseParser self, const unsigned char *buf, Py_ssize_t s,
+                       Py_ssize_t ce, Py_ssize_t e) except -1:
+    cdef Field *f = &self._fields[self._nf - 1]
+    if _check_value(self, buf, s, ce):
+        f.nonascii = 1
+    f.folded = 1
+    f.value_end = ce
+    return 0
+
+
+cdef Py_ssize_t _scan(ResponseParser self, const unsigned char *buf, Py_ssize_t n) except -2:
+    """Scan the block buf[0:n] from the resume point.
+
+    Returns the length of the block once its empty line has arrived, or -1
+    when more bytes are needed (the resume point is saved).
+    """
+    cdef Py_ssize_t pos = self._hs_pos, e, ce, start
+    cdef const unsigned char *lf
+    cdef unsigned char c
+    cdef long long base = self._blk_base
+    if self._hs_phase == PHASE_STATUS:
+        lf = <const unsigned char *>memchr(buf, LF, n)
+        if lf == NULL:
+            if _partial_len(buf, 0, n) > self.max_line_size:
+                _raise_at(_LineTooLong, "status line too long", base + self.max_line_size, buf[self.max_line_size])
+            return -1
+        e = lf - buf
+        ce = _content_end(buf, 0, e)
+        if ce > self.max_line_size:
+            _raise_at(_LineTooLong, "status line too long", base + self.max_line_size, buf[self.max_line_size])
+        _status_line(self, buf, ce, e)
+        pos = e + 1
+        self._hs_phase = PHASE_FIELDS
+    while True:
+        self._hs_pos = pos
+        if pos >= n:
+            return -1
+        c = buf[pos]
+        # the empty line: CRLF, or a bare LF (lenient)
+        if c == LF:
+            if self.strict:
+                _raise_at(_InvalidLineEnding, "empty line ends with a bare LF", base + pos, LF)
+            return pos + 1
+        if c == CR:
+            if pos + 1 >= n:
+                return -1
+            if buf[pos + 1] == LF:
+                return pos + 2
+        if c == SP or c == HT:
+            # a continuation of the field above; its length counts in that field
+            if self._nf == 0:
+                _raise_at(_InvalidHeader, "whitespace-led line before any field", base + pos, c)
+            if self.strict:
+                _raise_at(_InvalidHeader, "obs-fold line (strict mode)", base + pos, c)
+            start = self._fields[self._nf - 1].start
+        else:
+            if self._count >= self.max_headers:
+                _raise_at(_TooManyHeaders, "too many header and trailer fields", base + pos, c)
+            start = pos
+        lf = <const unsigned char *>memchr(buf + pos, LF, n - pos)
+        if lf == NULL:
+            if _partial_len(buf, start, n) > self.max_field_size:
+                _raise_at(_LineTooLong, "header field too long", base + start + self.max_field_size,
+                          buf[start + self.max_field_size])
+            return -1
+        e = lf - buf
+        ce = _content_end(buf, pos, e)
+        if ce - start > self.max_field_size:
+            _raise_at(_LineTooLong, "header field too long", base + start + self.max_field_size,
+                      buf[start + self.max_field_size])
+        if start == pos:
+            _field_line(self, buf, pos, ce, e)
+            self._count += 1
+        else:
+            _continuation(self, buf, pos, ce, e)
+        pos = e + 1
+
+
+cdef int _blk_append(ResponseParser self, const unsigned char *p, Py_ssize_t n) except -1:
+    cdef Py_ssize_t cap
+    cdef unsigned char *grown
+    if self._blk_len + n > self._blk_cap:
+        cap = max(self._blk_cap * 2, self._blk_len + n, 256)
+        grown = <unsigned char *>PyMem_Realloc(self._blk, cap)
+        if grown == NULL:
+            raise MemoryError()
+        self._blk = grown
+        self._blk_cap = cap
+    memcpy(self._blk + self._blk_len, p, n)
+    self._blk_len += n
+    return 0
+
+
+cdef int _start_block(ResponseParser self, long long offset, int phase) noexcept:
+    self._blk_base = offset
+    self._blk_len = 0
+    self._hs_pos = 0
+    self._hs_phase = phase
+    self._nf = 0
+    return 0
+
+
+cdef Py_ssize_t _feed_block(ResponseParser self, list events, const unsigned char *buf,
+                            Py_ssize_t n, Py_ssize_t pos) except -1:
+    """Advance the head or trailer block with buf[pos:n]; return the new position."""
+    cdef Py_ssize_t r, take
+    cdef const unsigned char *lf
+    if self._blk_len == 0:
+        r = _scan(self, buf + pos, n - pos)
+        if r >= 0:
+            _complete_block(self, events, buf + pos, r)
+            return pos + r
+        _blk_append(self, buf + pos, n - pos)
+        return n
+    # carried over: append line by line so the block never holds bytes past its end
+    while pos < n:
+        lf = <const unsigned char *>memchr(buf + pos, LF, n - pos)
+        take = (lf - buf) + 1 - pos if lf != NULL else n - pos
+        _blk_append(self, buf + pos, take)
+        pos += take
+        r = _scan(self, self._blk, self._blk_len)
+        if r >= 0:
+            _complete_block(self, events, self._blk, r)
+            self._blk_len = 0
+            return pos
+    return pos

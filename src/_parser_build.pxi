@@ -1,0 +1,281 @@
+# Building a finished block's Python objects, and the framing decision.
+# This is where the time of a small response goes: one str per value, a
+# cached istr per name, one CIMultiDict filled through its unbound `add`.
+# Framing facts (Content-Length, Transfer-Encoding, Connection) are read from
+# the raw value bytes while the fields are added, never looked up again.
+
+cdef inline object _name_key(ResponseParser self, const unsigned char *p, Py_ssize_t n, int *kind):
+    cdef size_t h = _name_hash(p, n)
+    cdef NameEntry *e = _name_slot(GLOBAL_NAMES, GLOBAL_SLOTS - 1, p, n, h)
+    if e.key != NULL:
+        kind[0] = e.kind
+        return <object>e.key
+    if self._names == NULL:
+        self._names = <NameEntry *>PyMem_Calloc(LEARN_SLOTS, sizeof(NameEntry))
+        if self._names == NULL:
+            raise MemoryError()
+    e = _name_slot(self._names, LEARN_SLOTS - 1, p, n, h)
+    if e.key != NULL:
+        kind[0] = e.kind
+        return <object>e.key
+    name = _text(p, n, False)  # a token: ASCII
+    if self._nlearned >= LEARN_MAX:
+        kind[0] = _name_kind(p, n)
+        return name
+    key = _istr(name)
+    _name_store(e, p, n, key)
+    self._nlearned += 1
+    kind[0] = e.kind
+    return key
+
+
+cdef object _unfolded(const unsigned char *buf, Field *f):
+    """The value of a folded field: its lines OWS-trimmed, joined by one SP."""
+    cdef Py_ssize_t i = f.value_start, j, s, e
+    out = bytearray()
+    while i <= f.value_end:
+        j = i
+        while j < f.value_end and buf[j] != LF:
+            j += 1
+        s = i
+        e = j
+        if e > s and buf[e - 1] == CR and j < f.value_end:
+            e -= 1
+        while s < e and (buf[s] == SP or buf[s] == HT):
+            s += 1
+        while e > s and (buf[e - 1] == SP or buf[e - 1] == HT):
+            e -= 1
+        if out and e > s:
+            out.append(SP)
+        out += PyBytes_FromStringAndSize(<const char *>buf + s, e - s)
+        i = j + 1
+    return bytes(out)
+
+
+# Content-Length = 1*DIGIT   (RFC 9110 §8.6), at most 2**63-1
+cdef long long _content_length(const unsigned char *p, Py_ssize_t n, long long off) except -2:
+    cdef long long v = 0
+    cdef Py_ssize_t i
+    cdef int d
+    if n == 0:
+        _raise_at(_BadContentLength, "empty Content-Length", off, -1)
+    for i in range(n):
+        d = p[i] - 48
+        if d < 0 or d > 9:
+            _raise_at(_BadContentLength, "Content-Length is not digits only", off + i, p[i])
+        if v > (0x7FFFFFFFFFFFFFFF - d) // 10:
+            _raise_at(_BadContentLength, "Content-Length above 2**63-1", off + i, p[i])
+        v = v * 10 + d
+    return v
+
+
+# Transfer-Encoding = #transfer-coding   (RFC 9112 §6.1, RFC 9110 §10.1.4)
+# transfer-coding = token *( OWS ";" OWS transfer-parameter ); empty list
+# elements are ignored (RFC 9110 §5.6.1) but a value needs one element.
+# `state` carries across fields: bit 1 a coding was seen, bit 2 the last
+# coding is chunked, bit 4 chunked was seen.
+cdef int _transfer_codings(const unsigned char *p, Py_ssize_t n, long long off, int state) except -1:
+    cdef Py_ssize_t i = 0, s, e, t, name_end
+    cdef bint any_here = False
+    while i <= n:
+        s = i
+        while i < n and p[i] != 44:  # ","
+            i += 1
+        e = i
+        i += 1
+        while s < e and (p[s] == SP or p[s] == HT):
+            s += 1
+        while e > s and (p[e - 1] == SP or p[e - 1] == HT):
+            e -= 1
+        if s == e:
+            continue
+        t = s
+        while t < e and TCHAR[p[t]]:
+            t += 1
+        name_end = t
+        while t < e and (p[t] == SP or p[t] == HT):
+            t += 1
+        if name_end == s or (t < e and p[t] != 59):  # ";" starts the parameters
+            _raise_at(_BadTransferEncoding, "transfer coding is not a token", off + name_end, p[name_end])
+        any_here = True
+        if _ieq(p + s, name_end - s, "chunked", 7):
+            if state & 4:
+                _raise_at(_BadTransferEncoding, "chunked applied twice", off + s, p[s])
+            state |= 4 | 2
+        else:
+            state &= ~2
+        state |= 1
+    if not any_here:
+        _raise_at(_BadTransferEncoding, "Transfer-Encoding without a coding", off, p[0] if n else -1)
+    return state
+
+
+# Connection = #connection-option   (RFC 9110 §7.6.1); bit 1: close, bit 2: keep-alive
+cdef int _connection_options(const unsigned char *p, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i = 0, s, e
+    cdef int found = 0
+    while i < n:
+        s = i
+        while i < n and p[i] != 44:
+            i += 1
+        e = i
+        i += 1
+        while s < e and (p[s] == SP or p[s] == HT):
+            s += 1
+        while e > s and (p[e - 1] == SP or p[e - 1] == HT):
+            e -= 1
+        if _ieq(p + s, e - s, "close", 5):
+            found |= 1
+        elif _ieq(p + s, e - s, "keep-alive", 10):
+            found |= 2
+    return found
+
+
+cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head, int *framing,
+                        long long *length):
+    """Build the CIMultiDictProxy of the block's fields; with head, read the framing."""
+    cdef Py_ssize_t i
+    cdef Field *f
+    cdef int kind = 0, te = 0, conn = 0
+    cdef unsigned int singletons = 0
+    cdef long long cl = -1, v, base = self._blk_base
+    cdef Py_ssize_t cl_at = -1, te_at = -1
+    cdef const unsigned char *vp
+    cdef Py_ssize_t vn
+    md = _CIMultiDict()
+    for i in range(self._nf):
+        f = &self._fields[i]
+        key = _name_key(self, buf + f.start, f.name_end - f.start, &kind)
+        if f.folded:
+            raw = _unfolded(buf, f)
+            value = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), len(raw), "surrogateescape")
+            vp = <const unsigned char *>PyBytes_AS_STRING(raw)
+            vn = len(raw)
+        else:
+            vp = buf + f.value_start
+            vn = f.value_end - f.value_start
+            value = _text(vp, vn, f.nonascii)
+        _md_add(md, key, value)
+        if kind == KIND_OTHER:
+            continue
+        if kind >= KIND_SINGLETON:
+            if self.strict:
+                if singletons & (1u << (kind - KIND_SINGLETON)):
+                    _raise_at(_InvalidHeader, "repeated singleton field (strict mode)", base + f.start, buf[f.start])
+                singletons |= 1u << (kind - KIND_SINGLETON)
+            continue
+        if not head:
+            continue
+        if kind == KIND_CL:
+            if te_at >= 0:
+                _raise_at(_BadTransferEncoding, "Content-Length with Transfer-Encoding", base + f.start, buf[f.start])
+            v = _content_length(vp, vn, base + f.value_start)
+            if cl >= 0 and v != cl:
+                _raise_at(_BadContentLength, "conflicting Content-Length values", base + f.value_start, buf[f.value_start])
+            cl = v
+            cl_at = i
+        elif kind == KIND_TE:
+            if cl_at >= 0:
+                _raise_at(_BadTransferEncoding, "Transfer-Encoding with Content-Length", base + f.start, buf[f.start])
+            te = _transfer_codings(vp, vn, base + f.value_start, te)
+            te_at = i
+        elif kind == KIND_CONN:
+            conn |= _connection_options(vp, vn)
+    if head:
+        framing[0] = te | (conn << 4)
+        length[0] = cl
+    return _CIMultiDictProxy(md)
+
+
+cdef int _complete_block(ResponseParser self, list events, const unsigned char *buf, Py_ssize_t r) except -1:
+    if self._state == ST_HEAD:
+        return _complete_head(self, events, buf)
+    return _complete_trailers(self, events, buf)
+
+
+cdef int _complete_trailers(ResponseParser self, list events, const unsigned char *buf) except -1:
+    cdef MessageEnd end
+    if self._nf == 0:
+        events.append(_EMPTY_END)
+    else:
+        end = MessageEnd.__new__(MessageEnd)
+        end.trailers = _fields_map(self, buf, False, NULL, NULL)
+        events.append(end)
+    _message_done(self)
+    return 0
+
+
+cdef int _complete_head(ResponseParser self, list events, const unsigned char *buf) except -1:
+    cdef ResponseHead head = ResponseHead.__new__(ResponseHead)
+    cdef int framing = 0, status = self._status
+    cdef long long cl = -1
+    cdef bint chunked, upgrade, no_body, close
+    head.headers = _fields_map(self, buf, True, &framing, &cl)
+    head.status = status
+    if self._minor == 1:
+        head.version = _V11
+    elif self._minor == 0:
+        head.version = _V10
+    else:
+        head.version = (1, self._minor)
+    if self._reason_end - self._reason_start == 2 and buf[self._reason_start] == 79 and buf[self._reason_start + 1] == 75:
+        head.reason = "OK"
+    else:
+        head.reason = _text(buf + self._reason_start, self._reason_end - self._reason_start, self._reason_nonascii)
+    # RFC 9112 §9.3: 1.1 persists unless "close"; 1.0 only with "keep-alive"
+    close = (framing >> 4) & 1
+    if self._minor == 0:
+        head.keep_alive = not close and (framing >> 4) & 2
+    else:
+        head.keep_alive = not close
+    chunked = (framing & 2) != 0
+    head.chunked = chunked
+    head.content_length = cl if cl >= 0 else None
+    upgrade = status == 101 or (self._is_connect and 200 <= status < 300)
+    no_body = self._is_head or (100 <= status < 200) or status == 204 or status == 304
+    self._received = 0
+    self._expected = head.content_length
+    if upgrade:
+        # RFC 9112 §6.3 (2): the connection now carries another protocol
+        head.upgrade = True
+        events.append(head)
+        events.append(_EMPTY_END)
+        self._state = ST_DONE
+        return 0
+    if no_body:
+        # RFC 9112 §6.3 (1): HEAD, 1xx, 204, 304 end at the empty line
+        events.append(head)
+        events.append(_EMPTY_END)
+        if status < 200:
+            self._state = ST_IDLE  # interim: the final response follows
+        else:
+            self._keep_alive = head.keep_alive
+            _message_done(self)
+        return 0
+    if framing & 1:
+        if chunked:
+            # RFC 9112 §6.1: chunked is only understood by 1.1; a 1.0 peer closes
+            if self._minor == 0:
+                head.keep_alive = False
+            self._state = ST_CHUNK_LINE
+        else:
+            # RFC 9112 §6.3 (4): a final coding other than chunked: read until close
+            head.keep_alive = False
+            self._state = ST_UNTIL_CLOSE
+    elif cl >= 0:
+        self._remaining = cl
+        self._state = ST_BODY_CL
+    else:
+        head.keep_alive = False
+        self._state = ST_UNTIL_CLOSE
+    self._keep_alive = head.keep_alive
+    events.append(head)
+    if self._state == ST_BODY_CL and cl == 0:
+        events.append(_EMPTY_END)
+        _message_done(self)
+    return 0
+
+
+cdef int _message_done(ResponseParser self) noexcept:
+    self._state = ST_IDLE if self._keep_alive else ST_DONE
+    return 0

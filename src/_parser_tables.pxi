@@ -1,0 +1,190 @@
+# Byte classes, text decoding and the header-name cache of the C parser.
+# Included by _parser.pyx; everything here is module-level and read-only once
+# the module is imported (safe without the GIL on free-threaded builds).
+
+cdef extern from "Python.h":
+    object PyUnicode_New(Py_ssize_t size, Py_UCS4 maxchar)
+    void *PyUnicode_DATA(object o)
+    object PyUnicode_DecodeUTF8(const char *s, Py_ssize_t size, const char *errors)
+    object PyBytes_FromStringAndSize(const char *v, Py_ssize_t n)
+    char *PyBytes_AS_STRING(object o)
+
+cdef enum:
+    CR = 13
+    LF = 10
+    SP = 32
+    HT = 9
+
+# tchar (RFC 9110 §5.6.2): "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-"
+# / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+cdef unsigned char TCHAR[256]
+# field-value bytes (RFC 9110 §5.5): 0 = VCHAR, obs-text, SP, HTAB;
+# 1 = a control other than CR, LF, NUL (lenient mode tolerates it);
+# 2 = NUL, CR, LF (never inside a value or a reason phrase)
+cdef unsigned char VCLASS[256]
+# HEXDIG value, or -1
+cdef signed char HEXVAL[256]
+# ASCII lower-casing for case-insensitive compares of names and tokens
+cdef unsigned char LOWER[256]
+
+
+cdef void _init_tables() noexcept:
+    cdef int i
+    for i in range(256):
+        TCHAR[i] = 0
+        VCLASS[i] = 0
+        HEXVAL[i] = -1
+        LOWER[i] = i
+        if i < 0x20 or i == 0x7F:
+            VCLASS[i] = 1
+        if 48 <= i <= 57:
+            TCHAR[i] = 1
+            HEXVAL[i] = i - 48
+        elif 65 <= i <= 90:
+            TCHAR[i] = 1
+            LOWER[i] = i + 32
+            if i <= 70:
+                HEXVAL[i] = i - 55
+        elif 97 <= i <= 122:
+            TCHAR[i] = 1
+            if i <= 102:
+                HEXVAL[i] = i - 87
+    for i in b"!#$%&'*+-.^_`|~":
+        TCHAR[i] = 1
+    VCLASS[HT] = 0
+    VCLASS[0] = 2
+    VCLASS[CR] = 2
+    VCLASS[LF] = 2
+
+
+_init_tables()
+
+
+cdef inline object _text(const unsigned char *p, Py_ssize_t n, bint nonascii):
+    """Bytes -> str as UTF-8 with surrogateescape; ASCII is copied straight in."""
+    if n == 0:
+        return ""
+    if nonascii:
+        return PyUnicode_DecodeUTF8(<const char *>p, n, "surrogateescape")
+    s = PyUnicode_New(n, 127)
+    memcpy(PyUnicode_DATA(s), p, n)
+    return s
+
+
+cdef inline bint _ieq(const unsigned char *p, Py_ssize_t n, const char *lower, Py_ssize_t m) noexcept:
+    """Case-insensitive compare of raw bytes with a lower-case ASCII literal."""
+    cdef Py_ssize_t i
+    if n != m:
+        return False
+    for i in range(n):
+        if LOWER[p[i]] != <unsigned char>lower[i]:
+            return False
+    return True
+
+
+# --- header names -----------------------------------------------------------
+# The name objects are most of the cost of a head, so names are cached by
+# their raw bytes exactly as sent (keys must keep the wire spelling): a
+# read-only table of common spellings built at import, and a small table per
+# parser that learns the names its server sends.  A miss decodes the name.
+
+cdef struct Field:
+    # One header or trailer field, as offsets into the block being scanned.
+    Py_ssize_t start        # first byte of the name
+    Py_ssize_t name_end     # the colon
+    Py_ssize_t value_start  # first byte of the value after OWS
+    Py_ssize_t value_end    # end of the value (OWS trimmed unless folded)
+    int folded              # continuation lines follow (value_end is their end)
+    int nonascii            # an obs-text byte is in the value
+
+
+cdef struct NameEntry:
+    # A cached header name: the raw bytes as sent, and what they map to.
+    Py_ssize_t length
+    const char *raw         # points into `key_bytes`
+    PyObject *key_bytes     # bytes, owned reference
+    PyObject *key           # istr (or str), owned reference
+    int kind                # framing role (KIND_*) or singleton bit
+
+
+cdef enum:
+    KIND_OTHER = 0
+    KIND_CL = 1
+    KIND_TE = 2
+    KIND_CONN = 3
+    KIND_SINGLETON = 8      # + the index in _SINGLETONS
+    GLOBAL_SLOTS = 1024     # power of two, at most half full
+    LEARN_SLOTS = 128       # power of two
+    LEARN_MAX = 64          # a server sending more distinct names gets plain str keys
+
+cdef NameEntry GLOBAL_NAMES[GLOBAL_SLOTS]
+
+_SINGLETONS = sorted(SINGLETON_HEADERS)
+_KINDS = {b"content-length": KIND_CL, b"transfer-encoding": KIND_TE, b"connection": KIND_CONN}
+for _i, _n in enumerate(_SINGLETONS):
+    _KINDS[_n.encode("ascii")] = KIND_SINGLETON + _i
+
+# Spellings seen in the wild (Title-Case, lower-case from HTTP/2 gateways).
+_COMMON_NAMES = """
+Accept-Ranges Access-Control-Allow-Credentials Access-Control-Allow-Headers
+Access-Control-Allow-Methods Access-Control-Allow-Origin Access-Control-Expose-Headers
+Access-Control-Max-Age Age Allow Alt-Svc Cache-Control CF-Cache-Status CF-RAY Connection
+Content-Disposition Content-Encoding Content-Language Content-Length Content-Location
+Content-Range Content-Security-Policy Content-Type Cross-Origin-Opener-Policy
+Cross-Origin-Resource-Policy Date ETag Etag Expires Keep-Alive Last-Modified Link Location
+NEL Permissions-Policy Pragma Proxy-Authenticate Referrer-Policy Report-To Retry-After Server
+Server-Timing Set-Cookie Strict-Transport-Security Timing-Allow-Origin Trailer
+Transfer-Encoding Upgrade Vary Via WWW-Authenticate Warning X-Amz-Cf-Id X-Amz-Cf-Pop
+X-Cache X-Cache-Hits X-Content-Type-Options X-Frame-Options X-Powered-By X-Request-Id
+X-Request-ID X-RateLimit-Limit X-RateLimit-Remaining X-RateLimit-Reset X-Served-By
+X-Timer X-XSS-Protection
+""".split()
+
+
+cdef inline size_t _name_hash(const unsigned char *p, Py_ssize_t n) noexcept:
+    # length, both ends and the middle tell common names apart; probing does the rest
+    return <size_t>n * 131 + <size_t>p[0] * 31 + <size_t>p[n - 1] * 7 + <size_t>p[n >> 1] * 3 + p[(n - 1) >> 1]
+
+
+cdef inline NameEntry *_name_slot(NameEntry *table, size_t mask, const unsigned char *p,
+                                  Py_ssize_t n, size_t h) noexcept:
+    """The entry holding these bytes, or the empty slot where they would go."""
+    cdef size_t i = h & mask
+    cdef NameEntry *e
+    while True:
+        e = &table[i]
+        if e.key == NULL or (e.length == n and memcmp(e.raw, p, n) == 0):
+            return e
+        i = (i + 1) & mask
+
+
+cdef int _name_kind(const unsigned char *p, Py_ssize_t n) except -1:
+    lowered = PyBytes_FromStringAndSize(<const char *>p, n).lower()
+    return _KINDS.get(lowered, KIND_OTHER)
+
+
+cdef int _name_store(NameEntry *e, const unsigned char *p, Py_ssize_t n, object key) except -1:
+    raw = PyBytes_FromStringAndSize(<const char *>p, n)
+    e.kind = _name_kind(p, n)
+    e.length = n
+    e.raw = PyBytes_AS_STRING(raw)
+    Py_INCREF(raw)
+    e.key_bytes = <PyObject *>raw
+    Py_INCREF(key)
+    e.key = <PyObject *>key
+    return 0
+
+
+cdef void _init_names() except *:
+    cdef bytes raw
+    cdef const unsigned char *p
+    cdef NameEntry *e
+    for name in _COMMON_NAMES + [n.lower() for n in _COMMON_NAMES]:
+        raw = name.encode("ascii")
+        p = <const unsigned char *>PyBytes_AS_STRING(raw)
+        e = _name_slot(GLOBAL_NAMES, GLOBAL_SLOTS - 1, p, len(raw), _name_hash(p, len(raw)))
+        if e.key == NULL:
+            _name_store(e, p, len(raw), _istr(name))
+
+
+_init_names()
