@@ -372,6 +372,8 @@ cdef class StreamWriter:
     cdef Py_ssize_t _drain_limit
     cdef bint _writelines_safe
     cdef bint _chunked
+    cdef bint _body_started
+    cdef Py_ssize_t _head_len   # the head alone, without body bytes held with it
     cdef int _state
     cdef int _fd            # socket fd for the writev path; -2 not looked up yet, -1 none
     cdef bytes _head
@@ -394,6 +396,7 @@ cdef class StreamWriter:
         if self._state != NEW:
             raise WriterStateError("write_headers() called twice: the head was already written")
         self._head = _serialize_head(start_line, headers)
+        self._head_len = PyBytes_GET_SIZE(self._head)
         self._state = HEAD_BUFFERED
 
     def write_request_headers(self, method, target, headers=(), version=(1, 1)):
@@ -436,12 +439,12 @@ cdef class StreamWriter:
             self._state = BODY
             head = self._head
             self._head = None
-            self._send([head], len(head))
+            self._send([head], self._head_len)
 
     # -- body framing ---------------------------------------------------------
 
     cdef int _check_no_body_yet(self, str what) except -1:
-        if self._state == DONE or self.body_length:
+        if self._state == DONE or self._body_started:
             raise WriterStateError(f"{what} after the body started")
         return 0
 
@@ -470,16 +473,25 @@ cdef class StreamWriter:
             raise WriterStateError("write() before write_headers()")
         if state == DONE:
             raise WriterStateError("write() after the end of the message")
+        head = self._head
         if self._compressor is not None:
+            self._body_started = True
             data = self._compressor.compress(data)
+            size = PyBytes_GET_SIZE(data)
+            if head is not None and PyBytes_GET_SIZE(head) + size + 12 <= self._coalesce_limit:
+                # Compressed output trickles out in small pieces (gzip's header
+                # first): hold it with the buffered head until there is more.
+                if size:
+                    self._head = head + (_size_line(size) + data + CRLF if self._chunked else data)
+                return
         size = _nbytes(data)
         if size == 0:
             return
-        head = self._head
+        self._body_started = True
         if head is not None:
             self._head = None
             self._state = BODY
-            head_len = PyBytes_GET_SIZE(head)
+            head_len = self._head_len
             if self._chunked:
                 pieces = [head, _size_line(size), data, CRLF]
             else:
@@ -515,7 +527,7 @@ cdef class StreamWriter:
         head = self._head
         self._head = None
         if head is not None:
-            head_len = PyBytes_GET_SIZE(head)
+            head_len = self._head_len
             pieces = [head]
         else:
             pieces = []
@@ -656,11 +668,15 @@ cdef class StreamWriter:
         return True
 
     async def drain(self):
-        """Wait while the transport is paused, once more than ``drain_limit`` bytes went out since the last drain."""
+        """Wait while writing is paused, once more than ``drain_limit`` bytes went out since the last drain.
+
+        Raises ``TransportError`` when the connection was lost (from the
+        protocol's ``wait_writable()``) or the transport is closing.
+        """
         if self.buffer_size > self._drain_limit:
             self.buffer_size = 0
             protocol = self.protocol
             if protocol is not None:
                 await protocol.wait_writable()
-            elif self.transport.is_closing():
-                raise TransportError("the transport closed while writing")
+        if self.transport.is_closing():
+            raise TransportError("the transport is closing: data written may not be delivered")

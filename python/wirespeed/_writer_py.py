@@ -36,6 +36,8 @@ import sys
 import zlib
 from typing import Any
 
+import multidict
+
 from ._constants import COALESCE_LIMIT, DRAIN_LIMIT
 from ._flow import writelines_ignores_flow_control
 from .errors import HeaderValidationError, TransportError, UnsupportedContentCoding, WriterStateError
@@ -56,8 +58,6 @@ _TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh
 # obs-text; every other control byte is refused.
 _CTL = bytes([*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F])
 _CTL_SET = frozenset(_CTL)
-# The serialised head legitimately holds CR and LF at the line ends only.
-_CTL_BUT_CRLF = bytes(b for b in _CTL if b not in b"\r\n")
 # RFC 9112 §3.2: a request-target is visible ASCII only (no SP, no control, no obs-text).
 _TARGET_OK = frozenset(range(0x21, 0x7F))
 _NOT_TARGET = bytes(b for b in range(256) if b not in _TARGET_OK)
@@ -67,6 +67,10 @@ _GOOD_NAMES: set[Any] = set()
 _GOOD_NAMES_MAX = 512
 
 _CRLF = b"\r\n"
+_COLON_JOIN = ": ".join
+# Mappings whose len() is their number of items and whose items() are (name, value) pairs.
+_FAST_MAPPINGS = frozenset({dict, multidict.CIMultiDict, multidict.MultiDict,
+                            multidict.CIMultiDictProxy, multidict.MultiDictProxy})
 _LAST_CHUNK = b"0\r\n\r\n"
 
 
@@ -132,34 +136,20 @@ def _serialize_head_checked(start_line: Any, headers: Any) -> bytes:
 def _serialize_head(start_line: Any, headers: Any) -> bytes:
     """Serialise start line and headers; fast path for all-str input with known names.
 
-    The fast path joins everything as str, encodes once and checks the whole
-    block at C speed: no control byte but the CR LF pairs it put there itself.
-    Anything unusual (bytes, a new name, a failed check) takes the reference
-    path, which raises the precise error.
+    The fast path (a dict or multidict of str, every name already proven a
+    token) joins everything as str, encodes once and counts the control bytes
+    at C speed: exactly the CR LF pairs it put there itself, two per line, or
+    the input held one.  Anything unusual takes the reference path, which
+    raises the precise error.
     """
-    if type(start_line) is str:
-        items = getattr(headers, "items", None)
-        if callable(items):
-            parts = [start_line]
-            good = _GOOD_NAMES
-            try:
-                for name, value in items():
-                    if name not in good:
-                        break
-                    parts += ("\r\n", name, ": ", value)
-                else:
-                    parts.append("\r\n\r\n")
-                    data = "".join(parts).encode("utf-8")
-                    lines = (len(parts) - 2) // 4 + 2  # one CRLF per line, one to end the head
-                    if (
-                        len(data.translate(None, _CTL_BUT_CRLF)) == len(data)
-                        and data.count(b"\n") == lines
-                        and data.count(b"\r") == lines
-                        and start_line
-                    ):
-                        return data
-            except (TypeError, UnicodeEncodeError):
-                pass
+    if type(start_line) is str and type(headers) in _FAST_MAPPINGS and _GOOD_NAMES.issuperset(headers.keys()):
+        try:
+            data = "\r\n".join([start_line, *map(_COLON_JOIN, headers.items()), "\r\n"]).encode()
+        except (TypeError, UnicodeEncodeError):
+            pass
+        else:
+            if len(data.translate(None, _CTL)) == len(data) - 2 * (len(headers) + 2) and start_line:
+                return data
     return _serialize_head_checked(start_line, headers)
 
 
@@ -211,6 +201,9 @@ class StreamWriter:
         "_head",
         "_chunked",
         "_compressor",
+        "_plain",
+        "_head_len",
+        "_body_started",
     )
 
     def __init__(
@@ -233,6 +226,9 @@ class StreamWriter:
         self._head: bytes | None = None
         self._chunked = False
         self._compressor: Any = None
+        self._plain = True  # neither chunked nor compressed
+        self._head_len = 0  # the head alone, without body bytes held with it
+        self._body_started = False
 
     # -- head ---------------------------------------------------------------
 
@@ -240,7 +236,8 @@ class StreamWriter:
         """Validate and buffer the start line (without CRLF) and the headers."""
         if self._state != _NEW:
             raise WriterStateError("write_headers() called twice: the head was already written")
-        self._head = _serialize_head(start_line, headers)
+        self._head = head = _serialize_head(start_line, headers)
+        self._head_len = len(head)
         self._state = _HEAD_BUFFERED
 
     def write_request_headers(
@@ -280,18 +277,19 @@ class StreamWriter:
             self._state = _BODY
             head = self._head
             self._head = None
-            self._send([head], len(head))
+            self._send([head], self._head_len)
 
     # -- body framing -------------------------------------------------------
 
     def _check_no_body_yet(self, what: str) -> None:
-        if self._state == _DONE or self.body_length:
+        if self._state == _DONE or self._body_started:
             raise WriterStateError(f"{what} after the body started")
 
     def enable_chunking(self) -> None:
         """Frame the body with chunked transfer coding; the caller's headers must say so."""
         self._check_no_body_yet("enable_chunking()")
         self._chunked = True
+        self._plain = False
 
     def enable_compression(self, encoding: str = "deflate") -> None:
         """Compress the body with ``gzip`` or ``deflate`` (zlib format, RFC 9110 §8.4.1.2)."""
@@ -302,6 +300,7 @@ class StreamWriter:
             self._compressor = zlib.compressobj(wbits=zlib.MAX_WBITS)
         else:
             raise UnsupportedContentCoding(f"cannot compress with {encoding!r}: only 'gzip' and 'deflate'")
+        self._plain = False
 
     # -- body ---------------------------------------------------------------
 
@@ -314,12 +313,20 @@ class StreamWriter:
             raise WriterStateError("write() before write_headers()")
         else:
             raise WriterStateError("write() after the end of the message")
+        head = self._head
         if self._compressor is not None:
+            self._body_started = True
             data = self._compressor.compress(data)
+            if head is not None and len(head) + _nbytes(data) + 12 <= self._coalesce_limit:
+                # Compressed output trickles out in small pieces (gzip's header
+                # first): hold it with the buffered head until there is more.
+                if data:
+                    self._head = head + (b"%x\r\n%s\r\n" % (len(data), data) if self._chunked else data)
+                return
         size = _nbytes(data)
         if not size:
             return
-        head = self._head
+        self._body_started = True
         if head is not None:
             self._head = None
             self._state = _BODY
@@ -328,10 +335,21 @@ class StreamWriter:
             pieces = [data]
         if self._chunked:
             pieces[-1:] = [b"%x\r\n" % size, data, _CRLF]
-        self._send(pieces, len(head) if head is not None else 0)
+        self._send(pieces, self._head_len if head is not None else 0)
 
     def write_eof(self, last: Any = b"", trailers: Any = None) -> None:
         """End the message: the last piece, the chunked terminator and trailers, in one call."""
+        if self._state == _HEAD_BUFFERED and trailers is None and self._plain and type(last) is bytes:
+            # The common end of a small message: head and body (if any) in one write.
+            self._state = _DONE
+            head = self._head
+            self._head = None
+            assert head is not None
+            if len(last) + len(head) <= self._coalesce_limit:
+                self._send_one(head + last if last else head, len(head))
+            else:
+                self._send([head, last], len(head))
+            return
         state = self._state
         if state == _NEW:
             raise WriterStateError("write_eof() before write_headers()")
@@ -364,7 +382,7 @@ class StreamWriter:
         else:
             pieces += body
         if pieces:
-            self._send(pieces, len(head) if head is not None else 0)
+            self._send(pieces, self._head_len if head is not None else 0)
 
     def set_eof(self) -> None:
         """End a message whose end the stream does not mark (no body framing): sends the head if buffered."""
@@ -382,6 +400,16 @@ class StreamWriter:
             self._send([head], len(head))
 
     # -- output -------------------------------------------------------------
+
+    def _send_one(self, data: bytes, head_len: int) -> None:
+        """``_send([data])`` for bytes, without the loop."""
+        transport = self.transport
+        if transport.is_closing():
+            raise TransportError(f"cannot write {len(data)} bytes: the transport is closing")
+        self.headers_length += head_len
+        self.body_length += len(data) - head_len
+        self.buffer_size += len(data)
+        transport.write(data)
 
     def _send(self, pieces: list[Any], head_len: int) -> None:
         """One transport call for ``pieces`` (see the module docstring for the paths)."""
@@ -404,11 +432,15 @@ class StreamWriter:
             _write_piecewise(transport, pieces, self._coalesce_limit)
 
     async def drain(self) -> None:
-        """Wait while the transport is paused, once more than ``drain_limit`` bytes went out since the last drain."""
+        """Wait while writing is paused, once more than ``drain_limit`` bytes went out since the last drain.
+
+        Raises ``TransportError`` when the connection was lost (from the
+        protocol's ``wait_writable()``) or the transport is closing.
+        """
         if self.buffer_size > self._drain_limit:
             self.buffer_size = 0
             protocol = self.protocol
             if protocol is not None:
                 await protocol.wait_writable()
-            elif self.transport.is_closing():
-                raise TransportError("the transport closed while writing")
+        if self.transport.is_closing():
+            raise TransportError("the transport is closing: data written may not be delivered")
