@@ -132,7 +132,7 @@ cdef class ResponseParser:
     cdef object _method
     cdef bint _is_head
     cdef bint _is_connect
-    cdef readonly bint strict
+    cdef bint strict
     cdef Py_ssize_t max_line_size
     cdef Py_ssize_t max_field_size
     cdef Py_ssize_t max_headers
@@ -251,6 +251,7 @@ cdef class ResponseParser:
         if self._error is not None:
             raise self._error
         if st == ST_IDLE or st == ST_DONE:
+            self._state = ST_DONE
             return []
         if st == ST_UNTIL_CLOSE:
             self._state = ST_DONE

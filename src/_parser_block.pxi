@@ -127,6 +127,7 @@ cdef int _field_line(ResponseParser self, const unsigned char *buf, Py_ssize_t s
     f.value_start = vs
     f.value_end = ve
     f.folded = 0
+    f.fold_start = 0
     f.nonascii = _check_value(self, buf, vs, ve)
     if ce == e and self.strict:
         return _raise_at(_InvalidLineEnding, "header line ends with a bare LF", base + e, LF)
@@ -139,6 +140,8 @@ cdef int _continuation(ResponseParser self, const unsigned char *buf, Py_ssize_t
     cdef Field *f = &self._fields[self._nf - 1]
     if _check_value(self, buf, s, ce):
         f.nonascii = 1
+    if not f.folded:
+        f.fold_start = s
     f.folded = 1
     f.value_end = ce
     return 0
@@ -182,6 +185,7 @@ cdef Py_ssize_t _scan(ResponseParser self, const unsigned char *buf, Py_ssize_t 
                 return -1
             if buf[pos + 1] == LF:
                 return pos + 2
+            _raise_at(_InvalidHeader, "bare CR at the start of a line", base + pos, CR)
         if c == SP or c == HT:
             # a continuation of the field above; its length counts in that field
             if self._nf == 0:

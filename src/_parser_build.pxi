@@ -53,12 +53,12 @@ cdef object _unfolded(const unsigned char *buf, Field *f):
 
 
 # Content-Length = 1*DIGIT   (RFC 9110 §8.6), at most 2**63-1
-cdef long long _content_length(const unsigned char *p, Py_ssize_t n, long long off) except -2:
+cdef long long _content_length(const unsigned char *p, Py_ssize_t n, long long off, int term) except -2:
     cdef long long v = 0
     cdef Py_ssize_t i
     cdef int d
     if n == 0:
-        _raise_at(_BadContentLength, "empty Content-Length", off, -1)
+        _raise_at(_BadContentLength, "empty Content-Length", off, term)
     for i in range(n):
         d = p[i] - 48
         if d < 0 or d > 9:
@@ -74,7 +74,7 @@ cdef long long _content_length(const unsigned char *p, Py_ssize_t n, long long o
 # elements are ignored (RFC 9110 §5.6.1) but a value needs one element.
 # `state` carries across fields: bit 1 a coding was seen, bit 2 the last
 # coding is chunked, bit 4 chunked was seen.
-cdef int _transfer_codings(const unsigned char *p, Py_ssize_t n, long long off, int state) except -1:
+cdef int _transfer_codings(const unsigned char *p, Py_ssize_t n, long long off, int term, int state) except -1:
     cdef Py_ssize_t i = 0, s, e, t, name_end
     cdef bint any_here = False
     while i <= n:
@@ -96,7 +96,7 @@ cdef int _transfer_codings(const unsigned char *p, Py_ssize_t n, long long off, 
         while t < e and (p[t] == SP or p[t] == HT):
             t += 1
         if name_end == s or (t < e and p[t] != 59):  # ";" starts the parameters
-            _raise_at(_BadTransferEncoding, "transfer coding is not a token", off + name_end, p[name_end])
+            _raise_at(_BadTransferEncoding, "transfer coding is not a token", off + t, p[t])
         any_here = True
         if _ieq(p + s, name_end - s, "chunked", 7):
             if state & 4:
@@ -106,7 +106,7 @@ cdef int _transfer_codings(const unsigned char *p, Py_ssize_t n, long long off, 
             state &= ~2
         state |= 1
     if not any_here:
-        _raise_at(_BadTransferEncoding, "Transfer-Encoding without a coding", off, p[0] if n else -1)
+        _raise_at(_BadTransferEncoding, "Transfer-Encoding without a coding", off, p[0] if n else term)
     return state
 
 
@@ -166,18 +166,23 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
             continue
         if not head:
             continue
+        # framing fields: a fold, then the value, then a conflict, then TE with CL
         if kind == KIND_CL:
-            if te_at >= 0:
-                _raise_at(_BadTransferEncoding, "Content-Length with Transfer-Encoding", base + f.start, buf[f.start])
-            v = _content_length(vp, vn, base + f.value_start)
+            if f.folded:
+                _raise_at(_BadContentLength, "folded Content-Length", base + f.fold_start, buf[f.fold_start])
+            v = _content_length(vp, vn, base + f.value_start, buf[f.value_start])
             if cl >= 0 and v != cl:
                 _raise_at(_BadContentLength, "conflicting Content-Length values", base + f.value_start, buf[f.value_start])
+            if te_at >= 0:
+                _raise_at(_BadTransferEncoding, "Content-Length with Transfer-Encoding", base + f.start, buf[f.start])
             cl = v
             cl_at = i
         elif kind == KIND_TE:
+            if f.folded:
+                _raise_at(_BadTransferEncoding, "folded Transfer-Encoding", base + f.fold_start, buf[f.fold_start])
+            te = _transfer_codings(vp, vn, base + f.value_start, buf[f.value_start], te)
             if cl_at >= 0:
                 _raise_at(_BadTransferEncoding, "Transfer-Encoding with Content-Length", base + f.start, buf[f.start])
-            te = _transfer_codings(vp, vn, base + f.value_start, te)
             te_at = i
         elif kind == KIND_CONN:
             conn |= _connection_options(vp, vn)
@@ -229,7 +234,6 @@ cdef int _complete_head(ResponseParser self, list events, const unsigned char *b
     else:
         head.keep_alive = not close
     chunked = (framing & 2) != 0
-    head.chunked = chunked
     head.content_length = cl if cl >= 0 else None
     upgrade = status == 101 or (self._is_connect and 200 <= status < 300)
     no_body = self._is_head or (100 <= status < 200) or status == 204 or status == 304
@@ -254,6 +258,7 @@ cdef int _complete_head(ResponseParser self, list events, const unsigned char *b
         return 0
     if framing & 1:
         if chunked:
+            head.chunked = True
             # RFC 9112 §6.1: chunked is only understood by 1.1; a 1.0 peer closes
             if self._minor == 0:
                 head.keep_alive = False

@@ -36,6 +36,8 @@ cdef Py_ssize_t _quoted(const unsigned char *line, Py_ssize_t i, Py_ssize_t ce, 
 
 
 cdef int _chunk_extensions(const unsigned char *line, Py_ssize_t i, Py_ssize_t ce, long long base) except -1:
+    """Validate line[i:ce], which starts at a ";".  BWS is consumed greedily, so
+    whitespace must be followed by ";" or "=" (trailing BWS is reported at the line end)."""
     cdef Py_ssize_t t
     while i < ce:
         # line[i] is ";"
@@ -45,6 +47,7 @@ cdef int _chunk_extensions(const unsigned char *line, Py_ssize_t i, Py_ssize_t c
             i += 1
         if i == t:
             return _raise_at(_BadChunk, "chunk extension without a name", base + i, line[i])
+        t = i
         i = _bws(line, i, ce)
         if i < ce and line[i] == 61:  # "="
             i = _bws(line, i + 1, ce)
@@ -56,8 +59,9 @@ cdef int _chunk_extensions(const unsigned char *line, Py_ssize_t i, Py_ssize_t c
                     i += 1
                 if i == t:
                     return _raise_at(_BadChunk, "chunk extension without a value", base + i, line[i])
+            t = i
             i = _bws(line, i, ce)
-        if i < ce and line[i] != 59:  # ";"
+        if (i < ce and line[i] != 59) or (i == ce and i != t):  # ";"
             return _raise_at(_BadChunk, "invalid byte in a chunk extension", base + i, line[i])
     return 0
 

@@ -95,6 +95,7 @@ cdef struct Field:
     Py_ssize_t value_start  # first byte of the value after OWS
     Py_ssize_t value_end    # end of the value (OWS trimmed unless folded)
     int folded              # continuation lines follow (value_end is their end)
+    Py_ssize_t fold_start   # first byte of the first continuation line
     int nonascii            # an obs-text byte is in the value
 
 
