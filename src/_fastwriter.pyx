@@ -506,6 +506,22 @@ cdef class StreamWriter:
         """End the message: the last piece, the chunked terminator and trailers, in one call."""
         cdef int state = self._state
         cdef Py_ssize_t size = 0, head_len = 0
+        cdef bytes head_only
+        if (state == HEAD_BUFFERED and trailers is None and not self._chunked
+                and self._compressor is None and PyBytes_CheckExact(last)):
+            # The common end of a small message: head and body (if any) in one write.
+            self._state = DONE
+            head_only = self._head
+            self._head = None
+            head_len = self._head_len
+            size = PyBytes_GET_SIZE(last)
+            if size == 0:
+                self._send_one(head_only, head_len, head_len)
+            elif head_len + size <= self._coalesce_limit:
+                self._send_one(head_only + <bytes>last, head_len + size, head_len)
+            else:
+                self._send([head_only, last], head_len)
+            return
         if state == NEW:
             raise WriterStateError("write_eof() before write_headers()")
         if state == DONE:
@@ -616,6 +632,15 @@ cdef class StreamWriter:
             for i in range(n):
                 if held[i]:
                     PyBuffer_Release(&views[i])
+
+    cdef int _send_one(self, object data, Py_ssize_t total, Py_ssize_t head_len) except -1:
+        """``_send([data])`` when the size is known: no list, no buffer lookup."""
+        transport = self.transport
+        if transport.is_closing():
+            raise TransportError(f"cannot write {total} bytes: the transport is closing")
+        self._count(total, head_len)
+        transport.write(data)
+        return 0
 
     cdef inline void _count(self, Py_ssize_t total, Py_ssize_t head_len):
         self.headers_length += head_len
