@@ -1,0 +1,512 @@
+"""The response parser contract (docs/parser.md), as a table, on both twins.
+
+Every case runs on the ``c`` and ``python`` twins through ``wire_impl``, and is fed
+whole, byte by byte and in seeded random splits, as ``bytes``, ``bytearray`` and
+``memoryview`` pieces; every feeding must give the expected messages (body pieces of
+a message joined) and the same error class, offset and byte.
+
+Where docs/parser.md was silent or open, the section "Precise rules both twins follow"
+was added to it (when an error is detected and which one wins, exact offsets, obs-fold
+joining, folded framing fields, ``chunked`` for bodiless messages, trailers, feed_eof);
+the cases below encode those rules.
+"""
+
+from __future__ import annotations
+
+import random
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from wirespeed.errors import (
+    BadChunk,
+    BadContentLength,
+    BadStatusLine,
+    BadTransferEncoding,
+    HttpParserError,
+    IncompleteMessage,
+    InvalidHeader,
+    InvalidLineEnding,
+    LineTooLong,
+    TooManyHeaders,
+)
+
+# -- feeding and summarising (also used by tests/test_conformance.py) -------------------
+
+
+@dataclass
+class Result:
+    """Everything a caller can observe after feeding one input."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    error: HttpParserError | None = None
+    done: bool = False
+    unconsumed: bytes = b""
+
+
+def _take(impl: types.SimpleNamespace, events: list[Any], fed: Any, messages: list[dict[str, Any]]) -> None:
+    assert type(events) is list
+    for ev in events:
+        if isinstance(ev, impl.ResponseHead):
+            assert not messages or messages[-1]["complete"], "a head inside an unfinished message"
+            messages.append({
+                "version": ev.version, "status": ev.status, "reason": ev.reason,
+                "headers": list(ev.headers.items()), "raw_headers": tuple(ev.raw_headers),
+                "keep_alive": ev.keep_alive, "chunked": ev.chunked,
+                "content_length": ev.content_length, "upgrade": ev.upgrade,
+                "body": b"", "trailers": [], "raw_trailers": (), "complete": False,
+            })
+        elif isinstance(ev, impl.MessageEnd):
+            assert messages and not messages[-1]["complete"], "an end without a head"
+            messages[-1]["trailers"] = list(ev.trailers.items())
+            messages[-1]["raw_trailers"] = tuple(ev.raw_trailers)
+            messages[-1]["complete"] = True
+        else:
+            assert type(ev) is memoryview, f"unexpected event {ev!r}"
+            assert len(ev) > 0, "empty body piece"
+            # a slice of what was fed, never a copy
+            assert ev.obj is (fed.obj if type(fed) is memoryview else fed)
+            assert messages and not messages[-1]["complete"], "a body piece outside a message"
+            messages[-1]["body"] += bytes(ev)
+
+
+def run(impl: types.SimpleNamespace, chunks: list[Any], *, method: str = "GET", strict: bool = False,
+        eof: bool = False, limits: dict[str, int] | None = None) -> Result:
+    """Feed ``chunks`` (then EOF if asked) and summarise; a pending error counts as raised."""
+    p = impl.ResponseParser(method, strict=strict, **(limits or {}))
+    out = Result()
+    try:
+        for chunk in chunks:
+            _take(impl, p.feed(chunk), chunk, out.messages)
+        if p.error is None and eof:
+            _take(impl, p.feed_eof(), None, out.messages)
+    except HttpParserError as exc:
+        out.error = exc
+        assert p.error is exc
+    if out.error is None and p.error is not None:
+        out.error = p.error
+    out.done = p.done
+    out.unconsumed = bytes(p.unconsumed)
+    return out
+
+
+def error_facts(exc: HttpParserError | None) -> tuple[Any, ...] | None:
+    if exc is None:
+        return None
+    facts: tuple[Any, ...] = (type(exc), exc.offset, exc.byte)
+    if isinstance(exc, IncompleteMessage):
+        facts += (exc.received, exc.expected)
+    return facts
+
+
+_KINDS: tuple[Callable[[bytes], Any], ...] = (bytes, bytearray, memoryview)
+SPLITS = ["whole", "bytewise", "random"]
+
+
+def splits(data: bytes, how: str) -> Iterator[list[Any]]:
+    """The ways one input is fed: whole, byte by byte, seeded random splits; all input types."""
+    if how == "whole":
+        for kind in _KINDS:
+            yield [kind(data)]
+    elif how == "bytewise":
+        yield [_KINDS[i % 3](data[i:i + 1]) for i in range(len(data))]
+    else:
+        for seed in range(4):
+            rng = random.Random(seed * 7919 + len(data))
+            n = min(len(data) - 1, rng.randint(1, 8))
+            cuts = sorted(rng.sample(range(1, len(data)), n)) if n > 0 else []
+            bounds = [0, *cuts, len(data)]
+            yield [rng.choice(_KINDS)(data[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+
+# -- the table ----------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    id: str
+    data: bytes
+    messages: list[dict[str, Any]]
+    error: tuple[Any, ...] | None
+    method: str
+    strict: bool
+    eof: bool
+    unconsumed: bytes | None
+    limits: dict[str, int] | None
+
+
+CASES: list[Case] = []
+
+
+def M(status: int = 200, body: bytes = b"", **fields: Any) -> dict[str, Any]:
+    """An expected message: only the fields given (plus status, body, complete) are compared."""
+    return {"status": status, "body": body, "complete": True, **fields}
+
+
+def case(id: str, data: bytes, *messages: dict[str, Any], err: tuple[Any, ...] | None = None,
+         method: str = "GET", mode: str = "any", eof: bool = False, unconsumed: bytes | None = None,
+         limits: dict[str, int] | None = None) -> None:
+    """Add a case; ``err`` is (class, where[, received, expected]), where = offset,
+    (marker, delta) for ``data.index(marker) + delta``, or "end" for the end of the input."""
+    error = None
+    if err is not None:
+        cls, where, *extra = err
+        if where == "end":
+            offset, byte = len(data), None
+        else:
+            offset = where if isinstance(where, int) else data.index(where[0]) + where[1]
+            byte = data[offset]
+        error = (cls, offset, byte, *extra)
+    for strict in {"any": (False, True), "lenient": (False,), "strict": (True,)}[mode]:
+        suffix = "" if mode != "any" else ("-strict" if strict else "-lenient")
+        CASES.append(Case(id + suffix, data, list(messages), error, method, strict, eof, unconsumed, limits))
+
+
+OK = b"HTTP/1.1 200 OK\r\n"
+CL0 = b"Content-Length: 0\r\n"
+TE = b"Transfer-Encoding: chunked\r\n"
+
+# Status line (RFC 9112 §4)
+case("status-basic", OK + CL0 + b"\r\n", M(version=(1, 1), reason="OK", keep_alive=True, headers=[("Content-Length", "0")]))
+case("status-http10", b"HTTP/1.0 200 OK\r\n" + CL0 + b"\r\n", M(version=(1, 0), keep_alive=False))
+case("status-empty-reason", b"HTTP/1.1 200 \r\n" + CL0 + b"\r\n", M(reason=""))
+case("status-no-reason", b"HTTP/1.1 200\r\n" + CL0 + b"\r\n", M(reason=""))
+case("status-reason-spaces-kept", b"HTTP/1.1 404 Not  Found \r\n" + CL0 + b"\r\n", M(404, reason="Not  Found "))
+case("status-reason-htab", b"HTTP/1.1 200 O\tK\r\n" + CL0 + b"\r\n", M(reason="O\tK"))
+case("status-reason-utf8", b"HTTP/1.1 200 \xc3\x9cberall\r\n" + CL0 + b"\r\n", M(reason="\u00dcberall"))
+case("status-reason-obs-text", b"HTTP/1.1 200 \xff\r\n" + CL0 + b"\r\n", M(reason="\udcff"))
+case("status-reason-control-lenient", b"HTTP/1.1 200 O\x01K\r\n" + CL0 + b"\r\n", M(reason="O\x01K"), mode="lenient")
+case("status-reason-control-strict", b"HTTP/1.1 200 O\x01K\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 14), mode="strict")
+case("status-reason-del-strict", b"HTTP/1.1 200 O\x7fK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 14), mode="strict")
+case("status-reason-nul", b"HTTP/1.1 200 O\x00K\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 14))
+case("status-reason-bare-cr", b"HTTP/1.1 200 O\rK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 14))
+case("status-two-digits", b"HTTP/1.1 20 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 11))
+case("status-four-digits", b"HTTP/1.1 2000 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 12))
+case("status-letters", b"HTTP/1.1 2x0 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 10))
+case("status-below-100", b"HTTP/1.1 099 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 9))
+case("status-two-spaces", b"HTTP/1.1  200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 9))
+case("status-htab-separator", b"HTTP/1.1\t200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 8))
+case("status-no-status", b"HTTP/1.1\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 8))
+case("status-status-then-cr", b"HTTP/1.1 20\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 11))
+case("status-999", b"HTTP/1.1 999 Odd\r\n" + CL0 + b"\r\n", M(999))
+case("version-2", b"HTTP/2.0 200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 5))
+case("version-0.9", b"HTTP/0.9 200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 5))
+case("version-minor-2-lenient", b"HTTP/1.2 200 OK\r\n" + CL0 + b"\r\n", M(version=(1, 2), keep_alive=True), mode="lenient")
+case("version-minor-2-strict", b"HTTP/1.2 200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 7), mode="strict")
+case("version-letter", b"HTTP/1.x 200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 7))
+case("version-lowercase", b"http/1.1 200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 0))
+case("not-http", b"ICY 200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 0))
+case("status-bare-lf-lenient", b"HTTP/1.1 200 OK\n" + CL0 + b"\r\n", M(), mode="lenient")
+case("status-bare-lf-strict", b"HTTP/1.1 200 OK\n" + CL0 + b"\r\n", err=(InvalidLineEnding, 15), mode="strict")
+case("leading-empty-lines-lenient", b"\r\n\n\r\n" + OK + CL0 + b"\r\n", M(), mode="lenient")
+case("leading-empty-line-strict", b"\r\n" + OK + CL0 + b"\r\n", err=(BadStatusLine, 0), mode="strict")
+case("leading-bare-lf-strict", b"\n" + OK + CL0 + b"\r\n", err=(BadStatusLine, 0), mode="strict")
+case("leading-bare-cr", b"\rHTTP/1.1 200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 0))
+case("first-field-line-whitespace", OK + b" X: a\r\n" + CL0 + b"\r\n", err=(InvalidHeader, 17))
+case("eof-after-leading-empty-lines", b"\r\n\r\n", eof=True, mode="lenient", unconsumed=b"")
+case("eof-before-anything", b"", eof=True, unconsumed=b"")
+case("eof-in-status-line", b"HTTP/1.1 2", eof=True, err=(IncompleteMessage, "end", 0, None))
+case("eof-in-head", OK + b"Content-Length: 5\r\n", eof=True, err=(IncompleteMessage, "end", 0, None))
+case("eof-in-head-after-bad-cl", OK + b"Content-Length: x\r\n", eof=True, err=(IncompleteMessage, "end", 0, None))
+
+# Header and trailer fields (RFC 9110 §5, RFC 9112 §5)
+case("ows-trimmed", OK + b"X-A:   spaced value \t\r\n" + CL0 + b"\r\n",
+     M(headers=[("X-A", "spaced value"), ("Content-Length", "0")],
+       raw_headers=((b"X-A", b"spaced value"), (b"Content-Length", b"0"))))
+case("empty-value", OK + b"X-Empty:\r\nX-Blank:  \r\n" + CL0 + b"\r\n",
+     M(headers=[("X-Empty", ""), ("X-Blank", ""), ("Content-Length", "0")]))
+case("no-space-after-colon", OK + b"X-A:b\r\n" + CL0 + b"\r\n", M(headers=[("X-A", "b"), ("Content-Length", "0")]))
+case("colon-in-value", OK + b"X-A: a:b: c\r\n" + CL0 + b"\r\n", M(headers=[("X-A", "a:b: c"), ("Content-Length", "0")]))
+case("names-as-on-the-wire", OK + b"content-TYPE: x\r\nX-y: 1\r\n" + CL0 + b"\r\n",
+     M(headers=[("content-TYPE", "x"), ("X-y", "1"), ("Content-Length", "0")]))
+case("value-utf8-and-obs-text", OK + b"X-A: \xc3\xa9\xff\r\n" + CL0 + b"\r\n",
+     M(headers=[("X-A", "\u00e9\udcff"), ("Content-Length", "0")], raw_headers=((b"X-A", b"\xc3\xa9\xff"), (b"Content-Length", b"0"))))
+case("value-htab-inside", OK + b"X-A: a\tb\r\n" + CL0 + b"\r\n", M(headers=[("X-A", "a\tb"), ("Content-Length", "0")]))
+case("obs-fold-lenient", OK + b"X-Long: part1\r\n  part2\r\n\tpart3 \r\n" + CL0 + b"\r\n",
+     M(headers=[("X-Long", "part1 part2 part3"), ("Content-Length", "0")],
+       raw_headers=((b"X-Long", b"part1 part2 part3"), (b"Content-Length", b"0"))), mode="lenient")
+case("obs-fold-empty-first-value", OK + b"X-A:\r\n b\r\n" + CL0 + b"\r\n",
+     M(headers=[("X-A", "b"), ("Content-Length", "0")]), mode="lenient")
+case("obs-fold-blank-continuation", OK + b"X-A: a\r\n   \r\n" + CL0 + b"\r\n",
+     M(headers=[("X-A", "a"), ("Content-Length", "0")]), mode="lenient")
+case("obs-fold-bare-lf-lenient", OK + b"X-A: a\n b\n" + CL0 + b"\n", M(headers=[("X-A", "a b"), ("Content-Length", "0")]), mode="lenient")
+case("obs-fold-strict", OK + b"X-Long: part1\r\n  part2\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"  part2", 0)), mode="strict")
+case("obs-fold-nul", OK + b"X-A: a\r\n b\x00\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"\x00", 0)), mode="lenient")
+case("obs-fold-content-length", OK + b"Content-Length: 1\r\n 2\r\n\r\nab", err=(BadContentLength, (b"\r\n 2", 2)), mode="lenient")
+case("obs-fold-transfer-encoding", OK + b"Transfer-Encoding:\r\n chunked\r\n\r\n",
+     err=(BadTransferEncoding, (b" chunked", 0)), mode="lenient")
+case("bare-lf-lenient", b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok", M(body=b"ok"), mode="lenient")
+case("bare-lf-mixed-lenient", OK + b"Content-Length: 2\n\r\nok", M(body=b"ok"), mode="lenient")
+case("bare-lf-field-strict", OK + b"Content-Length: 2\n\r\nok", err=(InvalidLineEnding, (b"2\n", 1)), mode="strict")
+case("bare-lf-end-strict", OK + b"Content-Length: 2\r\n\nok", err=(InvalidLineEnding, (b"\n\nok", 1)), mode="strict")
+case("bare-cr-in-value", OK + b"X-A: a\rb\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"\rb", 0)))
+case("bare-cr-line-start", OK + b"\rX-A: a\r\n" + CL0 + b"\r\n", err=(InvalidHeader, 17))
+case("bare-cr-before-end", OK + CL0 + b"\r\r\n", err=(InvalidHeader, (b"\r\r\n", 0)))
+case("cr-cr-lf-line-end", OK + b"X-A: a\r\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"\r\r\n", 0)))
+case("nul-in-value", OK + b"X-A: a\x00b\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"\x00", 0)))
+case("nul-in-name", OK + b"X\x00A: b\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"\x00", 0)))
+case("control-in-value-lenient", OK + b"X-A: a\x01b\x7f\r\n" + CL0 + b"\r\n",
+     M(headers=[("X-A", "a\x01b\x7f"), ("Content-Length", "0")]), mode="lenient")
+case("control-in-value-strict", OK + b"X-A: a\x01b\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"\x01", 0)), mode="strict")
+case("del-in-value-strict", OK + b"X-A: ab\x7f\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"\x7f", 0)), mode="strict")
+case("space-in-name", OK + b"X A: b\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b" A:", 0)))
+case("space-before-colon", OK + b"Content-Length : 0\r\n\r\n", err=(InvalidHeader, (b" :", 0)))
+case("tab-before-colon", OK + b"X-A\t: 0\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"\t:", 0)))
+case("quote-in-name", OK + b"X\"A: b\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"\"A", 0)))
+case("obs-text-in-name", OK + b"X\xc3\xa9: b\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"\xc3", 0)))
+case("empty-name", OK + b": b\r\n" + CL0 + b"\r\n", err=(InvalidHeader, 17))
+case("no-colon", OK + b"X-A\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"\r\nContent", 0)))
+case("no-colon-bare-lf", OK + b"X-A\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"\nContent", 0)), mode="lenient")
+case("repeated-server-lenient", OK + b"Server: a\r\nServer: b\r\n" + CL0 + b"\r\n",
+     M(headers=[("Server", "a"), ("Server", "b"), ("Content-Length", "0")]), mode="lenient")
+case("repeated-server-strict", OK + b"Server: a\r\nserver: b\r\n" + CL0 + b"\r\n", err=(InvalidHeader, (b"server", 0)), mode="strict")
+case("repeated-content-type-strict", OK + b"Content-Type: a\r\nX: 1\r\nContent-Type: b\r\n" + CL0 + b"\r\n",
+     err=(InvalidHeader, (b"Content-Type: b", 0)), mode="strict")
+case("repeated-set-cookie-strict", OK + b"Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n" + CL0 + b"\r\n",
+     M(headers=[("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("Content-Length", "0")]), mode="strict")
+case("syntax-before-semantics", OK + b"Content-Length: x\r\nX A: 1\r\n\r\n", err=(InvalidHeader, (b" A:", 0)))
+case("first-bad-field-wins", OK + b"Content-Length: 1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
+     err=(BadContentLength, (b"2\r\nTransfer", 0)))
+
+# Framing: Content-Length (RFC 9110 §8.6, RFC 9112 §6.3)
+case("cl-basic", OK + b"Content-Length: 5\r\n\r\nhello", M(body=b"hello", content_length=5, chunked=False, keep_alive=True))
+case("cl-zero", OK + CL0 + b"\r\n", M(content_length=0))
+case("cl-leading-zeros", OK + b"Content-Length: 003\r\n\r\nabc", M(body=b"abc", content_length=3))
+case("cl-repeated-same", OK + b"Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc", M(body=b"abc", content_length=3))
+case("cl-repeated-numerically-equal", OK + b"Content-Length: 03\r\nContent-Length: 3\r\n\r\nabc", M(body=b"abc", content_length=3))
+case("cl-ows", OK + b"Content-Length: \t 3 \r\n\r\nabc", M(body=b"abc", content_length=3))
+case("cl-conflict", OK + b"Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", err=(BadContentLength, (b"4\r\n", 0)))
+case("cl-plus", OK + b"Content-Length: +3\r\n\r\nabc", err=(BadContentLength, (b"+", 0)))
+case("cl-minus", OK + b"Content-Length: -1\r\n\r\n", err=(BadContentLength, (b"-1", 0)))
+case("cl-hex", OK + b"Content-Length: 0x10\r\n\r\n", err=(BadContentLength, (b"x10", 0)))
+case("cl-space-inside", OK + b"Content-Length: 3 4\r\n\r\n", err=(BadContentLength, (b" 4", 0)))
+case("cl-comma-list", OK + b"Content-Length: 3, 3\r\n\r\nabc", err=(BadContentLength, (b", 3", 0)))
+case("cl-empty", OK + b"Content-Length:\r\n\r\n", err=(BadContentLength, (b"\r\n\r\n", 0)))
+case("cl-empty-ows", OK + b"Content-Length:  \r\n\r\n", err=(BadContentLength, (b"\r\n\r\n", 0)))
+case("cl-max", OK + b"Content-Length: 9223372036854775807\r\n\r\nab",
+     M(body=b"ab", content_length=2**63 - 1, complete=False))
+case("cl-overflow-by-one", OK + b"Content-Length: 9223372036854775808\r\n\r\n", err=(BadContentLength, (b"808\r\n", 2)))
+case("cl-huge", OK + b"Content-Length: 99999999999999999999999999\r\n\r\n", err=(BadContentLength, (b"9999", 18)))
+case("cl-huge-leading-zeros-ok", OK + b"Content-Length: 0000000000000000000000001\r\n\r\nx", M(body=b"x", content_length=1))
+case("cl-truncated", OK + b"Content-Length: 10\r\n\r\nabc", M(body=b"abc", complete=False), eof=True,
+     err=(IncompleteMessage, "end", 3, 10))
+case("cl-body-split-no-eof", OK + b"Content-Length: 10\r\n\r\nabc", M(body=b"abc", complete=False))
+
+# Framing: Transfer-Encoding (RFC 9112 §6.1, §6.3)
+case("te-and-cl", OK + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+     err=(BadTransferEncoding, (b"Transfer", 0)))
+case("cl-after-te", OK + b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+     err=(BadTransferEncoding, (b"Content-Length", 0)))
+case("te-chunked", OK + TE + b"\r\n5\r\nhello\r\n0\r\n\r\n", M(body=b"hello", chunked=True, content_length=None, keep_alive=True))
+case("te-case-insensitive", OK + b"Transfer-Encoding: Chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", M(body=b"x", chunked=True))
+case("te-list-chunked-last", OK + b"Transfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", M(body=b"x", chunked=True))
+case("te-two-fields-chunked-last", OK + b"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+     M(body=b"x", chunked=True))
+case("te-empty-elements", OK + b"Transfer-Encoding: ,gzip,, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", M(body=b"x", chunked=True))
+case("te-parameters", OK + b"Transfer-Encoding: gzip;q=1 , chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", M(body=b"x", chunked=True))
+case("te-chunked-not-last", OK + b"Transfer-Encoding: chunked, gzip\r\n\r\nrawbytes", M(body=b"rawbytes", chunked=False, keep_alive=False),
+     eof=True, unconsumed=b"")
+case("te-identity-until-close", OK + b"Transfer-Encoding: identity\r\n\r\nraw", M(body=b"raw", chunked=False, keep_alive=False), eof=True)
+case("te-chunked-twice", OK + b"Transfer-Encoding: chunked, chunked\r\n\r\n", err=(BadTransferEncoding, (b"chunked\r\n\r\n", 0)))
+case("te-chunked-twice-fields", OK + TE + b"Transfer-Encoding: gzip, CHUNKED\r\n\r\n", err=(BadTransferEncoding, (b"CHUNKED", 0)))
+case("te-empty", OK + b"Transfer-Encoding:\r\n\r\n", err=(BadTransferEncoding, (b"\r\n\r\n", 0)))
+case("te-no-element", OK + b"Transfer-Encoding: , ,\r\n\r\n", err=(BadTransferEncoding, (b", ,", 0)))
+case("te-not-token", OK + b"Transfer-Encoding: chu nked\r\n\r\n", err=(BadTransferEncoding, (b"nked", 0)))
+case("te-quoted", OK + b"Transfer-Encoding: \"chunked\"\r\n\r\n", err=(BadTransferEncoding, (b"\"chunked", 0)))
+case("te-http10-chunked", b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n" + TE + b"\r\n1\r\nx\r\n0\r\n\r\n",
+     M(body=b"x", chunked=True, keep_alive=False), unconsumed=b"")
+case("te-and-cl-on-head", OK + b"Content-Length: 3\r\n" + TE + b"\r\n", method="HEAD", err=(BadTransferEncoding, (b"Transfer", 0)))
+
+# Chunked bodies (RFC 9112 §7.1)
+case("chunked-two-chunks", OK + TE + b"\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", M(body=b"hello world", trailers=[]))
+case("chunked-upper-hex", OK + TE + b"\r\nA\r\n0123456789\r\n0\r\n\r\n", M(body=b"0123456789"))
+case("chunked-lower-hex-leading-zeros", OK + TE + b"\r\n000a\r\n0123456789\r\n000\r\n\r\n", M(body=b"0123456789"))
+case("chunked-empty", OK + TE + b"\r\n0\r\n\r\n", M(body=b""))
+case("chunked-ext", OK + TE + b"\r\n3;name=value\r\nabc\r\n0\r\n\r\n", M(body=b"abc"))
+case("chunked-ext-name-only", OK + TE + b"\r\n3;name\r\nabc\r\n0;last\r\n\r\n", M(body=b"abc"))
+case("chunked-ext-bws", OK + TE + b"\r\n3; a = b ;c\t;d=\"x\"\r\nabc\r\n0\r\n\r\n", M(body=b"abc"))
+case("chunked-ext-quoted", OK + TE + b"\r\n3;a=\"b c;d=e\"\r\nabc\r\n0\r\n\r\n", M(body=b"abc"))
+case("chunked-ext-quoted-pair", OK + TE + b"\r\n3;a=\"x\\\"y\\\\\"\r\nabc\r\n0\r\n\r\n", M(body=b"abc"))
+case("chunked-ext-empty-name", OK + TE + b"\r\n2;\r\nab\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b";\r\nab", 1)))
+case("chunked-ext-empty-value", OK + TE + b"\r\n2;a=\r\nab\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"=\r\nab", 1)))
+case("chunked-ext-unbalanced-quote", OK + TE + b"\r\n2;a=\"x\r\nab\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"x\r\nab", 1)))
+case("chunked-ext-lf", OK + TE + b"\r\n3;a=\nb\r\nabc\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"\nb\r\n", 0)))
+case("chunked-ext-lf-in-quotes", OK + TE + b"\r\n3;a=\"x\ny\"\r\nabc\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"\ny\"", 0)))
+case("chunked-ext-trailing-space", OK + TE + b"\r\n2;a=b \r\nab\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b" \r\nab", 1)))
+case("chunked-ext-bad-token", OK + TE + b"\r\n2;a b\r\nab\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"b\r\nab", 0)))
+case("chunked-ext-nul-in-quotes", OK + TE + b"\r\n2;a=\"\x00\"\r\nab\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"\x00", 0)))
+case("chunked-size-space-after", OK + TE + b"\r\n2 \r\nab\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b" \r\nab", 0)))
+case("chunked-size-tab-then-ext", OK + TE + b"\r\n2\t;a\r\nab\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"\t;a", 0)))
+case("chunked-size-space-before", OK + TE + b"\r\n 2\r\nab\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b" 2\r\n", 0)))
+case("chunked-size-sign", OK + TE + b"\r\n+3\r\nabc\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"+3", 0)))
+case("chunked-size-minus", OK + TE + b"\r\n-3\r\nabc\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"-3", 0)))
+case("chunked-size-0x", OK + TE + b"\r\n0x3\r\nabc\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"x3", 0)))
+case("chunked-size-empty", OK + TE + b"\r\n\r\nabc\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"\r\nabc", 0)))
+case("chunked-size-overflow", OK + TE + b"\r\nFFFFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"FFFF", 15)))
+case("chunked-size-2-63", OK + TE + b"\r\n8000000000000000\r\nabc\r\n", M(complete=False), err=(BadChunk, (b"8000", 15)))
+case("chunked-size-max", OK + TE + b"\r\n7fffffffffffffff\r\nabc", M(body=b"abc", complete=False))
+case("chunked-size-bare-lf", OK + TE + b"\r\n3\nabc\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"\nabc", 0)))
+case("chunked-size-bare-cr", OK + TE + b"\r\n3\rx\r\nabc\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"\rx", 0)))
+case("chunked-missing-crlf-after-data", OK + TE + b"\r\n3\r\nabcX\r\n0\r\n\r\n", M(body=b"abc", complete=False),
+     err=(BadChunk, (b"X\r\n", 0)))
+case("chunked-cr-then-junk-after-data", OK + TE + b"\r\n3\r\nabc\rX\n0\r\n\r\n", M(body=b"abc", complete=False),
+     err=(BadChunk, (b"X\n0", 0)))
+case("chunked-lf-only-after-data", OK + TE + b"\r\n3\r\nabc\n0\r\n\r\n", M(body=b"abc", complete=False),
+     err=(BadChunk, (b"\n0\r\n", 0)))
+case("chunked-trailers", OK + TE + b"\r\n3\r\nabc\r\n0\r\nX-Checksum: 42\r\nX-B:  two \r\n\r\n",
+     M(body=b"abc", trailers=[("X-Checksum", "42"), ("X-B", "two")], raw_trailers=((b"X-Checksum", b"42"), (b"X-B", b"two"))))
+case("chunked-trailer-cl-is-just-a-field", OK + TE + b"\r\n3\r\nabc\r\n0\r\nContent-Length: 9\r\n\r\n",
+     M(body=b"abc", trailers=[("Content-Length", "9")]))
+case("chunked-trailer-fold-lenient", OK + TE + b"\r\n0\r\nX-T: a\r\n b\r\n\r\n", M(trailers=[("X-T", "a b")]), mode="lenient")
+case("chunked-trailer-fold-strict", OK + TE + b"\r\n0\r\nX-T: a\r\n b\r\n\r\n", M(complete=False), err=(InvalidHeader, (b" b\r\n", 0)), mode="strict")
+case("chunked-trailer-first-line-whitespace", OK + TE + b"\r\n0\r\n X: a\r\n\r\n", M(complete=False), err=(InvalidHeader, (b" X:", 0)))
+case("chunked-trailer-bad-name", OK + TE + b"\r\n0\r\nX T: a\r\n\r\n", M(complete=False), err=(InvalidHeader, (b" T:", 0)))
+case("chunked-trailer-bare-lf-lenient", OK + TE + b"\r\n1\r\nx\r\n0\r\nX-T: 1\n\n", M(body=b"x", trailers=[("X-T", "1")]), mode="lenient")
+case("chunked-trailer-bare-lf-strict", OK + TE + b"\r\n1\r\nx\r\n0\r\nX-T: 1\n\r\n", M(body=b"x", complete=False),
+     err=(InvalidLineEnding, (b"1\n\r\n", 1)), mode="strict")
+case("chunked-end-bare-lf-strict", OK + TE + b"\r\n1\r\nx\r\n0\r\n\n", M(body=b"x", complete=False),
+     err=(InvalidLineEnding, len(OK + TE + b"\r\n1\r\nx\r\n0\r\n")), mode="strict")
+case("chunked-trailer-repeated-date-strict", OK + TE + b"\r\n0\r\nDate: a\r\nDate: b\r\n\r\n", M(complete=False),
+     err=(InvalidHeader, (b"Date: b", 0)), mode="strict")
+case("chunked-trailer-repeated-date-lenient", OK + TE + b"\r\n0\r\nDate: a\r\nDate: b\r\n\r\n",
+     M(trailers=[("Date", "a"), ("Date", "b")]), mode="lenient")
+case("chunked-truncated-in-data", OK + TE + b"\r\n5\r\nhel", M(body=b"hel", complete=False), eof=True,
+     err=(IncompleteMessage, "end", 3, None))
+case("chunked-truncated-in-size", OK + TE + b"\r\n5\r\nhello\r\n0", M(body=b"hello", complete=False), eof=True,
+     err=(IncompleteMessage, "end", 5, None))
+case("chunked-truncated-in-trailers", OK + TE + b"\r\n0\r\nX: 1\r\n", M(complete=False), eof=True,
+     err=(IncompleteMessage, "end", 0, None))
+
+# Messages without a body; interim; upgrades (RFC 9112 §6.3 items 1-2)
+case("head-with-cl", OK + b"Content-Length: 100\r\n\r\n", M(content_length=100, keep_alive=True, chunked=False), method="HEAD")
+case("head-with-te", OK + TE + b"\r\n", M(chunked=False), method="HEAD")
+case("head-then-next", OK + b"Content-Length: 4\r\n\r\n" + OK + b"Content-Length: 1\r\n\r\n", M(content_length=4),
+     M(content_length=1),
+     method="HEAD")
+case("head-bad-cl", OK + b"Content-Length: x\r\n\r\n", method="HEAD", err=(BadContentLength, (b"x\r\n", 0)))
+case("head-method-case-sensitive", OK + b"Content-Length: 2\r\n\r\nok", M(body=b"ok"), method="head")
+case("status-204-with-cl", b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n" + OK + b"Content-Length: 1\r\n\r\nx",
+     M(204, content_length=5), M(body=b"x"))
+case("status-304-with-cl", b"HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\nETag: \"a\"\r\n\r\n", M(304, content_length=50, keep_alive=True))
+case("status-304-chunked-declared", b"HTTP/1.1 304 Not Modified\r\n" + TE + b"\r\n", M(304, chunked=False))
+case("status-204-no-framing-keeps-alive", b"HTTP/1.1 204 No Content\r\n\r\n", M(204, keep_alive=True))
+case("interim-100", b"HTTP/1.1 100 Continue\r\n\r\n" + OK + b"Content-Length: 2\r\n\r\nok",
+     M(100, reason="Continue", headers=[], trailers=[]), M(body=b"ok"), method="POST")
+case("interim-103-then-200", b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n" + OK + CL0 + b"\r\n",
+     M(103, headers=[("Link", "</a.css>; rel=preload")]), M())
+case("interim-two", b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n" + OK + CL0 + b"\r\n", M(100), M(102), M())
+case("interim-close-does-not-end", b"HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n" + OK + b"Content-Length: 1\r\n\r\nx",
+     M(100, keep_alive=False), M(body=b"x"))
+case("interim-http10", b"HTTP/1.0 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx", M(100), M(body=b"x"),
+     unconsumed=b"")
+case("upgrade-101", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello",
+     M(101, upgrade=True, keep_alive=True, chunked=False), unconsumed=b"\x81\x05hello")
+case("upgrade-101-nothing-after", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n", M(101, upgrade=True), unconsumed=b"")
+case("upgrade-101-ignores-cl", b"HTTP/1.1 101 Switching Protocols\r\nContent-Length: 3\r\n\r\nabcdef",
+     M(101, upgrade=True, content_length=3), unconsumed=b"abcdef")
+case("connect-200", b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01", M(upgrade=True), method="CONNECT",
+     unconsumed=b"\x16\x03\x01")
+case("connect-200-with-cl", OK + b"Content-Length: 5\r\n\r\nhello", M(upgrade=True, content_length=5), method="CONNECT",
+     unconsumed=b"hello")
+case("connect-407-has-body", b"HTTP/1.1 407 Proxy Auth\r\nContent-Length: 2\r\n\r\nno", M(407, body=b"no", upgrade=False),
+     method="CONNECT")
+case("connect-lowercase-is-not-connect", OK + b"Content-Length: 2\r\n\r\nok", M(body=b"ok", upgrade=False), method="connect")
+
+# Read until close (RFC 9112 §6.3 item 8)
+case("until-close", OK + b"Server: x\r\n\r\nall the rest", M(body=b"all the rest", keep_alive=False, content_length=None),
+     eof=True, unconsumed=b"")
+case("until-close-empty", OK + b"\r\n", M(keep_alive=False), eof=True)
+case("until-close-no-eof", OK + b"\r\nsome", M(body=b"some", complete=False))
+case("until-close-keep-alive-header", OK + b"Connection: keep-alive\r\n\r\nbody", M(body=b"body", keep_alive=False), eof=True)
+
+# Pipelining, Connection: close and what follows
+case("pipelined-3", OK + b"Content-Length: 1\r\n\r\na" + b"HTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nb"
+     + OK + TE + b"\r\n1\r\nc\r\n0\r\n\r\n", M(body=b"a"), M(404, body=b"b"), M(body=b"c"))
+case("pipelined-empty-line-between-lenient", OK + CL0 + b"\r\n\r\n" + OK + CL0 + b"\r\n", M(), M(), mode="lenient")
+case("pipelined-empty-line-between-strict", OK + CL0 + b"\r\n\r\n" + OK + CL0 + b"\r\n", M(),
+     err=(BadStatusLine, len(OK + CL0 + b"\r\n")), mode="strict")
+case("close-then-garbage", OK + b"Connection: close\r\nContent-Length: 2\r\n\r\nokGARBAGE\r\n\r\n",
+     M(body=b"ok", keep_alive=False), unconsumed=b"GARBAGE\r\n\r\n")
+case("close-then-response", OK + b"Connection: close\r\n" + CL0 + b"\r\n" + OK + CL0 + b"\r\n",
+     M(keep_alive=False), unconsumed=OK + CL0 + b"\r\n")
+case("keep-alive-then-garbage", OK + b"Content-Length: 2\r\n\r\nokGARBAGE\r\n", M(body=b"ok"), err=(BadStatusLine, (b"GARBAGE", 0)))
+case("keep-alive-then-garbage-no-lf", OK + b"Content-Length: 2\r\n\r\nokGARB", M(body=b"ok"))
+case("error-offset-in-second-message", OK + CL0 + b"\r\n" + OK + b"X A: 1\r\n\r\n", M(), err=(InvalidHeader, (b" A:", 0)))
+case("http10-close-then-garbage", b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nxyz", M(body=b"x", keep_alive=False), unconsumed=b"yz")
+
+# Keep-alive (RFC 9112 §9.3)
+for _id, _version, _conn, _expect in [
+    ("11-default", b"1.1", b"", True),
+    ("11-close", b"1.1", b"Connection: close\r\n", False),
+    ("11-close-uppercase", b"1.1", b"Connection: CLOSE\r\n", False),
+    ("11-close-in-list", b"1.1", b"Connection: Keep-Alive , close\r\n", False),
+    ("11-close-second-field", b"1.1", b"Connection: keep-alive\r\nConnection: close\r\n", False),
+    ("11-upgrade-token", b"1.1", b"Connection: upgrade\r\n", True),
+    ("11-closed-is-not-close", b"1.1", b"Connection: closed\r\n", True),
+    ("10-default", b"1.0", b"", False),
+    ("10-keep-alive", b"1.0", b"Connection: keep-alive\r\n", True),
+    ("10-keep-alive-mixed-case-ows", b"1.0", b"Connection:  Keep-Alive \r\n", True),
+    ("10-keep-alive-and-close", b"1.0", b"Connection: keep-alive, close\r\n", False),
+    ("10-keep-alive-in-list", b"1.0", b"Connection: foo,keep-alive\r\n", True),
+]:
+    case(f"keep-alive-{_id}", b"HTTP/" + _version + b" 200 OK\r\n" + _conn + b"Content-Length: 1\r\n\r\nx",
+         M(body=b"x", keep_alive=_expect), unconsumed=None if _expect else b"")
+
+# Limits (docs/parser.md, Limits), small limits so every split stays quick, and the defaults
+_SMALL = {"max_line_size": 20, "max_field_size": 16, "max_headers": 3}
+_SMALL_TE = {"max_line_size": 20, "max_field_size": 26, "max_headers": 3}  # room for Transfer-Encoding: chunked
+case("limit-status-line-at", b"HTTP/1.1 200 " + b"R" * 7 + b"\r\n" + CL0[:0] + b"\r\n", M(keep_alive=False), limits=_SMALL, eof=True)
+case("limit-status-line-past", b"HTTP/1.1 200 " + b"R" * 8 + b"\r\n\r\n", err=(LineTooLong, 20), limits=_SMALL)
+case("limit-status-line-cr-at-limit-then-junk", b"HTTP/1.1 200 " + b"R" * 7 + b"\rX\r\n\r\n", err=(LineTooLong, 20), limits=_SMALL)
+case("limit-status-line-bare-lf-at", b"HTTP/1.1 200 " + b"R" * 7 + b"\n\n", M(keep_alive=False), limits=_SMALL, eof=True, mode="lenient")
+case("limit-status-line-past-beats-syntax", b"HTTP/1.1 2x0 " + b"R" * 8 + b"\r\n\r\n", err=(LineTooLong, 20), limits=_SMALL)
+case("limit-field-at", OK + b"X-A: " + b"v" * 11 + b"\r\n\r\n", M(keep_alive=False), limits=_SMALL, eof=True)
+case("limit-field-past", OK + b"X-A: " + b"v" * 12 + b"\r\n\r\n", err=(LineTooLong, 17 + 16), limits=_SMALL)
+case("limit-field-trailing-ows-counts", OK + b"X-A: " + b"v" * 10 + b"  \r\n\r\n", err=(LineTooLong, 17 + 16), limits=_SMALL)
+case("limit-field-past-beats-bad-byte", OK + b"X A: " + b"v" * 12 + b"\r\n\r\n", err=(LineTooLong, 17 + 16), limits=_SMALL)
+case("limit-field-no-lf-yet", OK + b"X-A: " + b"v" * 12, err=(LineTooLong, 17 + 16), limits=_SMALL)
+case("limit-folded-field-at", OK + b"X-A: vvvv\r\n vvvv\r\n\r\n", M(headers=[("X-A", "vvvv vvvv")], keep_alive=False),
+     limits=_SMALL, eof=True, mode="lenient")
+case("limit-folded-field-past", OK + b"X-A: vvvv\r\n vvvvv\r\n\r\n", err=(LineTooLong, 17 + 16), limits=_SMALL, mode="lenient")
+case("limit-folded-field-past-in-line-end", OK + b"X-A: vvvvvvvvvvv\r\n v\r\n\r\n", err=(LineTooLong, 17 + 16),
+     limits=_SMALL, mode="lenient")
+case("limit-count-at", OK + b"A: 1\r\nB: 2\r\nC: 3\r\n\r\n", M(keep_alive=False), limits=_SMALL, eof=True)
+case("limit-count-past", OK + b"A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", err=(TooManyHeaders, (b"D: 4", 0)), limits=_SMALL)
+case("limit-count-past-first-byte", OK + b"A: 1\r\nB: 2\r\nC: 3\r\nD", err=(TooManyHeaders, (b"D", 0)), limits=_SMALL)
+case("limit-count-continuations-not-counted", OK + b"A: 1\r\n 1\r\nB: 2\r\n 2\r\nC: 3\r\n\r\n", M(keep_alive=False),
+     limits=_SMALL, eof=True, mode="lenient")
+case("limit-count-with-trailers-at", OK + TE + b"B: 2\r\n\r\n0\r\nT: 1\r\n\r\n", M(trailers=[("T", "1")]), limits=_SMALL_TE)
+case("limit-count-with-trailers-past", OK + TE + b"B: 2\r\n\r\n0\r\nT: 1\r\nU: 2\r\n\r\n", M(complete=False),
+     err=(TooManyHeaders, (b"U: 2", 0)), limits=_SMALL_TE)
+case("limit-trailer-field-at", OK + TE + b"\r\n0\r\nT: " + b"t" * 23 + b"\r\n\r\n", M(trailers=[("T", "t" * 23)]),
+     limits=_SMALL_TE)
+case("limit-trailer-field-past", OK + TE + b"\r\n0\r\nT: " + b"t" * 24 + b"\r\n\r\n", M(complete=False),
+     err=(LineTooLong, (b"T: ", 26)), limits=_SMALL_TE)
+case("limit-chunk-line-at", OK + TE + b"\r\n1;aaaaaaaaaaaaaaaaa\r\nx\r\n0\r\n\r\n", M(body=b"x"), limits=_SMALL_TE)
+case("limit-chunk-line-past", OK + TE + b"\r\n1;aaaaaaaaaaaaaaaaaa\r\nx\r\n0\r\n\r\n", M(complete=False),
+     err=(LineTooLong, (b"1;a", 20)), limits=_SMALL_TE)
+case("limit-chunk-line-zeros-past", OK + TE + b"\r\n" + b"0" * 21 + b"1\r\nx\r\n0\r\n\r\n", M(complete=False),
+     err=(LineTooLong, (b"0000", 20)), limits=_SMALL_TE)
+case("limit-default-status-line-at", b"HTTP/1.1 200 " + b"R" * (8190 - 13) + b"\r\n" + CL0 + b"\r\n", M())
+case("limit-default-status-line-past", b"HTTP/1.1 200 " + b"R" * (8191 - 13) + b"\r\n" + CL0 + b"\r\n", err=(LineTooLong, 8190))
+case("limit-default-field-at", OK + b"X: " + b"v" * (8190 - 3) + b"\r\n" + CL0 + b"\r\n", M())
+case("limit-default-field-past", OK + b"X: " + b"v" * (8191 - 3) + b"\r\n" + CL0 + b"\r\n", err=(LineTooLong, 17 + 8190))
+case("limit-default-count-at", OK + b"".join(b"X%d: v\r\n" % i for i in range(127)) + CL0 + b"\r\n", M())
+case("limit-default-count-past", OK + b"".join(b"X%d: v\r\n" % i for i in range(128)) + CL0 + b"\r\n",
+     err=(TooManyHeaders, (b"Content-Length", 0)))
+
+
+@pytest.mark.parametrize("how", SPLITS)
+@pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
+def test_table(wire_impl: types.SimpleNamespace, c: Case, how: str) -> None:
+    for chunks in splits(c.data, how):
+        out = run(wire_impl, chunks, method=c.method, strict=c.strict, eof=c.eof, limits=c.limits)
+        assert error_facts(out.error) == c.error, [type(x).__name__ for x in chunks]
+        got = [{k: m[k] for k in want} for m, want in zip(out.messages, c.messages)]
+        assert got == c.messages
+        assert len(out.messages) == len(c.messages)
+        if c.unconsumed is not None:
+            assert out.done
+            assert out.unconsumed == c.unconsumed
