@@ -360,6 +360,7 @@ cdef int _write_piecewise(object transport, list pieces, Py_ssize_t* lens,
 
 
 @cython.final
+@cython.auto_pickle(False)
 cdef class StreamWriter:
     """Writes one HTTP/1.1 message (head and body) to an asyncio transport."""
 

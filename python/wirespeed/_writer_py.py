@@ -106,7 +106,7 @@ def _check_token(data: bytes, where: str) -> None:
 def _fields(headers: Any, kind: str) -> bytes:
     """Serialise header (or trailer) fields, one ``name: value\\r\\n`` each, checking every byte."""
     items = getattr(headers, "items", None)
-    out = []
+    out: list[bytes] = []
     for k, item in enumerate(items() if callable(items) else headers):
         try:
             name, value = item
