@@ -1,0 +1,196 @@
+"""Behaviour of the response parser around its events (docs/parser.md), on both twins.
+
+The table in tests/test_parser.py checks what comes out of every input; these tests
+check the call-level contract: deferred errors, a broken parser staying broken,
+offsets across calls, zero-copy body pieces, ``done``/``unconsumed``, ``method``,
+``feed_eof()``, and that a body is passed through rather than held.
+"""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+from multidict import CIMultiDictProxy
+
+from wirespeed.errors import BadChunk, BadStatusLine, HttpParserError, IncompleteMessage, InvalidHeader
+
+OK = b"HTTP/1.1 200 OK\r\n"
+
+
+def test_events_before_the_bad_byte_come_first_and_the_error_next(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    events = p.feed(OK + b"Content-Length: 2\r\n\r\nokGARBAGE\r\n")
+    assert [type(e) for e in events] == [wire_impl.ResponseHead, memoryview, wire_impl.MessageEnd]
+    assert bytes(events[1]) == b"ok"
+    err = p.error
+    assert isinstance(err, BadStatusLine)
+    assert err.offset == len(OK + b"Content-Length: 2\r\n\r\nok")
+    assert err.byte == ord("G")
+    with pytest.raises(BadStatusLine) as raised:
+        p.feed(b"HTTP/1.1 200 OK\r\n")
+    assert raised.value is err
+
+
+def test_a_broken_parser_stays_broken(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    with pytest.raises(InvalidHeader) as first:
+        p.feed(OK + b"X A: 1\r\n")
+    assert p.error is first.value
+    for call in (lambda: p.feed(b"\r\n"), p.feed_eof, lambda: p.feed(OK + b"Content-Length: 0\r\n\r\n")):
+        with pytest.raises(InvalidHeader) as again:
+            call()
+        assert again.value is first.value
+
+
+def test_error_without_earlier_events_is_raised_at_once(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    with pytest.raises(BadStatusLine) as raised:
+        p.feed(b"ICY 200 OK\r\n\r\n")
+    assert raised.value.offset == 0
+    assert raised.value.byte == ord("I")
+    assert "offset 0" in str(raised.value)
+    assert raised.value.message
+
+
+def test_body_bytes_before_a_chunk_error_are_delivered(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    data = OK + b"Transfer-Encoding: chunked\r\n\r\n3\r\nabcX"
+    events = p.feed(data)
+    assert [type(e) for e in events] == [wire_impl.ResponseHead, memoryview]
+    assert bytes(events[1]) == b"abc"
+    assert isinstance(p.error, BadChunk)
+    assert p.error.offset == len(data) - 1
+    with pytest.raises(BadChunk):
+        p.feed_eof()
+
+
+def test_offsets_count_from_the_first_byte_ever_fed(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    first = OK + b"Content-Length: 0\r\n\r\n"
+    assert len(p.feed(first)) == 2
+    p.feed(b"HTTP/1.1 200 OK\r\n")
+    with pytest.raises(InvalidHeader) as raised:
+        p.feed(b"Bad Name: 1\r\n")
+    assert raised.value.offset == len(first) + len(OK) + 3
+
+
+def test_body_piece_is_a_view_of_the_fed_buffer(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    p.feed(OK + b"Content-Length: 8\r\n\r\n")
+    buf = bytearray(b"abcdefgh")
+    (piece,) = p.feed(buf)[:1]
+    assert piece.obj is buf
+    buf[0:1] = b"Z"  # a view sees the caller's buffer: no copy was made
+    assert bytes(piece) == b"Zbcdefgh"
+
+
+def test_memoryview_input_gives_views_of_the_same_object(wire_impl: types.SimpleNamespace) -> None:
+    backing = bytearray(OK + b"Content-Length: 3\r\n\r\nxyz")
+    p = wire_impl.ResponseParser("GET")
+    events = p.feed(memoryview(backing))
+    assert events[1].obj is backing
+    assert bytes(events[1]) == b"xyz"
+
+
+def test_a_body_is_passed_through_not_held(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    size, step = 1 << 20, 1 << 16
+    assert len(p.feed(OK + b"Content-Length: %d\r\n\r\n" % size)) == 1
+    for i in range(size // step):
+        events = p.feed(bytes(step))
+        assert len(events[0]) == step  # each call hands its whole input straight back
+        assert len(events) == (2 if i == size // step - 1 else 1)
+
+
+def test_chunked_body_is_passed_through_per_feed(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    p.feed(OK + b"Transfer-Encoding: chunked\r\n\r\n100000\r\n")
+    for _ in range(16):
+        (piece,) = p.feed(bytes(1 << 16))
+        assert len(piece) == 1 << 16
+    events = p.feed(b"\r\n0\r\n\r\n")
+    assert [type(e) for e in events] == [wire_impl.MessageEnd]
+
+
+def test_upgrade_hands_back_everything_after_the_head(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    events = p.feed(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81")
+    assert events[0].upgrade and events[0].status == 101
+    assert isinstance(events[1], wire_impl.MessageEnd)
+    assert p.done and p.unconsumed == b"\x81"
+    assert p.feed(bytearray(b"\x05hello")) == []
+    assert p.feed(memoryview(b"!")) == []
+    assert p.unconsumed == b"\x81\x05hello!"
+    assert p.feed_eof() == []
+    assert p.error is None
+
+
+def test_method_is_read_per_message(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("HEAD")
+    assert p.method == "HEAD"
+    events = p.feed(OK + b"Content-Length: 5\r\n\r\n")
+    assert events[0].content_length == 5 and isinstance(events[1], wire_impl.MessageEnd)
+    p.method = "GET"
+    events = p.feed(OK + b"Content-Length: 5\r\n\r\nhello")
+    assert bytes(events[1]) == b"hello"
+
+
+def test_feed_eof_ends_a_read_until_close_body(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    events = p.feed(OK + b"\r\nabc")
+    assert events[0].keep_alive is False and events[0].content_length is None
+    assert not p.done
+    assert [type(e) for e in p.feed_eof()] == [wire_impl.MessageEnd]
+    assert p.done
+    assert p.feed_eof() == []
+
+
+def test_feed_eof_between_messages_returns_nothing(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    assert p.feed_eof() == []
+    p = wire_impl.ResponseParser("GET")
+    p.feed(OK + b"Content-Length: 0\r\n\r\n")
+    assert p.feed_eof() == []
+    assert p.error is None
+
+
+def test_truncated_body_reports_received_and_expected(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    p.feed(OK + b"Content-Length: 10\r\n\r\n")
+    p.feed(b"abc")
+    p.feed(b"de")
+    with pytest.raises(IncompleteMessage) as raised:
+        p.feed_eof()
+    assert (raised.value.received, raised.value.expected) == (5, 10)
+    assert raised.value.byte is None
+    assert isinstance(raised.value, HttpParserError)
+
+
+def test_headers_are_a_case_insensitive_multidict_of_str(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    head = p.feed(OK + b"Set-Cookie: a=1\r\nset-cookie: b=2\r\nX-T: \xc3\xa9\xff\r\nContent-Length: 0\r\n\r\n")[0]
+    assert isinstance(head.headers, CIMultiDictProxy)
+    assert head.headers.getall("SET-COOKIE") == ["a=1", "b=2"]
+    assert [k for k, _ in head.headers.items()] == ["Set-Cookie", "set-cookie", "X-T", "Content-Length"]
+    assert head.headers["x-t"].encode("utf-8", "surrogateescape") == b"\xc3\xa9\xff"
+    assert head.raw_headers == ((b"Set-Cookie", b"a=1"), (b"set-cookie", b"b=2"),
+                                (b"X-T", b"\xc3\xa9\xff"), (b"Content-Length", b"0"))
+    assert all(type(n) is bytes and type(v) is bytes for n, v in head.raw_headers)
+
+
+def test_trailers_arrive_on_the_end(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET")
+    events = p.feed(OK + b"Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nX-Sum: 1\r\n\r\n")
+    end = events[-1]
+    assert isinstance(end, wire_impl.MessageEnd)
+    assert isinstance(end.trailers, CIMultiDictProxy)
+    assert end.trailers["x-sum"] == "1" and end.raw_trailers == ((b"X-Sum", b"1"),)
+
+
+def test_limits_are_constructor_arguments(wire_impl: types.SimpleNamespace) -> None:
+    p = wire_impl.ResponseParser("GET", strict=True, max_line_size=100, max_field_size=100, max_headers=1)
+    with pytest.raises(HttpParserError) as raised:
+        p.feed(OK + b"A: 1\r\nB: 2\r\n\r\n")
+    assert type(raised.value).__name__ == "TooManyHeaders"
+    assert raised.value.offset == len(OK) + 6
