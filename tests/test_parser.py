@@ -484,8 +484,8 @@ case("limit-trailer-field-at", OK + TE + b"\r\n0\r\nT: " + b"t" * 23 + b"\r\n\r\
      limits=_SMALL_TE)
 case("limit-trailer-field-past", OK + TE + b"\r\n0\r\nT: " + b"t" * 24 + b"\r\n\r\n", M(complete=False),
      err=(LineTooLong, (b"T: ", 26)), limits=_SMALL_TE)
-case("limit-chunk-line-at", OK + TE + b"\r\n1;aaaaaaaaaaaaaaaaa\r\nx\r\n0\r\n\r\n", M(body=b"x"), limits=_SMALL_TE)
-case("limit-chunk-line-past", OK + TE + b"\r\n1;aaaaaaaaaaaaaaaaaa\r\nx\r\n0\r\n\r\n", M(complete=False),
+case("limit-chunk-line-at", OK + TE + b"\r\n1;" + b"a" * 18 + b"\r\nx\r\n0\r\n\r\n", M(body=b"x"), limits=_SMALL_TE)
+case("limit-chunk-line-past", OK + TE + b"\r\n1;" + b"a" * 19 + b"\r\nx\r\n0\r\n\r\n", M(complete=False),
      err=(LineTooLong, (b"1;a", 20)), limits=_SMALL_TE)
 case("limit-chunk-line-zeros-past", OK + TE + b"\r\n" + b"0" * 21 + b"1\r\nx\r\n0\r\n\r\n", M(complete=False),
      err=(LineTooLong, (b"0000", 20)), limits=_SMALL_TE)

@@ -217,6 +217,10 @@ class ResponseParser:
         self._pending = bytearray()  # the current partial line (line states only)
         self._pending_off = 0
         self._pending_raw_cap = max(max_line_size, max_field_size) + 2
+        self._field_raw = bytearray()  # the lines of the field being read (slow path)
+        self._version = (1, 1)
+        self._status = 0
+        self._reason = ""
         self._reset_message()
 
     def _reset_message(self) -> None:
@@ -435,7 +439,7 @@ class ResponseParser:
         pos = field.name_off + index
         if pos >= line_off:
             return line[pos - line_off]
-        return self._field_raw[pos - field.name_off]  # type: ignore[no-any-return]
+        return self._field_raw[pos - field.name_off]
 
     # -- the head ---------------------------------------------------------------------
 
@@ -687,12 +691,13 @@ class ResponseParser:
         if m is not None and len(line) - 2 <= self._max_line:
             size = int(m.group(1), 16)
         else:
-            content = line[:-1]
+            crlf = line[-2:] == b"\r\n"
+            content = line[:-2] if crlf else line[:-1]
             if len(content) > self._max_line:
                 raise LineTooLong("chunk-size line too long", off + self._max_line, line[self._max_line])
-            if not content or content[-1] != _CR:
+            if not crlf:  # framing: no lenient line ends here
                 raise BadChunk("chunk-size line must end with CRLF", off + len(content), _LF)
-            size = _chunk_line(content[:-1], off, line)
+            size = _chunk_line(content, off, line)
         if size == 0:
             self._state = _TRAILERS
             self._fields = []
