@@ -14,7 +14,7 @@ import os
 import types
 from typing import TYPE_CHECKING
 
-__all__ = ["IMPLEMENTATION", "NO_EXTENSIONS", "StreamWriter", "ResponseParser", "load"]
+__all__ = ["IMPLEMENTATION", "NO_EXTENSIONS", "MessageEnd", "ResponseHead", "ResponseParser", "StreamWriter", "load"]
 
 NO_EXTENSIONS = os.environ.get("WIRESPEED_NO_EXTENSIONS", "") not in ("", "0")
 
