@@ -493,6 +493,8 @@ case("limit-default-status-line-at", b"HTTP/1.1 200 " + b"R" * (8190 - 13) + b"\
 case("limit-default-status-line-past", b"HTTP/1.1 200 " + b"R" * (8191 - 13) + b"\r\n" + CL0 + b"\r\n", err=(LineTooLong, 8190))
 case("limit-default-field-at", OK + b"X: " + b"v" * (8190 - 3) + b"\r\n" + CL0 + b"\r\n", M())
 case("limit-default-field-past", OK + b"X: " + b"v" * (8191 - 3) + b"\r\n" + CL0 + b"\r\n", err=(LineTooLong, 17 + 8190))
+case("limit-default-head-over-8190-lines-under", OK + b"A: " + b"a" * 5000 + b"\r\nB: " + b"b" * 5000 + b"\r\n" + CL0 + b"\r\n",
+     M(headers=[("A", "a" * 5000), ("B", "b" * 5000), ("Content-Length", "0")]))
 case("limit-default-count-at", OK + b"".join(b"X%d: v\r\n" % i for i in range(127)) + CL0 + b"\r\n", M())
 case("limit-default-count-past", OK + b"".join(b"X%d: v\r\n" % i for i in range(128)) + CL0 + b"\r\n",
      err=(TooManyHeaders, (b"Content-Length", 0)))

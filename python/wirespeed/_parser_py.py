@@ -331,6 +331,10 @@ class ResponseParser:
                 pos = n
             elif state == _CHUNK_CRLF:
                 # RFC 9112 §7.1: chunk-data is followed by exactly CRLF, in both modes.
+                if not self._crlf and data[pos:pos + 2] == b"\r\n":
+                    pos += 2
+                    self._state = _CHUNK_SIZE
+                    continue
                 byte = data[pos]
                 want = _LF if self._crlf else _CR
                 if byte != want:
@@ -340,6 +344,24 @@ class ResponseParser:
                     self._state = _CHUNK_SIZE
                 else:
                     self._crlf = 1
+            elif state == _CHUNK_SIZE and not self._pending and type(data) is not memoryview:
+                # the common chunk-size line, whole in this buffer: no line machinery
+                lf = data.find(b"\n", pos)
+                m = _CHUNK_SIMPLE.fullmatch(data, pos, lf + 1) if lf >= 0 and lf - pos <= self._max_line else None
+                if m is None:
+                    pos = self._lines(data, pos, n, base, events)
+                    continue
+                size = int(m.group(1), 16)
+                pos = lf + 1
+                if size:
+                    self._remaining = size
+                    self._state = _CHUNK_DATA
+                else:
+                    self._state = _TRAILERS
+                    self._fields = []
+                    if data[pos:pos + 2] == b"\r\n":  # no trailers: the message ends here
+                        pos += 2
+                        self._end_message(_END, events)
             elif state == _CHUNK_SIZE or state == _TRAILERS:
                 pos = self._lines(data, pos, n, base, events)
             else:  # _DONE
@@ -538,11 +560,13 @@ class ResponseParser:
             end = -1 if m is None else m.start()
         else:
             end = data.find(b"\r\n\r\n", pos)
-        if end < 0 or end + 4 - pos > self._fast_max:
+        if end < 0:
             return -1
         block = data[pos:end + 2]
         if type(block) is not bytes:
             block = bytes(block)
+        if end + 4 - pos > self._fast_max and max(map(len, block.split(b"\r\n"))) > self._fast_max:
+            return -1  # some line may be over its limit: the slow path says which
         m = _FAST_HEAD.fullmatch(block)
         if m is None:
             return -1
