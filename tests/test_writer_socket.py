@@ -367,3 +367,26 @@ def test_small_post_is_one_write_syscall(wire_impl: types.SimpleNamespace, tmp_p
     ]
     assert len(calls) == 1, calls
     assert f"{len(EXPECTED_REQUEST)}" in calls[0]
+
+
+def test_docs_example_runs(wire_impl: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The usage example in docs/writer.md, run against a loopback server with each twin."""
+    import wirespeed
+
+    text = (ROOT / "docs" / "writer.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.setattr(wirespeed, "StreamWriter", wire_impl.StreamWriter)
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/writer.md", "exec"), namespace)
+
+    async def main() -> None:
+        sink = Sink()
+        server = await asyncio.get_running_loop().create_server(lambda: sink, "127.0.0.1", 0)
+        await namespace["upload"]("127.0.0.1", server.sockets[0].getsockname()[1])
+        expected = b"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello"
+        assert await sink.wait_for(len(expected)) == expected
+        server.close()
+        await server.wait_closed()
+        await asyncio.wait_for(sink.closed, 10)
+
+    asyncio.run(main())
