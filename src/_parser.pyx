@@ -13,34 +13,43 @@ The pure-Python twin (``wirespeed._parser_py``) behaves identically.
 """
 
 from cpython.object cimport PyObject
+from libc.stdint cimport uint64_t
 from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Realloc
 from cpython.ref cimport Py_DECREF, Py_INCREF
 from cpython.buffer cimport PyBUF_SIMPLE, PyObject_GetBuffer, PyBuffer_Release
+from cpython.memoryview cimport PyMemoryView_FromObject, PyMemoryView_GET_BUFFER
 from libc.string cimport memchr, memcmp, memcpy
 
-# --- Python collaborators, bound once ---------------------------------------
-from multidict import CIMultiDict as _CIMultiDict
-from multidict import CIMultiDictProxy as _CIMultiDictProxy
-from multidict import istr as _istr
+# --- Python collaborators, bound once (C globals: no lookup on hot paths) ---
+import multidict
+from wirespeed import _constants, errors as _errors_module
 
-from wirespeed._constants import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE, SINGLETON_HEADERS
-from wirespeed.errors import (
-    BadChunk as _BadChunk,
-    BadContentLength as _BadContentLength,
-    BadStatusLine as _BadStatusLine,
-    BadTransferEncoding as _BadTransferEncoding,
-    HttpParserError as _HttpParserError,
-    IncompleteMessage as _IncompleteMessage,
-    InvalidHeader as _InvalidHeader,
-    InvalidLineEnding as _InvalidLineEnding,
-    LineTooLong as _LineTooLong,
-    TooManyHeaders as _TooManyHeaders,
-)
+cdef object _CIMultiDict = multidict.CIMultiDict
+cdef object _CIMultiDictProxy = multidict.CIMultiDictProxy
+cdef object _istr = multidict.istr
+cdef object _md_add = multidict.CIMultiDict.add    # unbound: no bound method per field
 
-cdef object _md_add = _CIMultiDict.add    # unbound: no bound method per field
+cdef object _HttpParserError = _errors_module.HttpParserError
+cdef object _BadStatusLine = _errors_module.BadStatusLine
+cdef object _InvalidHeader = _errors_module.InvalidHeader
+cdef object _InvalidLineEnding = _errors_module.InvalidLineEnding
+cdef object _LineTooLong = _errors_module.LineTooLong
+cdef object _TooManyHeaders = _errors_module.TooManyHeaders
+cdef object _BadContentLength = _errors_module.BadContentLength
+cdef object _BadTransferEncoding = _errors_module.BadTransferEncoding
+cdef object _BadChunk = _errors_module.BadChunk
+cdef object _IncompleteMessage = _errors_module.IncompleteMessage
+
+MAX_LINE_SIZE = _constants.MAX_LINE_SIZE
+MAX_FIELD_SIZE = _constants.MAX_FIELD_SIZE
+MAX_HEADERS = _constants.MAX_HEADERS
+SINGLETON_HEADERS = _constants.SINGLETON_HEADERS
+# ---------------------------------------------------------------------------
+
 cdef tuple _V11 = (1, 1)
 cdef tuple _V10 = (1, 0)
-# ---------------------------------------------------------------------------
+# Largest Content-Length or chunk size (docs/parser.md: 2**63-1)
+cdef long long MAX_LENGTH = 0x7FFFFFFFFFFFFFFF
 
 __all__ = ("ResponseParser", "ResponseHead", "MessageEnd")
 
@@ -58,6 +67,7 @@ cdef enum:
     ST_ERROR = 10
 
 include "_parser_tables.pxi"
+include "_parser_multidict.pxi"
 
 
 cdef class ResponseHead:
@@ -170,11 +180,13 @@ cdef class ResponseParser:
 
     # learned header names (per parser: no shared mutable state between threads)
     cdef NameEntry *_names
+    cdef list _pool                  # (name, value) tuples recycled between heads
     cdef Py_ssize_t _nlearned
 
     def __cinit__(self):
         self._method = "GET"
         self._unconsumed = bytearray()
+        self._pool = []
 
     def __init__(self, method="GET", *, strict=False, max_line_size=MAX_LINE_SIZE,
                  max_field_size=MAX_FIELD_SIZE, max_headers=MAX_HEADERS):
@@ -192,8 +204,8 @@ cdef class ResponseParser:
         if self._names != NULL:
             for i in range(LEARN_SLOTS):
                 if self._names[i].key != NULL:
-                    Py_DECREF(<object>self._names[i].key)
-                    Py_DECREF(<object>self._names[i].key_bytes)
+                    Py_DecRef(self._names[i].key)
+                    Py_DecRef(self._names[i].key_bytes)
             PyMem_Free(self._names)
 
     @property
@@ -269,8 +281,9 @@ cdef class ResponseParser:
 
 cdef object _pieces(object data):
     """One memoryview of the fed object, in bytes, to slice body pieces from."""
-    mv = memoryview(data)
-    if mv.itemsize != 1 or mv.ndim != 1:
+    mv = PyMemoryView_FromObject(data)
+    cdef Py_buffer *view = PyMemoryView_GET_BUFFER(mv)
+    if view.itemsize != 1 or view.ndim != 1:
         mv = mv.cast("B")
     return mv
 

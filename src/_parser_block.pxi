@@ -92,14 +92,19 @@ cdef Field *_new_field(ResponseParser self) except NULL:
 # (RFC 9110 §5.5); other controls but NUL/CR only in lenient mode.
 cdef int _check_value(ResponseParser self, const unsigned char *buf, Py_ssize_t s, Py_ssize_t e) except -1:
     """Validate buf[s:e]; return 1 when it holds obs-text, else 0."""
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i = s
     cdef unsigned char c, cls
     cdef unsigned int acc = 0
-    for i in range(s, e):
+    while i < e:
+        # eight bytes at a time while they are all printable ASCII
+        if e - i >= 8 and _plain8(buf + i):
+            i += 8
+            continue
         c = buf[i]
+        i += 1
         cls = VCLASS[c]
         if cls and (cls == 2 or self.strict):
-            return _raise_at(_InvalidHeader, "invalid byte in a field value", self._blk_base + i, c)
+            return _raise_at(_InvalidHeader, "invalid byte in a field value", self._blk_base + i - 1, c)
         acc |= c
     return acc >= 0x80
 
@@ -145,6 +150,51 @@ cdef int _continuation(ResponseParser self, const unsigned char *buf, Py_ssize_t
     f.folded = 1
     f.value_end = ce
     return 0
+
+
+cdef inline bint _plain8(const unsigned char *p) noexcept:
+    """The eight bytes at p are all printable ASCII (0x20-0x7E)."""
+    cdef uint64_t w
+    memcpy(&w, p, 8)
+    return not ((w | (w - 0x2020202020202020ULL) | ((w ^ 0x7F7F7F7F7F7F7F7FULL) - 0x0101010101010101ULL))
+                & 0x8080808080808080ULL)
+
+
+# The common field line, in one pass: token ":" OWS printable-ASCII value CRLF,
+# complete in the region and within max_field_size.  Such a line has nothing
+# to report; anything else (obs-text, HTAB or a control in the value, a bare
+# LF, a line not complete yet, a limit) goes through the general path above.
+cdef inline Py_ssize_t _plain_field(ResponseParser self, const unsigned char *buf, Py_ssize_t s,
+                                    Py_ssize_t n) except -1:
+    """Record the field line at s and return the start of the next line, or 0."""
+    cdef Py_ssize_t p = s, vs, ve, ce
+    cdef Field *f
+    while p < n and TCHAR[buf[p]]:
+        p += 1
+    if p == s or p >= n or buf[p] != 58:  # ":"
+        return 0
+    vs = p + 1
+    while vs < n and (buf[vs] == SP or buf[vs] == HT):
+        vs += 1
+    ve = vs
+    while n - ve >= 8 and _plain8(buf + ve):
+        ve += 8
+    while ve < n and 0x20 <= buf[ve] < 0x7F:
+        ve += 1
+    if ve + 1 >= n or buf[ve] != CR or buf[ve + 1] != LF or ve - s > self.max_field_size:
+        return 0
+    f = _new_field(self)
+    f.start = s
+    f.name_end = p
+    f.value_start = vs
+    ce = ve
+    while ve > vs and buf[ve - 1] == SP:
+        ve -= 1
+    f.value_end = ve
+    f.folded = 0
+    f.fold_start = 0
+    f.nonascii = 0
+    return ce + 2
 
 
 cdef Py_ssize_t _scan(ResponseParser self, const unsigned char *buf, Py_ssize_t n) except -2:
@@ -196,6 +246,11 @@ cdef Py_ssize_t _scan(ResponseParser self, const unsigned char *buf, Py_ssize_t 
         else:
             if self._count >= self.max_headers:
                 _raise_at(_TooManyHeaders, "too many header and trailer fields", base + pos, c)
+            e = _plain_field(self, buf, pos, n)
+            if e > 0:
+                self._count += 1
+                pos = e
+                continue
             start = pos
         lf = <const unsigned char *>memchr(buf + pos, LF, n - pos)
         if lf == NULL:

@@ -63,7 +63,7 @@ cdef long long _content_length(const unsigned char *p, Py_ssize_t n, long long o
         d = p[i] - 48
         if d < 0 or d > 9:
             _raise_at(_BadContentLength, "Content-Length is not digits only", off + i, p[i])
-        if v > (0x7FFFFFFFFFFFFFFF - d) // 10:
+        if v > (MAX_LENGTH - d) // 10:
             _raise_at(_BadContentLength, "Content-Length above 2**63-1", off + i, p[i])
         v = v * 10 + d
     return v
@@ -142,7 +142,7 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
     cdef Py_ssize_t cl_at = -1, te_at = -1
     cdef const unsigned char *vp
     cdef Py_ssize_t vn
-    md = _CIMultiDict()
+    cdef list items = _list_new(self._nf)
     for i in range(self._nf):
         f = &self._fields[i]
         key = _name_key(self, buf + f.start, f.name_end - f.start, &kind)
@@ -155,7 +155,7 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
             vp = buf + f.value_start
             vn = f.value_end - f.value_start
             value = _text(vp, vn, f.nonascii)
-        _md_add(md, key, value)
+        _put_pair(self._pool, items, i, key, value)
         if kind == KIND_OTHER:
             continue
         if kind >= KIND_SINGLETON:
@@ -189,7 +189,7 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
     if head:
         framing[0] = te | (conn << 4)
         length[0] = cl
-    return _CIMultiDictProxy(md)
+    return _CIMultiDictProxy(_CIMultiDict(items))
 
 
 cdef int _complete_block(ResponseParser self, list events, const unsigned char *buf, Py_ssize_t r) except -1:

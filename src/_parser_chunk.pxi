@@ -77,7 +77,7 @@ cdef int _chunk_size_line(ResponseParser self, const unsigned char *line, Py_ssi
         d = HEXVAL[line[i]]
         if d < 0:
             break
-        if size > (0x7FFFFFFFFFFFFFFF - d) >> 4:
+        if size > (MAX_LENGTH - d) >> 4:
             return _raise_at(_BadChunk, "chunk size above 2**63-1", base + i, line[i])
         size = size * 16 + d
         i += 1
