@@ -152,6 +152,7 @@ cdef class ResponseParser:
     cdef object _error
     cdef bytearray _unconsumed
     cdef bint _idle_cr               # a CR arrived between messages, its LF not yet
+    cdef bint _eof                   # feed_eof() was called
 
     # the block (head or trailer section) being scanned
     cdef unsigned char *_blk         # partial block carried across feeds
@@ -222,7 +223,7 @@ cdef class ResponseParser:
     @property
     def done(self):
         """True once no further response may be parsed on this connection."""
-        return self._state == ST_DONE
+        return self._state == ST_DONE or self._eof
 
     @property
     def unconsumed(self):
@@ -262,6 +263,7 @@ cdef class ResponseParser:
         cdef int st = self._state
         if self._error is not None:
             raise self._error
+        self._eof = True
         if st == ST_IDLE or st == ST_DONE:
             self._state = ST_DONE
             return []
