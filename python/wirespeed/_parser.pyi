@@ -3,11 +3,13 @@
 from typing import Any
 
 from multidict import CIMultiDictProxy
+from typing_extensions import disjoint_base
 
 from .errors import HttpParserError
 
 __all__ = ("ResponseParser", "ResponseHead", "MessageEnd")
 
+@disjoint_base
 class ResponseHead:
     @property
     def version(self) -> tuple[int, int]: ...
@@ -28,12 +30,14 @@ class ResponseHead:
     @property
     def upgrade(self) -> bool: ...
 
+@disjoint_base
 class MessageEnd:
     @property
     def trailers(self) -> CIMultiDictProxy[str]: ...
     @property
     def raw_trailers(self) -> tuple[tuple[bytes, bytes], ...]: ...
 
+@disjoint_base
 class ResponseParser:
     method: str
     def __init__(
