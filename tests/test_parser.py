@@ -348,6 +348,7 @@ case("chunked-size-overflow", OK + TE + b"\r\nFFFFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r
 case("chunked-size-2-63", OK + TE + b"\r\n8000000000000000\r\nabc\r\n", M(complete=False), err=(BadChunk, (b"8000", 15)))
 case("chunked-size-max", OK + TE + b"\r\n7fffffffffffffff\r\nabc", M(body=b"abc", complete=False))
 case("chunked-size-bare-lf", OK + TE + b"\r\n3\nabc\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"\nabc", 0)))
+case("chunked-size-nul-before-bare-lf", OK + TE + b"\r\n3;a\x00\nabc\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"\x00", 0)))
 case("chunked-size-bare-cr", OK + TE + b"\r\n3\rx\r\nabc\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"\rx", 0)))
 case("chunked-missing-crlf-after-data", OK + TE + b"\r\n3\r\nabcX\r\n0\r\n\r\n", M(body=b"abc", complete=False),
      err=(BadChunk, (b"X\r\n", 0)))

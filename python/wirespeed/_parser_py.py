@@ -719,9 +719,9 @@ class ResponseParser:
             content = line[:-2] if crlf else line[:-1]
             if len(content) > self._max_line:
                 raise LineTooLong("chunk-size line too long", off + self._max_line, line[self._max_line])
+            size = _chunk_line(content, off, line)  # a bad byte comes before the bad line end
             if not crlf:  # framing: no lenient line ends here
                 raise BadChunk("chunk-size line must end with CRLF", off + len(content), _LF)
-            size = _chunk_line(content, off, line)
         if size == 0:
             self._state = _TRAILERS
             self._fields = []
