@@ -96,10 +96,9 @@ cdef int _check_value(ResponseParser self, const unsigned char *buf, Py_ssize_t 
     cdef unsigned char c, cls
     cdef unsigned int acc = 0
     while i < e:
-        # eight bytes at a time while they are all printable ASCII
-        if e - i >= 8 and _plain8(buf + i):
-            i += 8
-            continue
+        i = _printable_run(buf, i, e)
+        if i == e:
+            break
         c = buf[i]
         i += 1
         cls = VCLASS[c]
@@ -152,12 +151,44 @@ cdef int _continuation(ResponseParser self, const unsigned char *buf, Py_ssize_t
     return 0
 
 
-cdef inline bint _plain8(const unsigned char *p) noexcept:
-    """The eight bytes at p are all printable ASCII (0x20-0x7E)."""
-    cdef uint64_t w
-    memcpy(&w, p, 8)
-    return not ((w | (w - 0x2020202020202020ULL) | ((w ^ 0x7F7F7F7F7F7F7F7FULL) - 0x0101010101010101ULL))
-                & 0x8080808080808080ULL)
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define WS_CTZ64(x) __builtin_ctzll(x)
+    #else
+    static int WS_CTZ64(unsigned long long x) { int n = 0; while (!(x & 1)) { x >>= 1; n++; } return n; }
+    #endif
+    #if (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) || defined(_M_X64) || defined(_M_IX86) || defined(_M_ARM64)
+    #define WS_LITTLE_ENDIAN 1
+    #else
+    #define WS_LITTLE_ENDIAN 0
+    #endif
+    """
+    int WS_CTZ64(uint64_t x) nogil
+    const int WS_LITTLE_ENDIAN
+
+
+cdef inline Py_ssize_t _printable_run(const unsigned char *buf, Py_ssize_t i, Py_ssize_t e) noexcept:
+    """The end of the run of printable ASCII (0x20-0x7E) bytes starting at buf[i], before e.
+
+    Eight bytes at a time: a lane's high bit is set in `bad` when its byte is
+    >= 0x80, < 0x20 (the subtraction borrows) or 0x7F (the xor zeroes it).  A
+    borrow can only flag lanes above a truly flagged one, so the lowest flag is
+    exact; on little-endian machines it is the byte at the lowest address.
+    """
+    cdef uint64_t w, bad
+    while e - i >= 8:
+        memcpy(&w, buf + i, 8)
+        bad = (w | (w - 0x2020202020202020ULL) | ((w ^ 0x7F7F7F7F7F7F7F7FULL) - 0x0101010101010101ULL)) \
+            & 0x8080808080808080ULL
+        if bad:
+            if WS_LITTLE_ENDIAN:
+                return i + (WS_CTZ64(bad) >> 3)
+            break
+        i += 8
+    while i < e and 0x20 <= buf[i] < 0x7F:
+        i += 1
+    return i
 
 
 # The common field line, in one pass: token ":" OWS printable-ASCII value CRLF,
@@ -176,11 +207,7 @@ cdef inline Py_ssize_t _plain_field(ResponseParser self, const unsigned char *bu
     vs = p + 1
     while vs < n and (buf[vs] == SP or buf[vs] == HT):
         vs += 1
-    ve = vs
-    while n - ve >= 8 and _plain8(buf + ve):
-        ve += 8
-    while ve < n and 0x20 <= buf[ve] < 0x7F:
-        ve += 1
+    ve = _printable_run(buf, vs, n)
     if ve + 1 >= n or buf[ve] != CR or buf[ve + 1] != LF or ve - s > self.max_field_size:
         return 0
     f = _new_field(self)
