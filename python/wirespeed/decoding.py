@@ -41,7 +41,6 @@ from .errors import ContentDecodingError, UnsupportedContentEncoding
 __all__ = ["ContentDecoder", "available_codings", "accept_encoding"]
 
 
-
 def _optional(name: str) -> ModuleType | None:
     try:
         return importlib.import_module(name)
