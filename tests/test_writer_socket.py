@@ -329,9 +329,10 @@ STRACE_SCRIPT = textwrap.dedent(
         port = server.sockets[0].getsockname()[1]
         transport, _ = await loop.create_connection(asyncio.Protocol, "127.0.0.1", port)
         fd = transport.get_extra_info("socket").fileno()
+        size = int(sys.argv[3])
         writer = impl.StreamWriter(transport)
-        writer.write_request_headers("POST", "/submit", {"Host": "127.0.0.1", "Content-Length": "200"})
-        writer.write_eof(b"x" * 200)
+        writer.write_request_headers("POST", "/submit", {"Host": "127.0.0.1", "Content-Length": str(size)})
+        writer.write_eof(b"x" * size)
         got = await sink.done
         transport.close()
         server.close()
@@ -341,10 +342,12 @@ STRACE_SCRIPT = textwrap.dedent(
     asyncio.run(main())
     """
 )
-EXPECTED_REQUEST = b"POST /submit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 200\r\n\r\n" + b"x" * 200
+def head_for(size: int) -> bytes:
+    return b"POST /submit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % size
 
 
-def test_small_post_is_one_write_syscall(wire_impl: types.SimpleNamespace, tmp_path: Path) -> None:
+def strace_post(impl: str, size: int, tmp_path: Path) -> list[str]:
+    """Run one POST under strace; return the write-type syscalls on the client socket."""
     strace = shutil.which("strace")
     if strace is None:
         if IN_CI:
@@ -354,19 +357,34 @@ def test_small_post_is_one_write_syscall(wire_impl: types.SimpleNamespace, tmp_p
     script.write_text(STRACE_SCRIPT)
     log = tmp_path / "strace.log"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
+    total = len(head_for(size)) + size
     out = subprocess.run(
         [strace, "-f", "-qq", "-e", "trace=write,writev,sendmsg,sendto", "-o", str(log),
-         sys.executable, str(script), wire_impl.IMPLEMENTATION, str(len(EXPECTED_REQUEST))],
+         sys.executable, str(script), impl, str(total), str(size)],
         capture_output=True, text=True, env=env, timeout=60, check=True,
     )
     fd, received = map(int, out.stdout.split())
-    assert received == len(EXPECTED_REQUEST)
-    calls = [
+    assert received == total
+    return [
         line for line in log.read_text().splitlines()
         if any(f"{name}({fd}," in line for name in ("write", "writev", "sendmsg", "sendto"))
     ]
+
+
+def test_small_post_is_one_write_syscall(wire_impl: types.SimpleNamespace, tmp_path: Path) -> None:
+    calls = strace_post(wire_impl.IMPLEMENTATION, 200, tmp_path)
     assert len(calls) == 1, calls
-    assert f"{len(EXPECTED_REQUEST)}" in calls[0]
+    assert calls[0].rstrip().endswith(f"= {len(head_for(200)) + 200}")
+
+
+def test_large_post_starts_with_one_writev_of_head_and_body(wire_impl: types.SimpleNamespace, tmp_path: Path) -> None:
+    """C twin: head and a 200 KB body in one writev of two iovecs (the body not copied)."""
+    calls = strace_post(wire_impl.IMPLEMENTATION, 200_000, tmp_path)
+    if wire_impl.IMPLEMENTATION == "c":
+        assert calls[0].split("(", 1)[0].split()[-1] == "writev", calls
+        assert f"iov_len={len(head_for(200_000))}}}, {{" in calls[0] and "iov_len=200000}], 2)" in calls[0]
+    else:
+        assert "writev" not in calls[0]  # writelines: join+send (3.11) or sendmsg (3.12+)
 
 
 def test_docs_example_runs(wire_impl: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
