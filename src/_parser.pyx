@@ -27,7 +27,6 @@ from wirespeed import _constants, errors as _errors_module
 cdef object _CIMultiDict = multidict.CIMultiDict
 cdef object _CIMultiDictProxy = multidict.CIMultiDictProxy
 cdef object _istr = multidict.istr
-cdef object _md_add = multidict.CIMultiDict.add    # unbound: no bound method per field
 
 cdef object _HttpParserError = _errors_module.HttpParserError
 cdef object _BadStatusLine = _errors_module.BadStatusLine

@@ -189,7 +189,10 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
     if head:
         framing[0] = te | (conn << 4)
         length[0] = cl
-    return _CIMultiDictProxy(_CIMultiDict(items))
+    md = _CIMultiDict(items)
+    items = None
+    _release_values(self._pool, self._nf)
+    return _CIMultiDictProxy(md)
 
 
 cdef int _complete_block(ResponseParser self, list events, const unsigned char *buf, Py_ssize_t r) except -1:

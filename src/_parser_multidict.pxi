@@ -1,47 +1,10 @@
-# Filling a CIMultiDict from C.  ``CIMultiDict.add`` is a METH_FASTCALL |
-# METH_KEYWORDS method descriptor; calling its C function directly skips the
-# argument tuple, the bound method and the vectorcall dispatch per field.  Any
-# other shape (another multidict build, the pure-Python multidict) falls back
-# to an ordinary call of the same unbound method.
-
-cdef extern from "Python.h":
-    ctypedef struct PyMethodDef:
-        const char *ml_name
-        void *ml_meth
-        int ml_flags
-    ctypedef struct PyMethodDescrObject:
-        PyMethodDef *d_method
-    int METH_FASTCALL
-    int METH_KEYWORDS
-    void Py_DecRef(PyObject *o)
-
-ctypedef PyObject *(*_fastcall_kw)(PyObject *, PyObject *const *, Py_ssize_t, PyObject *)
-
-cdef _fastcall_kw _md_add_fn = NULL
-if type(_md_add) is type(str.join):
-    if (<PyMethodDescrObject *><PyObject *>_md_add).d_method.ml_flags == METH_FASTCALL | METH_KEYWORDS:
-        _md_add_fn = <_fastcall_kw>(<PyMethodDescrObject *><PyObject *>_md_add).d_method.ml_meth
-
-
-cdef inline int _add(object md, object key, object value) except -1:
-    cdef PyObject *args[2]
-    cdef PyObject *r
-    if _md_add_fn == NULL:
-        _md_add(md, key, value)
-        return 0
-    args[0] = <PyObject *>key
-    args[1] = <PyObject *>value
-    r = _md_add_fn(<PyObject *>md, args, 2, NULL)
-    if r == NULL:
-        return -1
-    Py_DecRef(r)
-    return 0
-
-
-# Building the CIMultiDict from a list of pairs lets it size its table once,
-# about twice as fast as one `add` per field.  The 2-tuples come from a
-# per-parser pool and are refilled in place when nothing else holds them (the
-# pool's reference is the only one), as CPython's zip() recycles its result.
+# Filling a CIMultiDict from C.  Building it from a list of pairs lets it
+# size its table once, about twice as fast as one `add` call per field.  The
+# 2-tuples come from a per-parser pool and are refilled in place when nothing
+# else holds them (the pool's reference is the only one), as CPython's zip()
+# recycles its result tuple; multidict copies the items out, never keeps the
+# tuple.  After the build the values are dropped from the pool, so an idle
+# parser does not keep the last head's text alive.
 
 cdef extern from "Python.h":
     Py_ssize_t _refcnt "Py_REFCNT"(PyObject *o)
@@ -52,6 +15,7 @@ cdef extern from "Python.h":
     Py_ssize_t _list_size "PyList_GET_SIZE"(PyObject *l)
     object _list_new "PyList_New"(Py_ssize_t n)
     void Py_IncRef(PyObject *o)
+    void Py_DecRef(PyObject *o)
 
 
 cdef inline int _put_pair(list pool, list items, Py_ssize_t i, object key, object value) except -1:
@@ -79,3 +43,17 @@ cdef inline int _put_pair(list pool, list items, Py_ssize_t i, object key, objec
     Py_IncRef(t)
     _list_set(<PyObject *>items, i, t)
     return 0
+
+
+cdef inline void _release_values(list pool, Py_ssize_t n) noexcept:
+    """Replace the values of pool[:n] by None once the multidict holds them."""
+    cdef Py_ssize_t i
+    cdef PyObject *t
+    cdef PyObject *old_value
+    for i in range(n):
+        t = _list_item(<PyObject *>pool, i)
+        if _refcnt(t) == 1:
+            old_value = _tuple_item(t, 1)
+            Py_IncRef(<PyObject *>None)
+            _tuple_set(t, 1, <PyObject *>None)
+            Py_DecRef(old_value)
