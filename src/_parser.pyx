@@ -95,10 +95,9 @@ cdef class ResponseHead:
 
     def __repr__(self):
         return (
-            f"<ResponseHead {self.status} {self.reason!r} version={self.version} "
-            f"keep_alive={self.keep_alive} chunked={self.chunked} "
-            f"content_length={self.content_length} upgrade={self.upgrade} "
-            f"headers={len(self.headers)}>"
+            f"<ResponseHead HTTP/{self.version[0]}.{self.version[1]} {self.status} {self.reason!r} "
+            f"headers={list(self.headers.items())!r} keep_alive={self.keep_alive} chunked={self.chunked} "
+            f"content_length={self.content_length} upgrade={self.upgrade}>"
         )
 
 
@@ -116,7 +115,7 @@ cdef class MessageEnd:
         return self._raw
 
     def __repr__(self):
-        return f"<MessageEnd trailers={len(self.trailers)}>"
+        return f"<MessageEnd trailers={list(self.trailers.items())!r}>"
 
 
 cdef tuple _raw_pairs(object fields):
