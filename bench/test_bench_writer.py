@@ -272,3 +272,29 @@ def test_coalesce(benchmark: Any, loopback: Loopback, impl: str, path: str, size
         loopback.settle()
 
     benchmark(post)
+
+
+def main(argv: list[str]) -> None:
+    """``python bench/test_bench_writer.py {c,python,aiohttp,h11} {get,post,chunked} N``: run one case N times.
+
+    For instruction counts, which do not vary between runs the way timings do:
+    run under ``valgrind --tool=callgrind`` with two values of N and divide
+    the difference in instructions by the difference in N (docs/writer.md).
+    """
+    who, case, n = argv[0], argv[1], int(argv[2])
+    t = CountingTransport()
+    if who == "aiohttp":
+        fns = aiohttp_cases(t)
+    elif who == "h11":
+        fns = h11_cases(t)
+    else:
+        fns = wirespeed_cases(who, t)
+    fn = fns[["get", "post", "chunked"].index(case)]
+    for _ in range(n):
+        fn()
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
