@@ -15,7 +15,7 @@ The pure-Python twin (``wirespeed._parser_py``) behaves identically.
 from cpython.object cimport PyObject
 from libc.stdint cimport uint64_t
 from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Realloc
-from cpython.ref cimport Py_DECREF, Py_INCREF
+from cpython.ref cimport Py_INCREF
 from cpython.buffer cimport PyBUF_SIMPLE, PyObject_GetBuffer, PyBuffer_Release
 from cpython.memoryview cimport PyMemoryView_FromObject, PyMemoryView_GET_BUFFER
 from libc.string cimport memchr, memcmp, memcpy
@@ -39,10 +39,10 @@ cdef object _BadTransferEncoding = _errors_module.BadTransferEncoding
 cdef object _BadChunk = _errors_module.BadChunk
 cdef object _IncompleteMessage = _errors_module.IncompleteMessage
 
-MAX_LINE_SIZE = _constants.MAX_LINE_SIZE
-MAX_FIELD_SIZE = _constants.MAX_FIELD_SIZE
-MAX_HEADERS = _constants.MAX_HEADERS
-SINGLETON_HEADERS = _constants.SINGLETON_HEADERS
+_MAX_LINE_SIZE = _constants.MAX_LINE_SIZE
+_MAX_FIELD_SIZE = _constants.MAX_FIELD_SIZE
+_MAX_HEADERS = _constants.MAX_HEADERS
+_SINGLETON_HEADERS = _constants.SINGLETON_HEADERS
 # ---------------------------------------------------------------------------
 
 cdef tuple _V11 = (1, 1)
@@ -187,8 +187,8 @@ cdef class ResponseParser:
         self._unconsumed = bytearray()
         self._pool = []
 
-    def __init__(self, method="GET", *, strict=False, max_line_size=MAX_LINE_SIZE,
-                 max_field_size=MAX_FIELD_SIZE, max_headers=MAX_HEADERS):
+    def __init__(self, method="GET", *, strict=False, max_line_size=_MAX_LINE_SIZE,
+                 max_field_size=_MAX_FIELD_SIZE, max_headers=_MAX_HEADERS):
         self.method = method
         self.strict = strict
         self.max_line_size = max_line_size

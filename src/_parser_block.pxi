@@ -313,6 +313,20 @@ cdef int _blk_append(ResponseParser self, const unsigned char *p, Py_ssize_t n) 
     return 0
 
 
+cdef enum:
+    # A carry buffer grown past this by one large head is freed once the head
+    # is parsed, so an idle connection does not keep it.
+    KEEP_CARRY = 16384
+
+
+cdef void _blk_release(ResponseParser self) noexcept:
+    self._blk_len = 0
+    if self._blk_cap > KEEP_CARRY:
+        PyMem_Free(self._blk)
+        self._blk = NULL
+        self._blk_cap = 0
+
+
 cdef int _start_block(ResponseParser self, long long offset, int phase) noexcept:
     self._blk_base = offset
     self._blk_len = 0
@@ -343,6 +357,6 @@ cdef Py_ssize_t _feed_block(ResponseParser self, list events, const unsigned cha
         r = _scan(self, self._blk, self._blk_len)
         if r >= 0:
             _complete_block(self, events, self._blk, r)
-            self._blk_len = 0
+            _blk_release(self)
             return pos
     return pos

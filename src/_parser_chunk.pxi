@@ -122,7 +122,7 @@ cdef Py_ssize_t _feed_chunk_line(ResponseParser self, const unsigned char *buf, 
                           self._blk[self.max_line_size])
             return pos
         _chunk_size_line(self, self._blk, self._blk_len - 1)
-        self._blk_len = 0
+        _blk_release(self)
     if self._state == ST_TRAILERS:
         _start_block(self, self._fed + pos, PHASE_FIELDS)
     return pos

@@ -120,7 +120,7 @@ cdef enum:
 
 cdef NameEntry GLOBAL_NAMES[GLOBAL_SLOTS]
 
-_SINGLETONS = sorted(SINGLETON_HEADERS)
+_SINGLETONS = sorted(_SINGLETON_HEADERS)
 _KINDS = {b"content-length": KIND_CL, b"transfer-encoding": KIND_TE, b"connection": KIND_CONN}
 for _i, _n in enumerate(_SINGLETONS):
     _KINDS[_n.encode("ascii")] = KIND_SINGLETON + _i
