@@ -78,6 +78,8 @@ import sys
 import zlib
 from asyncio.trsock import TransportSocket
 
+import multidict
+
 from wirespeed._constants import COALESCE_LIMIT, DRAIN_LIMIT
 from wirespeed._flow import writelines_ignores_flow_control
 from wirespeed.errors import (
@@ -125,6 +127,9 @@ cdef void _init_classes():
 
 _init_classes()
 
+# Their items() are the (name, value) pairs; called without the getattr of the general case.
+cdef frozenset MULTIDICTS = frozenset({multidict.CIMultiDict, multidict.MultiDict,
+                                       multidict.CIMultiDictProxy, multidict.MultiDictProxy})
 cdef bytes CRLF = b"\r\n"
 cdef bytes LAST_CHUNK = b"0\r\n\r\n"
 
@@ -255,8 +260,12 @@ cdef int _fields(Buf* b, object headers, str label) except -1:
             _field(b, <object>key, <object>val, index, label)
             index += 1
         return 0
-    items = getattr(headers, "items", None)
-    for item in (items() if callable(items) else headers):
+    if type(headers) in MULTIDICTS:
+        fields = headers.items()
+    else:
+        items = getattr(headers, "items", None)
+        fields = items() if callable(items) else headers
+    for item in fields:
         if PyTuple_CheckExact(item) and PyTuple_GET_SIZE(item) == 2:
             _field(b, <object>PyTuple_GET_ITEM(item, 0), <object>PyTuple_GET_ITEM(item, 1), index, label)
         else:
