@@ -206,15 +206,15 @@ BAD = [
     ("deflate", zlib.compress(PAYLOAD) + b"!", "bytes after the end of the stream"),
     ("deflate", raw_deflate(PAYLOAD) + b"\0", "bytes after the end of the stream"),
     ("deflate", b"x", "truncated"),
-    ("br", brotli.compress(PAYLOAD)[:-2], "truncated"),
-    ("br", brotli.compress(PAYLOAD) + b"\0", "bytes after the end|corrupt"),
+    ("br", brotli.compress(PAYLOAD, quality=5)[:-2], "truncated"),
+    ("br", brotli.compress(PAYLOAD, quality=5) + b"\0", "bytes after the end|corrupt"),
     ("br", b"\xff" * 50, "corrupt"),
     ("zstd", zstd_stream(PAYLOAD)[:-1], "truncated"),
     ("zstd", zstd_stream(PAYLOAD)[:-5] + b"\0\0\0\0\0", "corrupt"),
     ("zstd", zstd_stream(PAYLOAD) + b"junk", "bytes after the last frame"),
     ("zstd", zstd_stream(PAYLOAD) + b"\x28\xb5", "truncated"),
     ("zstd", b"plain text body", "not a zstd frame"),
-    ("gzip, br", brotli.compress(gzip.compress(PAYLOAD)[:-1]), "gzip: truncated"),
+    ("gzip, br", brotli.compress(gzip.compress(PAYLOAD)[:-1], quality=5), "gzip: truncated"),
 ]
 
 
