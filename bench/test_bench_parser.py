@@ -206,7 +206,7 @@ def _h11(data: bytes, count: int) -> tuple[Runner, Callable[[], list[tuple[int, 
         conn.receive_data(data)
         status = size = 0
         while True:
-            event = conn.next_event()
+            event: Any = conn.next_event()
             kind = type(event)
             if kind is h11.Response:
                 status, size = event.status_code, 0
