@@ -393,3 +393,30 @@ def test_write_refuses_str(wire_impl: types.SimpleNamespace) -> None:
     with pytest.raises(TypeError):
         w.write("text")  # type: ignore[arg-type]
     assert t.calls == []
+
+
+# -- large heads and borrowed buffers -----------------------------------------------
+
+
+def test_a_head_larger_than_the_stack_buffer_is_exact(wire_impl: types.SimpleNamespace) -> None:
+    fields = [(f"X-Field-{i}", "v" * 100 + str(i)) for i in range(100)]
+    w, t = make(wire_impl)
+    w.write_headers("POST / HTTP/1.1", fields)
+    w.enable_chunking()
+    w.write_eof(b"x", trailers=fields)
+    block = b"".join(b"%s: %s\r\n" % (n.encode(), v.encode()) for n, v in fields)
+    assert t.data == b"POST / HTTP/1.1\r\n" + block + b"\r\n1\r\nx\r\n0\r\n" + block + b"\r\n"
+    assert w.headers_length == len(b"POST / HTTP/1.1\r\n" + block + b"\r\n")
+
+
+@pytest.mark.parametrize("size", [10, MiB], ids=["coalesced", "vectored"])
+def test_borrowed_buffers_are_released(wire_impl: types.SimpleNamespace, size: int) -> None:
+    """A bytearray body can be resized again once write() returns: no buffer export is kept."""
+    body = bytearray(b"r" * size)
+    w, t = make(wire_impl)
+    w.write_headers("POST / HTTP/1.1")
+    w.write(body)
+    w.write_eof(body)
+    body.extend(b"more")  # BufferError if an export leaked
+    body.clear()
+    assert len(t.calls) == 2
