@@ -82,6 +82,11 @@ class Expected:
     done: bool = False
     unconsumed: bytes = b""
     open_body: bool = False  # the last message reads until close
+    # What the limits count (docs/parser.md, "Limits"): sizes of status and
+    # chunk-size lines, of fields, and fields per message.
+    lines: list[int] = field(default_factory=list)
+    fields: list[int] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -111,8 +116,9 @@ def field_name(draw: st.DrawFn) -> bytes:
 
 
 @st.composite
-def fields(draw: st.DrawFn, lenient: bool, extra: list[tuple[bytes, bytes]], max_count: int = 8) -> tuple[bytes, list]:
-    """A field section: wire bytes (without the final empty line) and the (name, value) pairs.
+def fields(draw: st.DrawFn, lenient: bool, extra: list[tuple[bytes, bytes]], max_count: int = 8) -> tuple[bytes, list, list]:
+    """A field section: wire bytes (without the final empty line), the (name, value) pairs
+    and the size of each field as the limit counts it (up to its final line end).
 
     ``extra`` are (name, value) framing fields placed at random positions.
     """
@@ -121,6 +127,7 @@ def fields(draw: st.DrawFn, lenient: bool, extra: list[tuple[bytes, bytes]], max
         pairs.insert(draw(st.integers(0, len(pairs))), item)
     wire_bytes = b""
     out = []
+    sizes = []
     seen: set[bytes] = set()
     for name, framing_value in pairs:
         lower = name.lower()
@@ -130,18 +137,21 @@ def fields(draw: st.DrawFn, lenient: bool, extra: list[tuple[bytes, bytes]], max
             seen.add(lower)
         ows = st.sampled_from([b"", b" ", b"\t", b"  \t"])
         if framing_value:
-            wire_bytes += name + b":" + draw(ows) + framing_value + draw(ows) + draw(eol(lenient))
+            line = name + b":" + draw(ows) + framing_value + draw(ows)
+            sizes.append(len(line))
+            wire_bytes += line + draw(eol(lenient))
             out.append((name, framing_value))
             continue
         table = VALUE_LENIENT if lenient else VALUE_STRICT
         pieces = draw(st.lists(st.binary(max_size=30).map(lambda b: b.translate(table).strip(b" \t")),
                                min_size=1, max_size=3 if lenient else 1))
-        line = name + b":" + draw(ows) + pieces[0] + draw(ows) + draw(eol(lenient))
+        line = name + b":" + draw(ows) + pieces[0] + draw(ows)
         for piece in pieces[1:]:  # obs-fold (RFC 9112 §5.2), lenient only
-            line += draw(st.sampled_from([b" ", b"\t", b" \t "])) + piece + draw(ows) + draw(eol(lenient))
-        wire_bytes += line
+            line += draw(eol(lenient)) + draw(st.sampled_from([b" ", b"\t", b" \t "])) + piece + draw(ows)
+        sizes.append(len(line))
+        wire_bytes += line + draw(eol(lenient))
         out.append((name, b" ".join(p for p in pieces if p)))
-    return wire_bytes, out
+    return wire_bytes, out, sizes
 
 
 def head_event(version: tuple[int, int], status: int, reason: bytes, pairs: list, keep_alive: bool,
@@ -182,8 +192,10 @@ def message(draw: st.DrawFn, method: str, lenient: bool, last: bool, expected: E
     out = b""
     for _ in range(draw(st.integers(0, 2 if last else 1))):
         status = draw(st.sampled_from([100, 102, 103, 199]))
-        line, reason = draw(status_line(lenient, status, (1, 1)))
-        section, pairs = draw(fields(lenient, []))
+        line, reason = draw(status_line(lenient, status, (1, 1), expected))
+        section, pairs, sizes = draw(fields(lenient, []))
+        expected.fields += sizes
+        expected.counts.append(len(sizes))
         out += line + section + draw(eol(lenient))
         expected.events += [head_event((1, 1), status, reason, pairs, True, False, None, False), ("end", (), ())]
     version = draw(st.sampled_from([(1, 1), (1, 0)] + ([(1, 7)] if lenient else [])))
@@ -216,9 +228,11 @@ def message(draw: st.DrawFn, method: str, lenient: bool, last: bool, expected: E
         extra.append((recase(draw, b"transfer-encoding"), draw(st.sampled_from([b"", b"gzip, ", b"gzip;q=1 ,, "])) + recase(draw, b"chunked")))
     elif framing == "te-other":
         extra.append((recase(draw, b"transfer-encoding"), draw(st.sampled_from([b"gzip", b"chunked, gzip"]))))
-    line, reason = draw(status_line(lenient, status, version))
+    line, reason = draw(status_line(lenient, status, version, expected))
     out += line
-    section, pairs = draw(fields(lenient, extra))
+    section, pairs, sizes = draw(fields(lenient, extra))
+    expected.fields += sizes
+    count = len(sizes)
     out += section + draw(eol(lenient))
     lowered = [t.lower() for t in conn]
     keep_alive = b"close" not in lowered and (version != (1, 0) or b"keep-alive" in lowered)
@@ -235,25 +249,34 @@ def message(draw: st.DrawFn, method: str, lenient: bool, last: bool, expected: E
             body = b""
             for _ in range(draw(st.integers(0, 3))):
                 data = draw(st.binary(min_size=1, max_size=200))
-                out += hex_size(draw, len(data)) + draw(chunk_ext()) + b"\r\n" + data + b"\r\n"
+                size_line = hex_size(draw, len(data)) + draw(chunk_ext())
+                expected.lines.append(len(size_line))
+                out += size_line + b"\r\n" + data + b"\r\n"
                 body += data
-            section, trailer_pairs = draw(fields(lenient, [], max_count=3))
-            out += hex_size(draw, 0) + draw(chunk_ext()) + b"\r\n" + section + draw(eol(lenient))
+            section, trailer_pairs, sizes = draw(fields(lenient, [], max_count=3))
+            expected.fields += sizes
+            count += len(sizes)
+            size_line = hex_size(draw, 0) + draw(chunk_ext())
+            expected.lines.append(len(size_line))
+            out += size_line + b"\r\n" + section + draw(eol(lenient))
         if body:
             expected.events.append(("body", body))
     expected.events.append(("end", tuple((text(n), text(v)) for n, v in trailer_pairs), tuple(trailer_pairs)))
     expected.done = upgrade or not keep_alive
     expected.open_body = until_close
+    expected.counts.append(count)
     return out
 
 
 @st.composite
-def status_line(draw: st.DrawFn, lenient: bool, status: int, version: tuple[int, int]) -> tuple[bytes, bytes]:
+def status_line(draw: st.DrawFn, lenient: bool, status: int, version: tuple[int, int],
+                expected: Expected) -> tuple[bytes, bytes]:
     """A status line (after lenient leading empty lines) and its reason."""
     lead = b"".join(draw(st.lists(st.sampled_from([b"\r\n", b"\n"]), max_size=2))) if lenient else b""
     reason = draw(st.none() | st.binary(max_size=20).map(lambda b: b.translate(VALUE_LENIENT if lenient else VALUE_STRICT)))
-    tail = b"" if reason is None else b" " + reason
-    return lead + b"HTTP/%d.%d %03d" % (version[0], version[1], status) + tail + draw(eol(lenient)), reason or b""
+    line = b"HTTP/%d.%d %03d" % (version[0], version[1], status) + (b"" if reason is None else b" " + reason)
+    expected.lines.append(len(line))
+    return lead + line + draw(eol(lenient)), reason or b""
 
 
 @st.composite
@@ -356,6 +379,25 @@ def options_of(stream: Stream) -> dict[str, Any]:
 def test_generated_responses_parse_as_generated(wire_impl: types.SimpleNamespace, stream: Stream, feeding: Feeding) -> None:
     want = stream.expected
     assert outcome(wire_impl, stream.data, feeding, **options_of(stream)) == (want.events, None, want.done, want.unconsumed)
+
+
+LIMITS = {"max_line_size": "lines", "max_field_size": "fields", "max_headers": "counts"}
+
+
+@PROPERTY
+@given(stream=streams(), feeding=feedings, limit=st.sampled_from(sorted(LIMITS)))
+def test_limits_hold_exactly_at_the_boundary(
+    wire_impl: types.SimpleNamespace, stream: Stream, feeding: Feeding, limit: str
+) -> None:
+    """Each limit set to the largest item of the stream: parses; one less: the limit's error."""
+    want = stream.expected
+    tight = {name: max(getattr(want, attr), default=0) for name, attr in LIMITS.items()}
+    got = outcome(wire_impl, stream.data, feeding, **options_of(stream), **tight)
+    assert got == (want.events, None, want.done, want.unconsumed)
+    if tight[limit] > 0:
+        tight[limit] -= 1
+        error = outcome(wire_impl, stream.data, feeding, **options_of(stream), **tight)[1]
+        assert error is not None and error[0] == ("TooManyHeaders" if limit == "max_headers" else "LineTooLong")
 
 
 @PROPERTY
