@@ -194,7 +194,7 @@ cdef inline Py_ssize_t _printable_run(const unsigned char *buf, Py_ssize_t i, Py
 # The common field line, in one pass: token ":" OWS printable-ASCII value CRLF,
 # complete in the region and within max_field_size.  Such a line has nothing
 # to report; anything else (obs-text, HTAB or a control in the value, a bare
-# LF, a line not complete yet, a limit) goes through the general path above.
+# LF, a line not complete yet, a limit) goes through the general path in _scan.
 cdef inline Py_ssize_t _plain_field(ResponseParser self, const unsigned char *buf, Py_ssize_t s,
                                     Py_ssize_t n) except -1:
     """Record the field line at s and return the start of the next line, or 0."""
