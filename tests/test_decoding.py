@@ -39,7 +39,7 @@ def zstd_stream(data: bytes) -> bytes:
     return c.compress(data) + c.flush()
 
 
-#: coding name as a server writes it -> compressor applying it.
+#: case -> compressor; header_name(case) is the coding it is labelled with.
 COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
     "gzip": gzip.compress,
     "x-gzip": gzip.compress,
