@@ -24,6 +24,8 @@ PUBLIC_MODULES = [
     "wirespeed.errors",
     "wirespeed.wire",
     "wirespeed._constants",
+    "wirespeed._flow",
+    "wirespeed.decoding",
     "wirespeed._writer_py",
     "wirespeed._parser_py",
 ]

@@ -6,6 +6,8 @@ private.  ``wirespeed.wire.IMPLEMENTATION`` tells which twin is live.
 
 from __future__ import annotations
 
+from ._flow import FlowControl
+from .decoding import ContentDecoder, accept_encoding, available_codings
 from .errors import (
     BadChunk,
     BadContentLength,
@@ -20,6 +22,8 @@ from .errors import (
     LineTooLong,
     TooManyHeaders,
     TransportError,
+    UnsupportedContentCoding,
+    UnsupportedContentEncoding,
     WirespeedError,
     WriterStateError,
 )
@@ -29,11 +33,15 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "IMPLEMENTATION",
+    "accept_encoding",
+    "available_codings",
     "BadChunk",
     "BadContentLength",
     "BadStatusLine",
     "BadTransferEncoding",
+    "ContentDecoder",
     "ContentDecodingError",
+    "FlowControl",
     "HeaderValidationError",
     "HttpParserError",
     "IncompleteMessage",
@@ -46,6 +54,8 @@ __all__ = [
     "StreamWriter",
     "TooManyHeaders",
     "TransportError",
+    "UnsupportedContentCoding",
+    "UnsupportedContentEncoding",
     "WirespeedError",
     "WriterStateError",
 ]

@@ -6,7 +6,11 @@ so a user can catch by intent:
 - :class:`HttpParserError` and its leaves: the peer sent bytes that are not
   HTTP/1.x as the parser contract accepts it.  Each carries the ``offset`` of
   the offending byte in the stream fed so far and the ``byte`` itself.
-- :class:`ContentDecodingError`: a compressed body could not be decoded.
+- :class:`ContentDecodingError`: a compressed body could not be decoded;
+  :class:`UnsupportedContentEncoding` below it when the coding is unknown or
+  its package is not installed (raised before any byte is decoded).
+- :class:`UnsupportedContentCoding`: the writer was asked to compress with a
+  coding it cannot produce (also a ``ValueError``).
 - :class:`HeaderValidationError`: the writer refused to serialise a start line
   or header that would allow injection (also a ``ValueError``).
 - :class:`WriterStateError`: the writer was used out of order (also a
@@ -32,6 +36,8 @@ __all__ = [
     "BadChunk",
     "IncompleteMessage",
     "ContentDecodingError",
+    "UnsupportedContentEncoding",
+    "UnsupportedContentCoding",
     "HeaderValidationError",
     "WriterStateError",
     "TransportError",
@@ -138,9 +144,6 @@ class UnsupportedContentCoding(WirespeedError, ValueError):
     """The writer was asked for a content coding it cannot produce (only gzip and deflate)."""
 
 
-__all__ += ["UnsupportedContentCoding"]
-
-
 class UnsupportedContentEncoding(ContentDecodingError):
     """A Content-Encoding names a coding that is unknown or whose package is not installed.
 
@@ -154,5 +157,3 @@ class UnsupportedContentEncoding(ContentDecodingError):
         super().__init__(message)
         self.coding = coding
 
-
-__all__ += ["UnsupportedContentEncoding"]
