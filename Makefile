@@ -5,16 +5,19 @@
 #   make test                      every test, on both twins
 #   make bench                     the benchmarks, ours and the peers side by side
 #   make test PYTHON=python3.12 VENV=.venv-3.12   the same on another CPython
+#   make fuzz                      atheris: the parser twins must agree (FUZZ_RUNS=..., not part of test)
+#   make debug                     the C twins unoptimised, with Cython's checks on
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+FUZZ_RUNS ?= 200000
 STAMP_VENV := $(VENV)/.stamp-venv
 STAMP_BUILD := $(VENV)/.stamp-build
 SOURCES := $(wildcard src/*.pyx src/*.pxd src/*.pxi) setup.py
 
-.PHONY: all test bench build typecheck clean debug
+.PHONY: all test bench build typecheck clean debug fuzz
 
 all: test
 
@@ -51,6 +54,12 @@ debug: $(STAMP_VENV)
 	@echo "==> compiling the C twins with -O0 -g3 and Cython's checks on"
 	WIRESPEED_DEBUG=1 $(PY) setup.py -q build_ext --inplace --force
 	@rm -f $(STAMP_BUILD)
+
+fuzz: build
+	@echo "==> fuzzing both parser twins against each other, then the decoder ($(FUZZ_RUNS) runs each)"
+	$(PY) -m pip install -q atheris
+	$(PY) fuzz/fuzz_parser.py -max_len=4096 -dict=fuzz/http.dict -runs=$(FUZZ_RUNS)
+	$(PY) fuzz/fuzz_decoding.py -runs=$(FUZZ_RUNS)
 
 clean:
 	rm -rf build $(VENV) python/wirespeed/*.so python/wirespeed/*.c src/*.c .pytest_cache .benchmarks
