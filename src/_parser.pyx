@@ -22,7 +22,7 @@ from libc.string cimport memchr, memcmp, memcpy
 
 # --- Python collaborators, bound once (C globals: no lookup on hot paths) ---
 import multidict
-from wirespeed import _constants, errors as _errors_module
+from wirespeed import _constants, _parser_messages as _messages, errors as _errors_module
 
 cdef object _CIMultiDict = multidict.CIMultiDict
 cdef object _CIMultiDictProxy = multidict.CIMultiDictProxy
@@ -43,6 +43,57 @@ _MAX_LINE_SIZE = _constants.MAX_LINE_SIZE
 _MAX_FIELD_SIZE = _constants.MAX_FIELD_SIZE
 _MAX_HEADERS = _constants.MAX_HEADERS
 _SINGLETON_HEADERS = _constants.SINGLETON_HEADERS
+# error messages: the same text in both twins (wirespeed/_parser_messages.py)
+cdef str EOF_IN_HEAD = _messages.EOF_IN_HEAD
+cdef str EOF_IN_BODY = _messages.EOF_IN_BODY
+cdef str EOF_IN_CHUNKED = _messages.EOF_IN_CHUNKED
+cdef str EOF_IN_TRAILERS = _messages.EOF_IN_TRAILERS
+cdef str BARE_CR_BEFORE_STATUS = _messages.BARE_CR_BEFORE_STATUS
+cdef str EMPTY_LINE_BEFORE_STATUS = _messages.EMPTY_LINE_BEFORE_STATUS
+cdef str STATUS_LINE_TOO_LONG = _messages.STATUS_LINE_TOO_LONG
+cdef str STATUS_NOT_HTTP = _messages.STATUS_NOT_HTTP
+cdef str MAJOR_VERSION = _messages.MAJOR_VERSION
+cdef str VERSION_DOT = _messages.VERSION_DOT
+cdef str MINOR_NOT_DIGIT = _messages.MINOR_NOT_DIGIT
+cdef str MINOR_VERSION = _messages.MINOR_VERSION
+cdef str SP_AFTER_VERSION = _messages.SP_AFTER_VERSION
+cdef str STATUS_CODE = _messages.STATUS_CODE
+cdef str REASON_CONTROL = _messages.REASON_CONTROL
+cdef str STATUS_BARE_LF = _messages.STATUS_BARE_LF
+cdef str TOO_MANY_FIELDS = _messages.TOO_MANY_FIELDS
+cdef str FIELD_TOO_LONG = _messages.FIELD_TOO_LONG
+cdef str BARE_CR_AT_LINE_START = _messages.BARE_CR_AT_LINE_START
+cdef str WHITESPACE_BEFORE_FIELD = _messages.WHITESPACE_BEFORE_FIELD
+cdef str OBS_FOLD = _messages.OBS_FOLD
+cdef str FIELD_NO_COLON = _messages.FIELD_NO_COLON
+cdef str FIELD_NAME_EMPTY = _messages.FIELD_NAME_EMPTY
+cdef str FIELD_NAME_BYTE = _messages.FIELD_NAME_BYTE
+cdef str FIELD_VALUE_BYTE = _messages.FIELD_VALUE_BYTE
+cdef str FIELD_BARE_LF = _messages.FIELD_BARE_LF
+cdef str EMPTY_LINE_BARE_LF = _messages.EMPTY_LINE_BARE_LF
+cdef str REPEATED_SINGLETON = _messages.REPEATED_SINGLETON
+cdef str CL_EMPTY = _messages.CL_EMPTY
+cdef str CL_NOT_DIGITS = _messages.CL_NOT_DIGITS
+cdef str CL_TOO_LARGE = _messages.CL_TOO_LARGE
+cdef str CL_FOLDED = _messages.CL_FOLDED
+cdef str CL_CONFLICT = _messages.CL_CONFLICT
+cdef str CL_AFTER_TE = _messages.CL_AFTER_TE
+cdef str TE_AFTER_CL = _messages.TE_AFTER_CL
+cdef str TE_FOLDED = _messages.TE_FOLDED
+cdef str TE_NOT_TOKEN = _messages.TE_NOT_TOKEN
+cdef str TE_CHUNKED_TWICE = _messages.TE_CHUNKED_TWICE
+cdef str TE_EMPTY = _messages.TE_EMPTY
+cdef str CHUNK_LINE_TOO_LONG = _messages.CHUNK_LINE_TOO_LONG
+cdef str CHUNK_SIZE_NOT_HEX = _messages.CHUNK_SIZE_NOT_HEX
+cdef str CHUNK_SIZE_TOO_LARGE = _messages.CHUNK_SIZE_TOO_LARGE
+cdef str CHUNK_SIZE_END = _messages.CHUNK_SIZE_END
+cdef str CHUNK_EXT_NAME = _messages.CHUNK_EXT_NAME
+cdef str CHUNK_EXT_VALUE = _messages.CHUNK_EXT_VALUE
+cdef str CHUNK_EXT_END = _messages.CHUNK_EXT_END
+cdef str CHUNK_EXT_QUOTED_BYTE = _messages.CHUNK_EXT_QUOTED_BYTE
+cdef str CHUNK_EXT_UNCLOSED = _messages.CHUNK_EXT_UNCLOSED
+cdef str CHUNK_BARE_LF = _messages.CHUNK_BARE_LF
+cdef str CHUNK_DATA_CRLF = _messages.CHUNK_DATA_CRLF
 # ---------------------------------------------------------------------------
 
 cdef tuple _V11 = (1, 1)
@@ -269,11 +320,13 @@ cdef class ResponseParser:
             self._state = ST_DONE
             return [_EMPTY_END]
         if st == ST_HEAD:
-            what = "the connection closed inside a response head"
+            what = EOF_IN_HEAD
         elif st == ST_BODY_CL:
-            what = "the connection closed before the Content-Length body ended"
+            what = EOF_IN_BODY
+        elif st == ST_TRAILERS:
+            what = EOF_IN_TRAILERS
         else:
-            what = "the connection closed inside a chunked body"
+            what = EOF_IN_CHUNKED
         self._error = _IncompleteMessage(what, self._fed, None, self._received, self._expected)
         self._state = ST_ERROR
         raise self._error
@@ -317,7 +370,7 @@ cdef int _run(ResponseParser self, list events, object data, const unsigned char
             # chunk-data CRLF, exactly (RFC 9112 §7.1)
             c = buf[pos]
             if c != (CR if st == ST_CHUNK_CR else LF):
-                _raise_at(_BadChunk, "chunk data not followed by CRLF", self._fed + pos, c)
+                _raise_at(_BadChunk, CHUNK_DATA_CRLF, self._fed + pos, c)
             pos += 1
             self._state = ST_CHUNK_LF if st == ST_CHUNK_CR else ST_CHUNK_LINE
         elif st == ST_IDLE:
@@ -342,12 +395,12 @@ cdef Py_ssize_t _idle(ResponseParser self, const unsigned char *buf, Py_ssize_t 
         c = buf[pos]
         if self._idle_cr:
             if c != LF:
-                _raise_at(_BadStatusLine, "bare CR before the status line", self._fed + pos - 1, CR)
+                _raise_at(_BadStatusLine, BARE_CR_BEFORE_STATUS, self._fed + pos - 1, CR)
             self._idle_cr = False
             pos += 1
         elif c == LF or c == CR:
             if self.strict:
-                _raise_at(_BadStatusLine, "empty line before the status line", self._fed + pos, c)
+                _raise_at(_BadStatusLine, EMPTY_LINE_BEFORE_STATUS, self._fed + pos, c)
             self._idle_cr = c == CR
             pos += 1
         else:

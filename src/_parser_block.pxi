@@ -40,37 +40,37 @@ cdef int _status_line(ResponseParser self, const unsigned char *buf, Py_ssize_t 
     cdef int acc = 0
     for i in range(5):
         if i >= ce or buf[i] != b"HTTP/"[i]:
-            return _raise_at(_BadStatusLine, "status line does not start with HTTP/", base + i, buf[i])
+            return _raise_at(_BadStatusLine, STATUS_NOT_HTTP, base + i, buf[i])
     if ce <= 5 or buf[5] != 49:  # "1"
-        return _raise_at(_BadStatusLine, "unsupported HTTP major version", base + 5, buf[5])
+        return _raise_at(_BadStatusLine, MAJOR_VERSION, base + 5, buf[5])
     if ce <= 6 or buf[6] != 46:  # "."
-        return _raise_at(_BadStatusLine, "expected '.' in the HTTP version", base + 6, buf[6])
+        return _raise_at(_BadStatusLine, VERSION_DOT, base + 6, buf[6])
     if ce <= 7 or not (48 <= buf[7] <= 57):
-        return _raise_at(_BadStatusLine, "expected a digit for the HTTP minor version", base + 7, buf[7])
+        return _raise_at(_BadStatusLine, MINOR_NOT_DIGIT, base + 7, buf[7])
     if self.strict and buf[7] > 49:
-        return _raise_at(_BadStatusLine, "unsupported HTTP minor version", base + 7, buf[7])
+        return _raise_at(_BadStatusLine, MINOR_VERSION, base + 7, buf[7])
     self._minor = buf[7] - 48
     if ce <= 8 or buf[8] != SP:
-        return _raise_at(_BadStatusLine, "expected one SP after the HTTP version", base + 8, buf[8])
+        return _raise_at(_BadStatusLine, SP_AFTER_VERSION, base + 8, buf[8])
     for i in range(9, 12):
         if i >= ce or not (48 <= buf[i] <= 57) or (i == 9 and buf[i] == 48):
-            return _raise_at(_BadStatusLine, "status code is not three digits 100-999", base + i, buf[i])
+            return _raise_at(_BadStatusLine, STATUS_CODE, base + i, buf[i])
     self._status = (buf[9] - 48) * 100 + (buf[10] - 48) * 10 + (buf[11] - 48)
     self._reason_start = self._reason_end = 12
     if ce > 12:
         if buf[12] != SP:
-            return _raise_at(_BadStatusLine, "status code is not three digits 100-999", base + 12, buf[12])
+            return _raise_at(_BadStatusLine, STATUS_CODE, base + 12, buf[12])
         for i in range(13, ce):
             c = buf[i]
             cls = VCLASS[c]
             if cls and (cls == 2 or self.strict):
-                return _raise_at(_BadStatusLine, "control byte in the reason phrase", base + i, c)
+                return _raise_at(_BadStatusLine, REASON_CONTROL, base + i, c)
             acc |= c
         self._reason_start = 13
         self._reason_end = ce
     self._reason_nonascii = acc >= 0x80
     if ce == e and self.strict:
-        return _raise_at(_InvalidLineEnding, "status line ends with a bare LF", base + e, LF)
+        return _raise_at(_InvalidLineEnding, STATUS_BARE_LF, base + e, LF)
     return 0
 
 
@@ -103,7 +103,7 @@ cdef int _check_value(ResponseParser self, const unsigned char *buf, Py_ssize_t 
         i += 1
         cls = VCLASS[c]
         if cls and (cls == 2 or self.strict):
-            return _raise_at(_InvalidHeader, "invalid byte in a field value", self._blk_base + i - 1, c)
+            return _raise_at(_InvalidHeader, FIELD_VALUE_BYTE, self._blk_base + i - 1, c)
         acc |= c
     return acc >= 0x80
 
@@ -116,8 +116,12 @@ cdef int _field_line(ResponseParser self, const unsigned char *buf, Py_ssize_t s
     cdef Field *f
     while p < ce and TCHAR[buf[p]]:
         p += 1
-    if p == s or p == ce or buf[p] != 58:  # ":"
-        return _raise_at(_InvalidHeader, "invalid header field name", base + p, buf[p])
+    if p == ce:
+        return _raise_at(_InvalidHeader, FIELD_NO_COLON, base + p, buf[p])
+    if buf[p] != 58:  # ":"
+        return _raise_at(_InvalidHeader, FIELD_NAME_BYTE, base + p, buf[p])
+    if p == s:
+        return _raise_at(_InvalidHeader, FIELD_NAME_EMPTY, base + p, buf[p])
     f = _new_field(self)
     f.start = s
     f.name_end = p
@@ -134,7 +138,7 @@ cdef int _field_line(ResponseParser self, const unsigned char *buf, Py_ssize_t s
     f.fold_start = 0
     f.nonascii = _check_value(self, buf, vs, ve)
     if ce == e and self.strict:
-        return _raise_at(_InvalidLineEnding, "header line ends with a bare LF", base + e, LF)
+        return _raise_at(_InvalidLineEnding, FIELD_BARE_LF, base + e, LF)
     return 0
 
 
@@ -238,12 +242,12 @@ cdef Py_ssize_t _scan(ResponseParser self, const unsigned char *buf, Py_ssize_t 
         lf = <const unsigned char *>memchr(buf, LF, n)
         if lf == NULL:
             if _partial_len(buf, 0, n) > self.max_line_size:
-                _raise_at(_LineTooLong, "status line too long", base + self.max_line_size, buf[self.max_line_size])
+                _raise_at(_LineTooLong, STATUS_LINE_TOO_LONG.format(self.max_line_size), base + self.max_line_size, buf[self.max_line_size])
             return -1
         e = lf - buf
         ce = _content_end(buf, 0, e)
         if ce > self.max_line_size:
-            _raise_at(_LineTooLong, "status line too long", base + self.max_line_size, buf[self.max_line_size])
+            _raise_at(_LineTooLong, STATUS_LINE_TOO_LONG.format(self.max_line_size), base + self.max_line_size, buf[self.max_line_size])
         _status_line(self, buf, ce, e)
         pos = e + 1
         self._hs_phase = PHASE_FIELDS
@@ -255,24 +259,24 @@ cdef Py_ssize_t _scan(ResponseParser self, const unsigned char *buf, Py_ssize_t 
         # the empty line: CRLF, or a bare LF (lenient)
         if c == LF:
             if self.strict:
-                _raise_at(_InvalidLineEnding, "empty line ends with a bare LF", base + pos, LF)
+                _raise_at(_InvalidLineEnding, EMPTY_LINE_BARE_LF, base + pos, LF)
             return pos + 1
         if c == CR:
             if pos + 1 >= n:
                 return -1
             if buf[pos + 1] == LF:
                 return pos + 2
-            _raise_at(_InvalidHeader, "bare CR at the start of a line", base + pos, CR)
+            _raise_at(_InvalidHeader, BARE_CR_AT_LINE_START, base + pos, CR)
         if c == SP or c == HT:
             # a continuation of the field above; its length counts in that field
             if self._nf == 0:
-                _raise_at(_InvalidHeader, "whitespace-led line before any field", base + pos, c)
+                _raise_at(_InvalidHeader, WHITESPACE_BEFORE_FIELD, base + pos, c)
             if self.strict:
-                _raise_at(_InvalidHeader, "obs-fold line (strict mode)", base + pos, c)
+                _raise_at(_InvalidHeader, OBS_FOLD, base + pos, c)
             start = self._fields[self._nf - 1].start
         else:
             if self._count >= self.max_headers:
-                _raise_at(_TooManyHeaders, "too many header and trailer fields", base + pos, c)
+                _raise_at(_TooManyHeaders, TOO_MANY_FIELDS.format(self.max_headers), base + pos, c)
             e = _plain_field(self, buf, pos, n)
             if e > 0:
                 self._count += 1
@@ -282,13 +286,13 @@ cdef Py_ssize_t _scan(ResponseParser self, const unsigned char *buf, Py_ssize_t 
         lf = <const unsigned char *>memchr(buf + pos, LF, n - pos)
         if lf == NULL:
             if _partial_len(buf, start, n) > self.max_field_size:
-                _raise_at(_LineTooLong, "header field too long", base + start + self.max_field_size,
+                _raise_at(_LineTooLong, FIELD_TOO_LONG.format(self.max_field_size), base + start + self.max_field_size,
                           buf[start + self.max_field_size])
             return -1
         e = lf - buf
         ce = _content_end(buf, pos, e)
         if ce - start > self.max_field_size:
-            _raise_at(_LineTooLong, "header field too long", base + start + self.max_field_size,
+            _raise_at(_LineTooLong, FIELD_TOO_LONG.format(self.max_field_size), base + start + self.max_field_size,
                       buf[start + self.max_field_size])
         if start == pos:
             _field_line(self, buf, pos, ce, e)

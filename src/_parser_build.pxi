@@ -58,13 +58,13 @@ cdef long long _content_length(const unsigned char *p, Py_ssize_t n, long long o
     cdef Py_ssize_t i
     cdef int d
     if n == 0:
-        _raise_at(_BadContentLength, "empty Content-Length", off, term)
+        _raise_at(_BadContentLength, CL_EMPTY, off, term)
     for i in range(n):
         d = p[i] - 48
         if d < 0 or d > 9:
-            _raise_at(_BadContentLength, "Content-Length is not digits only", off + i, p[i])
+            _raise_at(_BadContentLength, CL_NOT_DIGITS, off + i, p[i])
         if v > (MAX_LENGTH - d) // 10:
-            _raise_at(_BadContentLength, "Content-Length above 2**63-1", off + i, p[i])
+            _raise_at(_BadContentLength, CL_TOO_LARGE, off + i, p[i])
         v = v * 10 + d
     return v
 
@@ -96,17 +96,17 @@ cdef int _transfer_codings(const unsigned char *p, Py_ssize_t n, long long off, 
         while t < e and (p[t] == SP or p[t] == HT):
             t += 1
         if name_end == s or (t < e and p[t] != 59):  # ";" starts the parameters
-            _raise_at(_BadTransferEncoding, "transfer coding is not a token", off + t, p[t])
+            _raise_at(_BadTransferEncoding, TE_NOT_TOKEN, off + t, p[t])
         any_here = True
         if _ieq(p + s, name_end - s, "chunked", 7):
             if state & 4:
-                _raise_at(_BadTransferEncoding, "chunked applied twice", off + s, p[s])
+                _raise_at(_BadTransferEncoding, TE_CHUNKED_TWICE, off + s, p[s])
             state |= 4 | 2
         else:
             state &= ~2
         state |= 1
     if not any_here:
-        _raise_at(_BadTransferEncoding, "Transfer-Encoding without a coding", off, p[0] if n else term)
+        _raise_at(_BadTransferEncoding, TE_EMPTY, off, p[0] if n else term)
     return state
 
 
@@ -161,7 +161,8 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
         if kind >= KIND_SINGLETON:
             if self.strict:
                 if singletons & (1u << (kind - KIND_SINGLETON)):
-                    _raise_at(_InvalidHeader, "repeated singleton field (strict mode)", base + f.start, buf[f.start])
+                    _raise_at(_InvalidHeader, REPEATED_SINGLETON.format(_text(buf + f.start, f.name_end - f.start, False)),
+                              base + f.start, buf[f.start])
                 singletons |= 1u << (kind - KIND_SINGLETON)
             continue
         if not head:
@@ -169,20 +170,20 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
         # framing fields: a fold, then the value, then a conflict, then TE with CL
         if kind == KIND_CL:
             if f.folded:
-                _raise_at(_BadContentLength, "folded Content-Length", base + f.fold_start, buf[f.fold_start])
+                _raise_at(_BadContentLength, CL_FOLDED, base + f.fold_start, buf[f.fold_start])
             v = _content_length(vp, vn, base + f.value_start, buf[f.value_start])
             if cl >= 0 and v != cl:
-                _raise_at(_BadContentLength, "conflicting Content-Length values", base + f.value_start, buf[f.value_start])
+                _raise_at(_BadContentLength, CL_CONFLICT, base + f.value_start, buf[f.value_start])
             if te_at >= 0:
-                _raise_at(_BadTransferEncoding, "Content-Length with Transfer-Encoding", base + f.start, buf[f.start])
+                _raise_at(_BadTransferEncoding, CL_AFTER_TE, base + f.start, buf[f.start])
             cl = v
             cl_at = i
         elif kind == KIND_TE:
             if f.folded:
-                _raise_at(_BadTransferEncoding, "folded Transfer-Encoding", base + f.fold_start, buf[f.fold_start])
+                _raise_at(_BadTransferEncoding, TE_FOLDED, base + f.fold_start, buf[f.fold_start])
             te = _transfer_codings(vp, vn, base + f.value_start, buf[f.value_start], te)
             if cl_at >= 0:
-                _raise_at(_BadTransferEncoding, "Transfer-Encoding with Content-Length", base + f.start, buf[f.start])
+                _raise_at(_BadTransferEncoding, TE_AFTER_CL, base + f.start, buf[f.start])
             te_at = i
         elif kind == KIND_CONN:
             conn |= _connection_options(vp, vn)

@@ -19,19 +19,19 @@ cdef Py_ssize_t _quoted(const unsigned char *line, Py_ssize_t i, Py_ssize_t ce, 
     i += 1
     while True:
         if i >= ce:
-            return _raise_at(_BadChunk, "quoted string not closed before the line end", base + i, line[i])
+            return _raise_at(_BadChunk, CHUNK_EXT_UNCLOSED, base + i, line[i])
         c = line[i]
         if c == 34:  # DQUOTE
             return i + 1
         if c == 92:  # quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
             i += 1
             if i >= ce:
-                return _raise_at(_BadChunk, "quoted string not closed before the line end", base + i, line[i])
+                return _raise_at(_BadChunk, CHUNK_EXT_UNCLOSED, base + i, line[i])
             c = line[i]
             if not (c == HT or c >= 0x20) or c == 0x7F:
-                return _raise_at(_BadChunk, "invalid byte in a quoted chunk extension", base + i, c)
+                return _raise_at(_BadChunk, CHUNK_EXT_QUOTED_BYTE, base + i, c)
         elif not (c == HT or c >= 0x20) or c == 0x7F:
-            return _raise_at(_BadChunk, "invalid byte in a quoted chunk extension", base + i, c)
+            return _raise_at(_BadChunk, CHUNK_EXT_QUOTED_BYTE, base + i, c)
         i += 1
 
 
@@ -46,7 +46,7 @@ cdef int _chunk_extensions(const unsigned char *line, Py_ssize_t i, Py_ssize_t c
         while i < ce and TCHAR[line[i]]:
             i += 1
         if i == t:
-            return _raise_at(_BadChunk, "chunk extension without a name", base + i, line[i])
+            return _raise_at(_BadChunk, CHUNK_EXT_NAME, base + i, line[i])
         t = i
         i = _bws(line, i, ce)
         if i < ce and line[i] == 61:  # "="
@@ -58,11 +58,11 @@ cdef int _chunk_extensions(const unsigned char *line, Py_ssize_t i, Py_ssize_t c
                 while i < ce and TCHAR[line[i]]:
                     i += 1
                 if i == t:
-                    return _raise_at(_BadChunk, "chunk extension without a value", base + i, line[i])
+                    return _raise_at(_BadChunk, CHUNK_EXT_VALUE, base + i, line[i])
             t = i
             i = _bws(line, i, ce)
         if (i < ce and line[i] != 59) or (i == ce and i != t):  # ";"
-            return _raise_at(_BadChunk, "invalid byte in a chunk extension", base + i, line[i])
+            return _raise_at(_BadChunk, CHUNK_EXT_END, base + i, line[i])
     return 0
 
 
@@ -72,23 +72,23 @@ cdef int _chunk_size_line(ResponseParser self, const unsigned char *line, Py_ssi
     cdef Py_ssize_t ce = _content_end(line, 0, e), i = 0
     cdef int d
     if ce > self.max_line_size:
-        return _raise_at(_LineTooLong, "chunk-size line too long", base + self.max_line_size, line[self.max_line_size])
+        return _raise_at(_LineTooLong, CHUNK_LINE_TOO_LONG.format(self.max_line_size), base + self.max_line_size, line[self.max_line_size])
     while i < ce:
         d = HEXVAL[line[i]]
         if d < 0:
             break
         if size > (MAX_LENGTH - d) >> 4:
-            return _raise_at(_BadChunk, "chunk size above 2**63-1", base + i, line[i])
+            return _raise_at(_BadChunk, CHUNK_SIZE_TOO_LARGE, base + i, line[i])
         size = size * 16 + d
         i += 1
     if i == 0:
-        return _raise_at(_BadChunk, "chunk size is not hex digits", base, line[0])
+        return _raise_at(_BadChunk, CHUNK_SIZE_NOT_HEX, base, line[0])
     if i < ce:
         if line[i] != 59:
-            return _raise_at(_BadChunk, "unexpected byte after the chunk size", base + i, line[i])
+            return _raise_at(_BadChunk, CHUNK_SIZE_END, base + i, line[i])
         _chunk_extensions(line, i, ce, base)
     if ce == e:
-        return _raise_at(_BadChunk, "chunk-size line ends with a bare LF", base + e, LF)
+        return _raise_at(_BadChunk, CHUNK_BARE_LF, base + e, LF)
     if size == 0:
         self._state = ST_TRAILERS
     else:
@@ -108,7 +108,7 @@ cdef Py_ssize_t _feed_chunk_line(ResponseParser self, const unsigned char *buf, 
             pos = lf - buf + 1
         else:
             if _partial_len(buf, pos, n) > self.max_line_size:
-                _raise_at(_LineTooLong, "chunk-size line too long", self._blk_base + self.max_line_size,
+                _raise_at(_LineTooLong, CHUNK_LINE_TOO_LONG.format(self.max_line_size), self._blk_base + self.max_line_size,
                           buf[pos + self.max_line_size])
             _blk_append(self, buf + pos, n - pos)
             return n
@@ -118,7 +118,7 @@ cdef Py_ssize_t _feed_chunk_line(ResponseParser self, const unsigned char *buf, 
         pos += take
         if lf == NULL:
             if _partial_len(self._blk, 0, self._blk_len) > self.max_line_size:
-                _raise_at(_LineTooLong, "chunk-size line too long", self._blk_base + self.max_line_size,
+                _raise_at(_LineTooLong, CHUNK_LINE_TOO_LONG.format(self.max_line_size), self._blk_base + self.max_line_size,
                           self._blk[self.max_line_size])
             return pos
         _chunk_size_line(self, self._blk, self._blk_len - 1)

@@ -3,7 +3,9 @@
 Every case runs on the ``c`` and ``python`` twins through ``wire_impl``, and is fed
 whole, byte by byte and in seeded random splits, as ``bytes``, ``bytearray`` and
 ``memoryview`` pieces; every feeding must give the expected messages (body pieces of
-a message joined) and the same error class, offset and byte.
+a message joined) and the same error class, offset and byte, and the same text: ``str(exc)``
+on either twin and in every feeding equals the Python twin's for the whole input (the
+messages live in one module both twins use), and a few cases pin that text exactly.
 
 Where docs/parser.md was silent or open, the section "Precise rules both twins follow"
 was added to it (when an error is detected and which one wins, exact offsets, obs-fold
@@ -20,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from wirespeed import wire
 from wirespeed.errors import (
     BadChunk,
     BadContentLength,
@@ -135,6 +138,7 @@ class Case:
     eof: bool
     unconsumed: bytes | None
     limits: dict[str, int] | None
+    text: str | None
 
 
 CASES: list[Case] = []
@@ -147,9 +151,10 @@ def M(status: int = 200, body: bytes = b"", **fields: Any) -> dict[str, Any]:
 
 def case(id: str, data: bytes, *messages: dict[str, Any], err: tuple[Any, ...] | None = None,
          method: str = "GET", mode: str = "any", eof: bool = False, unconsumed: bytes | None = None,
-         limits: dict[str, int] | None = None) -> None:
+         limits: dict[str, int] | None = None, text: str | None = None) -> None:
     """Add a case; ``err`` is (class, where[, received, expected]), where = offset,
-    (marker, delta) for ``data.index(marker) + delta``, or "end" for the end of the input."""
+    (marker, delta) for ``data.index(marker) + delta``, or "end" for the end of the input;
+    ``text`` is the exact ``str()`` of that error."""
     error = None
     if err is not None:
         cls, where, *extra = err
@@ -161,7 +166,7 @@ def case(id: str, data: bytes, *messages: dict[str, Any], err: tuple[Any, ...] |
         error = (cls, offset, byte, *extra)
     for strict in {"any": (False, True), "lenient": (False,), "strict": (True,)}[mode]:
         suffix = "" if mode != "any" else ("-strict" if strict else "-lenient")
-        CASES.append(Case(id + suffix, data, list(messages), error, method, strict, eof, unconsumed, limits))
+        CASES.append(Case(id + suffix, data, list(messages), error, method, strict, eof, unconsumed, limits, text))
 
 
 OK = b"HTTP/1.1 200 OK\r\n"
@@ -501,12 +506,53 @@ case("limit-default-count-past", OK + b"".join(b"X%d: v\r\n" % i for i in range(
      err=(TooManyHeaders, (b"Content-Length", 0)))
 
 
+# The exact text of representative errors, the same on both twins: the message names
+# what was wrong, HttpParserError.__str__ appends where and which byte
+case("text-chunk-size-bare-lf", OK + TE + b"\r\n0\n\n", M(complete=False), err=(BadChunk, 48),
+     text="chunk-size line ends with a bare LF at offset 48 (byte 0x0a)")
+case("text-status-not-http", b"http/1.1 200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 0),
+     text="status line does not start with HTTP/ at offset 0 (byte 0x68)")
+case("text-major-version", b"HTTP/2.0 200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 5),
+     text="HTTP major version is not 1 at offset 5 (byte 0x32)")
+case("text-minor-version-strict", b"HTTP/1.2 200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 7), mode="strict",
+     text="HTTP minor version other than 0 or 1 (strict mode) at offset 7 (byte 0x32)")
+case("text-field-without-colon", OK + b"X\r\n\r\n", err=(InvalidHeader, 18),
+     text="field line without a colon at offset 18 (byte 0x0d)")
+case("text-field-name-empty", OK + b": x\r\n\r\n", err=(InvalidHeader, 17),
+     text="empty field name at offset 17 (byte 0x3a)")
+case("text-field-name-byte", OK + b"X A: 1\r\n\r\n", err=(InvalidHeader, 18),
+     text="invalid byte in a field name at offset 18 (byte 0x20)")
+case("text-repeated-singleton-strict", OK + b"Server: a\r\nServer: b\r\n\r\n", err=(InvalidHeader, 28), mode="strict",
+     text="repeated Server field (strict mode) at offset 28 (byte 0x53)")
+case("text-too-many-fields", OK + b"A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", err=(TooManyHeaders, 35), limits=_SMALL,
+     text="more than 3 header and trailer fields at offset 35 (byte 0x44)")
+case("text-status-line-too-long", b"HTTP/1.1 200 " + b"R" * 8 + b"\r\n\r\n", err=(LineTooLong, 20), limits=_SMALL,
+     text="status line longer than 20 bytes at offset 20 (byte 0x52)")
+case("text-cl-conflict", OK + b"Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", err=(BadContentLength, 52),
+     text="conflicting Content-Length values at offset 52 (byte 0x34)")
+case("text-chunk-ext-unclosed", OK + TE + b"\r\n2;a=\"x\r\nab\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, 53),
+     text="quoted string not closed before the line end at offset 53 (byte 0x0d)")
+case("text-eof-in-body", OK + b"Content-Length: 10\r\n\r\nabc", M(body=b"abc", complete=False), eof=True,
+     err=(IncompleteMessage, "end", 3, 10), text="the stream ended before the Content-Length body was complete at offset 42")
+case("text-eof-in-trailers", OK + TE + b"\r\n0\r\nT: 1\r\n", M(complete=False), eof=True,
+     err=(IncompleteMessage, "end", 0, None), text="the stream ended inside the trailer section at offset 56")
+
+
+#: The twin whose message for an input every twin and every feeding must repeat; the
+#: Python twin is always importable, so the ``python`` run needs no compiled module.
+REFERENCE = wire.load("python")
+
+
 @pytest.mark.parametrize("how", SPLITS)
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
 def test_table(wire_impl: types.SimpleNamespace, c: Case, how: str) -> None:
+    text = c.text
+    if c.error is not None and text is None:  # the reference: the Python twin, fed whole
+        text = str(run(REFERENCE, [c.data], method=c.method, strict=c.strict, eof=c.eof, limits=c.limits).error)
     for chunks in splits(c.data, how):
         out = run(wire_impl, chunks, method=c.method, strict=c.strict, eof=c.eof, limits=c.limits)
         assert error_facts(out.error) == c.error, [type(x).__name__ for x in chunks]
+        assert (None if out.error is None else str(out.error)) == text, [type(x).__name__ for x in chunks]
         got = [{k: m[k] for k in want} for m, want in zip(out.messages, c.messages)]
         assert got == c.messages
         assert len(out.messages) == len(c.messages)

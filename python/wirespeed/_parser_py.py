@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
+from . import _parser_messages as msg
 from ._constants import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE, SINGLETON_HEADERS
 from .errors import (
     BadChunk,
@@ -286,7 +287,7 @@ class ResponseParser:
             self._state = _DONE
             return []
         self._error = IncompleteMessage(
-            "the stream ended inside a response " + _WHERE[state],
+            _EOF_MESSAGES[state],
             self._fed, None, self._received, self._expected)
         self._state = _DONE
         raise self._error
@@ -338,7 +339,7 @@ class ResponseParser:
                 byte = data[pos]
                 want = _LF if self._crlf else _CR
                 if byte != want:
-                    raise BadChunk("expected CRLF after chunk data", base + pos, byte)
+                    raise BadChunk(msg.CHUNK_DATA_CRLF, base + pos, byte)
                 pos += 1
                 if self._crlf:
                     self._state = _CHUNK_SIZE
@@ -421,39 +422,41 @@ class ResponseParser:
         known = len(line) - 1 if line[-1] == _CR else len(line)
         if state == _CHUNK_SIZE:
             if known > self._max_line:
-                raise LineTooLong("chunk-size line too long", off + self._max_line, line[self._max_line])
+                raise LineTooLong(msg.CHUNK_LINE_TOO_LONG.format(self._max_line), off + self._max_line,
+                                  line[self._max_line])
             return
         if state == _HEAD and not self._status_seen:
             if first == _CR:
                 if self._strict:
-                    raise BadStatusLine("empty line before the status line", off, first)
+                    raise BadStatusLine(msg.EMPTY_LINE_BEFORE_STATUS, off, first)
                 if len(line) > 1:
-                    raise BadStatusLine("bare CR before the status line", off, first)
+                    raise BadStatusLine(msg.BARE_CR_BEFORE_STATUS, off, first)
                 return
             if known > self._max_line:
-                raise LineTooLong("status line too long", off + self._max_line, line[self._max_line])
+                raise LineTooLong(msg.STATUS_LINE_TOO_LONG.format(self._max_line), off + self._max_line,
+                              line[self._max_line])
             return
         if first == _CR:
             if len(line) > 1:
-                raise InvalidHeader("bare CR at the start of a field line", off, first)
+                raise InvalidHeader(msg.BARE_CR_AT_LINE_START, off, first)
             return
         if first == _SP or first == _HT:
             field = self._continuation_target(off, first)
             size = off - field.name_off + known
             if size > self._max_field:
-                raise LineTooLong("header field too long", field.name_off + self._max_field,
+                raise LineTooLong(msg.FIELD_TOO_LONG.format(self._max_field), field.name_off + self._max_field,
                                   self._field_byte(field, self._max_field, line, off))
             return
         if self._nfields + 1 > self._max_headers:
-            raise TooManyHeaders(f"more than {self._max_headers} header and trailer fields", off, first)
+            raise TooManyHeaders(msg.TOO_MANY_FIELDS.format(self._max_headers), off, first)
         if known > self._max_field:
-            raise LineTooLong("header field too long", off + self._max_field, line[self._max_field])
+            raise LineTooLong(msg.FIELD_TOO_LONG.format(self._max_field), off + self._max_field, line[self._max_field])
 
     def _continuation_target(self, off: int, first: int) -> _Field:
         if not self._fields:
-            raise InvalidHeader("whitespace at the start of the first field line", off, first)
+            raise InvalidHeader(msg.WHITESPACE_BEFORE_FIELD, off, first)
         if self._strict:
-            raise InvalidHeader("obs-fold (a field line starting with whitespace)", off, first)
+            raise InvalidHeader(msg.OBS_FOLD, off, first)
         return self._fields[-1]
 
     def _field_byte(self, field: _Field, index: int, line: bytes | bytearray, line_off: int) -> int:
@@ -475,18 +478,19 @@ class ResponseParser:
         first = line[0]
         if first == _CR or first == _LF:
             if self._strict:
-                raise BadStatusLine("empty line before the status line", off, first)
+                raise BadStatusLine(msg.EMPTY_LINE_BEFORE_STATUS, off, first)
             if line == b"\r\n" or line == b"\n":
                 return  # RFC 9112 §2.2: a leading empty line may be ignored
-            raise BadStatusLine("bare CR before the status line", off, first)
+            raise BadStatusLine(msg.BARE_CR_BEFORE_STATUS, off, first)
         content = line[:-2] if line[-2:] == b"\r\n" else line[:-1]
         if len(content) > self._max_line:
-            raise LineTooLong("status line too long", off + self._max_line, line[self._max_line])
+            raise LineTooLong(msg.STATUS_LINE_TOO_LONG.format(self._max_line), off + self._max_line,
+                              line[self._max_line])
         m = (_STATUS_STRICT if self._strict else _STATUS_LENIENT).fullmatch(content)
         if m is None:
-            at = _status_error(content, self._strict)
-            raise BadStatusLine("malformed status line", off + at, line[at])
-        self._line_end(line, off, content)
+            at, why = _status_error(content, self._strict)
+            raise BadStatusLine(why, off + at, line[at])
+        self._line_end(line, off, content, msg.STATUS_BARE_LF)
         minor, status, reason = m.groups()
         self._version = _VERSIONS.get(minor) or (1, int(minor))
         self._status = int(status)
@@ -494,33 +498,33 @@ class ResponseParser:
         self._status_seen = True
         self._fields = []
 
-    def _line_end(self, line: bytes, off: int, content: bytes) -> None:
+    def _line_end(self, line: bytes, off: int, content: bytes, why: str) -> None:
         if self._strict and len(line) == len(content) + 1:
-            raise InvalidLineEnding("bare LF line end", off + len(content), _LF)
+            raise InvalidLineEnding(why, off + len(content), _LF)
 
     def _field_line(self, line: bytes, off: int, events: list[Any], head: bool) -> None:
         first = line[0]
         if first == _LF or line == b"\r\n":
             if first == _LF and self._strict:
-                raise InvalidLineEnding("bare LF line end", off, _LF)
+                raise InvalidLineEnding(msg.EMPTY_LINE_BARE_LF, off, _LF)
             if head:
                 self._finish_head(events)
             else:
                 self._finish_trailers(events)
             return
         if first == _CR:
-            raise InvalidHeader("bare CR at the start of a field line", off, first)
+            raise InvalidHeader(msg.BARE_CR_AT_LINE_START, off, first)
         content = line[:-2] if line[-2:] == b"\r\n" else line[:-1]
         if first == _SP or first == _HT:
             field = self._continuation_target(off, first)
             size = off - field.name_off + len(content)
             if size > self._max_field:
-                raise LineTooLong("header field too long", field.name_off + self._max_field,
+                raise LineTooLong(msg.FIELD_TOO_LONG.format(self._max_field), field.name_off + self._max_field,
                                   self._field_byte(field, self._max_field, line, off))
             bad = _first_bad(content, 1, self._value_ok)
             if bad >= 0:
-                raise InvalidHeader("invalid byte in a field value", off + bad, content[bad])
-            self._line_end(line, off, content)
+                raise InvalidHeader(msg.FIELD_VALUE_BYTE, off + bad, content[bad])
+            self._line_end(line, off, content, msg.FIELD_BARE_LF)
             piece = content.strip(b" \t")
             if piece:
                 field.value = field.value + b" " + piece if field.value else piece
@@ -530,21 +534,26 @@ class ResponseParser:
             self._field_raw += line
             return
         if self._nfields + 1 > self._max_headers:
-            raise TooManyHeaders(f"more than {self._max_headers} header and trailer fields", off, first)
+            raise TooManyHeaders(msg.TOO_MANY_FIELDS.format(self._max_headers), off, first)
         if len(content) > self._max_field:
-            raise LineTooLong("header field too long", off + self._max_field, line[self._max_field])
+            raise LineTooLong(msg.FIELD_TOO_LONG.format(self._max_field), off + self._max_field, line[self._max_field])
         m = _FIELD_NAME.match(content)
         if m is None:
             at = 0
             while at < len(content) and content[at] in _TCHAR:
                 at += 1
-            raise InvalidHeader("invalid field name" if at < len(content) else "field line without a colon",
-                                off + at, line[at])
+            if at == len(content):
+                why = msg.FIELD_NO_COLON
+            elif at == 0 and content[0] == 0x3A:  # ":"
+                why = msg.FIELD_NAME_EMPTY
+            else:
+                why = msg.FIELD_NAME_BYTE
+            raise InvalidHeader(why, off + at, line[at])
         start = m.end()
         bad = _first_bad(content, start, self._value_ok)
         if bad >= 0:
-            raise InvalidHeader("invalid byte in a field value", off + bad, content[bad])
-        self._line_end(line, off, content)
+            raise InvalidHeader(msg.FIELD_VALUE_BYTE, off + bad, content[bad])
+        self._line_end(line, off, content, msg.FIELD_BARE_LF)
         value = content[start:]
         stripped = value.lstrip(b" \t")
         value_off = off + start + len(value) - len(stripped)
@@ -617,20 +626,20 @@ class ResponseParser:
                 self._check_singleton(f, lname, seen)
             if lname == b"content-length":
                 if f.fold_off >= 0:
-                    raise BadContentLength("folded Content-Length", f.fold_off, f.fold_byte)
+                    raise BadContentLength(msg.CL_FOLDED, f.fold_off, f.fold_byte)
                 value = _content_length(f)
                 if length is not None and value != length:
-                    raise BadContentLength("conflicting Content-Length values", f.value_off, f.value[0])
+                    raise BadContentLength(msg.CL_CONFLICT, f.value_off, f.value[0])
                 if te_seen:
-                    raise BadTransferEncoding("Content-Length with Transfer-Encoding", f.name_off, f.name[0])
+                    raise BadTransferEncoding(msg.CL_AFTER_TE, f.name_off, f.name[0])
                 length = value
                 length_seen = True
             elif lname == b"transfer-encoding":
                 if f.fold_off >= 0:
-                    raise BadTransferEncoding("folded Transfer-Encoding", f.fold_off, f.fold_byte)
+                    raise BadTransferEncoding(msg.TE_FOLDED, f.fold_off, f.fold_byte)
                 chunked_seen, last = _codings(f, chunked_seen)
                 if length_seen:
-                    raise BadTransferEncoding("Transfer-Encoding with Content-Length", f.name_off, f.name[0])
+                    raise BadTransferEncoding(msg.TE_AFTER_CL, f.name_off, f.name[0])
                 te_seen = True
                 last_coding = last
         raw = tuple((f.name, f.value) for f in self._fields)
@@ -646,7 +655,7 @@ class ResponseParser:
         key = lname.decode("ascii")
         if key in SINGLETON_HEADERS:
             if key in seen:
-                raise InvalidHeader(f"repeated {f.name.decode('ascii')} field", f.name_off, f.name[0])
+                raise InvalidHeader(msg.REPEATED_SINGLETON.format(f.name.decode("ascii")), f.name_off, f.name[0])
             seen.add(key)
 
     def _deliver_head(self, headers: CIMultiDictProxy[str], raw: Any, length: int | None,
@@ -718,10 +727,11 @@ class ResponseParser:
             crlf = line[-2:] == b"\r\n"
             content = line[:-2] if crlf else line[:-1]
             if len(content) > self._max_line:
-                raise LineTooLong("chunk-size line too long", off + self._max_line, line[self._max_line])
+                raise LineTooLong(msg.CHUNK_LINE_TOO_LONG.format(self._max_line), off + self._max_line,
+                                  line[self._max_line])
             size = _chunk_line(content, off, line)  # a bad byte comes before the bad line end
             if not crlf:  # framing: no lenient line ends here
-                raise BadChunk("chunk-size line must end with CRLF", off + len(content), _LF)
+                raise BadChunk(msg.CHUNK_BARE_LF, off + len(content), _LF)
         if size == 0:
             self._state = _TRAILERS
             self._fields = []
@@ -749,9 +759,10 @@ class ResponseParser:
 
 _LF_RE = re.compile(b"\n")
 _HEAD_END_RE = re.compile(b"\r\n\r\n")
-_WHERE = {
-    _HEAD: "head", _BODY_LENGTH: "body", _CHUNK_SIZE: "chunked body", _CHUNK_DATA: "chunked body",
-    _CHUNK_CRLF: "chunked body", _TRAILERS: "trailer section", _BODY_EOF: "body", _DONE: "",
+# feed_eof() inside a message: what was cut short, by state (_BODY_EOF and _DONE never raise)
+_EOF_MESSAGES = {
+    _HEAD: msg.EOF_IN_HEAD, _BODY_LENGTH: msg.EOF_IN_BODY, _CHUNK_SIZE: msg.EOF_IN_CHUNKED,
+    _CHUNK_DATA: msg.EOF_IN_CHUNKED, _CHUNK_CRLF: msg.EOF_IN_CHUNKED, _TRAILERS: msg.EOF_IN_TRAILERS,
 }
 
 
@@ -763,42 +774,47 @@ def _first_bad(content: bytes, start: int, ok: frozenset[int]) -> int:
     return -1
 
 
-def _status_error(content: bytes, strict: bool) -> int:
-    """Index of the first byte of a status line that breaks RFC 9112 §4 (may be len(content))."""
+# Which part of the version each byte of "HTTP/1." is, for the message naming it.
+_VERSION_PARTS = (msg.STATUS_NOT_HTTP,) * 5 + (msg.MAJOR_VERSION, msg.VERSION_DOT)
+
+
+def _status_error(content: bytes, strict: bool) -> tuple[int, str]:
+    """Index of the first byte of a status line that breaks RFC 9112 §4 (may be
+    len(content)), and the message naming what is wrong there."""
     n = len(content)
     for i, want in enumerate(b"HTTP/1."):
         if i >= n or content[i] != want:
-            return i
-    if n <= 7 or content[7] not in _DIGIT or (strict and content[7] not in b"01"):
-        return 7
+            return i, _VERSION_PARTS[i]
+    if n <= 7 or content[7] not in _DIGIT:
+        return 7, msg.MINOR_NOT_DIGIT
+    if strict and content[7] not in b"01":
+        return 7, msg.MINOR_VERSION
     if n <= 8 or content[8] != _SP:
-        return 8
+        return 8, msg.SP_AFTER_VERSION
     if n <= 9 or content[9] not in b"123456789":
-        return 9
+        return 9, msg.STATUS_CODE
     for i in (10, 11):
         if n <= i or content[i] not in _DIGIT:
-            return i
-    if n == 12:
-        return 12  # not reached: a bare status matches
-    if content[12] != _SP:
-        return 12
+            return i, msg.STATUS_CODE
+    if n == 12 or content[12] != _SP:
+        return 12, msg.STATUS_CODE  # n == 12 is not reached: a bare status matches
     ok = _STRICT_VALUE if strict else _LENIENT_VALUE
     bad = _first_bad(content, 13, ok)
-    return bad if bad >= 0 else n
+    return (bad, msg.REASON_CONTROL) if bad >= 0 else (n, msg.REASON_CONTROL)
 
 
 def _content_length(f: _Field) -> int:
     """RFC 9110 §8.6: Content-Length = 1*DIGIT, at most 2**63-1."""
     value = f.value
     if not value:
-        raise BadContentLength("empty Content-Length", f.value_off, f.value_byte)
+        raise BadContentLength(msg.CL_EMPTY, f.value_off, f.value_byte)
     total = 0
     for i, byte in enumerate(value):
         if byte not in _DIGIT:
-            raise BadContentLength("Content-Length is not digits only", f.value_off + i, byte)
+            raise BadContentLength(msg.CL_NOT_DIGITS, f.value_off + i, byte)
         total = total * 10 + byte - 0x30
         if total > MAX_LENGTH:
-            raise BadContentLength("Content-Length above 2**63-1", f.value_off + i, byte)
+            raise BadContentLength(msg.CL_TOO_LARGE, f.value_off + i, byte)
     return total
 
 
@@ -822,20 +838,20 @@ def _codings(f: _Field, chunked_seen: bool) -> tuple[bool, bytes]:
             while k < comma and value[k] in _TCHAR:
                 k += 1
             if k == j:
-                raise BadTransferEncoding("transfer coding is not a token", f.value_off + j, value[j])
+                raise BadTransferEncoding(msg.TE_NOT_TOKEN, f.value_off + j, value[j])
             q = k
             while q < comma and value[q] in b" \t":
                 q += 1
             if q < comma and value[q] != 0x3B:  # ";" starts parameters
-                raise BadTransferEncoding("transfer coding is not a token", f.value_off + q, value[q])
+                raise BadTransferEncoding(msg.TE_NOT_TOKEN, f.value_off + q, value[q])
             last = value[j:k].lower()
             if last == b"chunked":
                 if chunked_seen:
-                    raise BadTransferEncoding("chunked applied twice", f.value_off + j, value[j])
+                    raise BadTransferEncoding(msg.TE_CHUNKED_TWICE, f.value_off + j, value[j])
                 chunked_seen = True
         i = comma + 1
     if not any_element:
-        raise BadTransferEncoding("Transfer-Encoding without a coding", f.value_off, f.value_byte)
+        raise BadTransferEncoding(msg.TE_EMPTY, f.value_off, f.value_byte)
     return chunked_seen, last
 
 
@@ -851,18 +867,18 @@ def _chunk_line(content: bytes, off: int, line: bytes) -> int:
     while i < n and content[i] in _HEXDIG:
         size = size * 16 + int(content[i:i + 1], 16)
         if size > MAX_LENGTH:
-            raise fail(i, "chunk size above 2**63-1")
+            raise fail(i, msg.CHUNK_SIZE_TOO_LARGE)
         i += 1
     if i == 0:
-        raise fail(0, "chunk size is not hex digits")
+        raise fail(0, msg.CHUNK_SIZE_NOT_HEX)
     if i < n and content[i] != 0x3B:
-        raise fail(i, "chunk size followed by something other than ';' or CRLF")
+        raise fail(i, msg.CHUNK_SIZE_END)
     # chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
     while i < n:
         while i < n and content[i] in b" \t":
             i += 1
         if i >= n or content[i] != 0x3B:
-            raise fail(i, "expected ';' in chunk extensions")
+            raise fail(i, msg.CHUNK_EXT_END)
         i += 1
         while i < n and content[i] in b" \t":
             i += 1
@@ -870,7 +886,7 @@ def _chunk_line(content: bytes, off: int, line: bytes) -> int:
         while i < n and content[i] in _TCHAR:
             i += 1
         if i == j:
-            raise fail(i, "chunk extension name is not a token")
+            raise fail(i, msg.CHUNK_EXT_NAME)
         k = i
         while k < n and content[k] in b" \t":
             k += 1
@@ -882,23 +898,25 @@ def _chunk_line(content: bytes, off: int, line: bytes) -> int:
                 i += 1
                 while True:
                     if i >= n:
-                        raise fail(i, "quoted string not closed before the line end")
+                        raise fail(i, msg.CHUNK_EXT_UNCLOSED)
                     byte = content[i]
                     if byte == 0x22:
                         i += 1
                         break
                     if byte == 0x5C:
-                        if i + 1 >= n or content[i + 1] not in _QPAIR:
-                            raise fail(i + 1, "bad quoted-pair in chunk extension")
+                        if i + 1 >= n:
+                            raise fail(i + 1, msg.CHUNK_EXT_UNCLOSED)
+                        if content[i + 1] not in _QPAIR:
+                            raise fail(i + 1, msg.CHUNK_EXT_QUOTED_BYTE)
                         i += 2
                     elif byte in _QDTEXT:
                         i += 1
                     else:
-                        raise fail(i, "bad byte in a quoted chunk extension value")
+                        raise fail(i, msg.CHUNK_EXT_QUOTED_BYTE)
             else:
                 j = i
                 while i < n and content[i] in _TCHAR:
                     i += 1
                 if i == j:
-                    raise fail(i, "chunk extension value is not a token")
+                    raise fail(i, msg.CHUNK_EXT_VALUE)
     return size

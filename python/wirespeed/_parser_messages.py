@@ -1,0 +1,77 @@
+"""The error messages of the response parser, shared by both twins.
+
+The C twin (``src/_parser.pyx``, which binds each name once at import) and the
+Python twin (``_parser_py.py``) raise exactly these texts, so ``str(exc)`` is
+the same whichever twin is live.  A message names what was wrong; the offset
+and the offending byte are appended by ``HttpParserError.__str__``.  A message
+ending in "(strict mode)" is an error only ``strict=True`` raises.  The few
+templates (``{}``) are filled with ``str.format`` when the error is raised,
+never on the path that parses a valid message.
+
+Each group is in stream order: the end of the stream, lines before the status
+line, the status line, field lines, framing fields, chunked framing.
+"""
+
+from __future__ import annotations
+
+# -- the end of the stream (IncompleteMessage) -----------------------------------
+EOF_IN_HEAD = "the stream ended inside a response head"
+EOF_IN_BODY = "the stream ended before the Content-Length body was complete"
+EOF_IN_CHUNKED = "the stream ended inside a chunked body"
+EOF_IN_TRAILERS = "the stream ended inside the trailer section"
+
+# -- before the status line (RFC 9112 §2.2) --------------------------------------
+BARE_CR_BEFORE_STATUS = "bare CR before the status line"
+EMPTY_LINE_BEFORE_STATUS = "empty line before the status line (strict mode)"
+
+# -- the status line (RFC 9112 §4) -----------------------------------------------
+STATUS_LINE_TOO_LONG = "status line longer than {} bytes"
+STATUS_NOT_HTTP = "status line does not start with HTTP/"
+MAJOR_VERSION = "HTTP major version is not 1"
+VERSION_DOT = "expected '.' in the HTTP version"
+MINOR_NOT_DIGIT = "expected a digit for the HTTP minor version"
+MINOR_VERSION = "HTTP minor version other than 0 or 1 (strict mode)"
+SP_AFTER_VERSION = "expected one SP after the HTTP version"
+STATUS_CODE = "status code is not three digits 100-999"
+REASON_CONTROL = "control byte in the reason phrase"
+STATUS_BARE_LF = "status line ends with a bare LF (strict mode)"
+
+# -- field lines, header and trailer sections (RFC 9112 §5) ----------------------
+TOO_MANY_FIELDS = "more than {} header and trailer fields"
+FIELD_TOO_LONG = "field longer than {} bytes"
+BARE_CR_AT_LINE_START = "bare CR at the start of a field line"
+WHITESPACE_BEFORE_FIELD = "whitespace at the start of the first field line"
+OBS_FOLD = "obs-fold continuation line (strict mode)"
+FIELD_NO_COLON = "field line without a colon"
+FIELD_NAME_EMPTY = "empty field name"
+FIELD_NAME_BYTE = "invalid byte in a field name"
+FIELD_VALUE_BYTE = "invalid byte in a field value"
+FIELD_BARE_LF = "field line ends with a bare LF (strict mode)"
+EMPTY_LINE_BARE_LF = "empty line ends with a bare LF (strict mode)"
+REPEATED_SINGLETON = "repeated {} field (strict mode)"
+
+# -- Content-Length (RFC 9110 §8.6) and Transfer-Encoding (RFC 9112 §6.1) --------
+CL_EMPTY = "empty Content-Length"
+CL_NOT_DIGITS = "Content-Length is not digits only"
+CL_TOO_LARGE = "Content-Length above 2**63-1"
+CL_FOLDED = "folded Content-Length"
+CL_CONFLICT = "conflicting Content-Length values"
+CL_AFTER_TE = "Content-Length with Transfer-Encoding"
+TE_AFTER_CL = "Transfer-Encoding with Content-Length"
+TE_FOLDED = "folded Transfer-Encoding"
+TE_NOT_TOKEN = "transfer coding is not a token"
+TE_CHUNKED_TWICE = "chunked applied twice"
+TE_EMPTY = "Transfer-Encoding without a coding"
+
+# -- chunked framing (RFC 9112 §7.1) ---------------------------------------------
+CHUNK_LINE_TOO_LONG = "chunk-size line longer than {} bytes"
+CHUNK_SIZE_NOT_HEX = "chunk size is not hex digits"
+CHUNK_SIZE_TOO_LARGE = "chunk size above 2**63-1"
+CHUNK_SIZE_END = "chunk size followed by something other than ';' or CRLF"
+CHUNK_EXT_NAME = "expected a token for the chunk extension name"
+CHUNK_EXT_VALUE = "expected a token or a quoted string for the chunk extension value"
+CHUNK_EXT_END = "expected ';' or CRLF after a chunk extension"
+CHUNK_EXT_QUOTED_BYTE = "invalid byte in a quoted chunk extension value"
+CHUNK_EXT_UNCLOSED = "quoted string not closed before the line end"
+CHUNK_BARE_LF = "chunk-size line ends with a bare LF"
+CHUNK_DATA_CRLF = "chunk data not followed by CRLF"
