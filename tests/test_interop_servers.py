@@ -25,7 +25,7 @@ import os
 import shutil
 import types
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +88,12 @@ def uvicorn_server() -> Iterator[Server]:
         _missing("uvicorn is not installed (the test extra of pyproject.toml)")
     with servers.python_app("uvicorn") as server:
         yield server
+
+
+@pytest.fixture(params=[False, True], ids=["lenient", "strict"])
+def strict(request: pytest.FixtureRequest) -> bool:
+    """The parser's mode: what real servers send must parse in strict mode too."""
+    return bool(request.param)
 
 
 @pytest.fixture
@@ -168,12 +174,14 @@ class Batch:
 class Client:
     """One connection: writes with the twin's StreamWriter, parses with the twin's ResponseParser."""
 
-    def __init__(self, wire: types.SimpleNamespace, server: Server, transport: Any, protocol: Protocol) -> None:
+    def __init__(
+        self, wire: types.SimpleNamespace, server: Server, transport: Any, protocol: Protocol, strict: bool
+    ) -> None:
         self.wire = wire
         self.server = server
         self.transport = transport
         self.protocol = protocol
-        self.parser = wire.ResponseParser("GET")
+        self.parser = wire.ResponseParser("GET", strict=strict)
         self.events: deque[Any] = deque()
         self.feeds: list[Feed] = []
         self.eof = False
@@ -181,14 +189,15 @@ class Client:
     def writer(self, transport: Any = None) -> Any:
         return self.wire.StreamWriter(transport or self.transport, self.protocol)
 
-    def head(self, method: str, target: str, headers: list[tuple[str, str]] = (), transport: Any = None) -> Any:  # type: ignore[assignment]
+    def head(self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), transport: Any = None) -> Any:
         """A writer with the request head buffered (Host first)."""
         writer = self.writer(transport)
         writer.write_request_headers(method, target, [("Host", self.server.host), *headers])
         return writer
 
-    async def request(self, method: str, target: str, headers: list[tuple[str, str]] = (),  # type: ignore[assignment]
-                      body: bytes = b"") -> Message:
+    async def request(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: bytes = b""
+    ) -> Message:
         """Send one request (a body with Content-Length, via ``write_eof``) and parse its final response."""
         if body:
             headers = [*headers, ("Content-Length", str(len(body)))]
@@ -252,10 +261,10 @@ class Client:
 
 
 @contextlib.asynccontextmanager
-async def connect(wire: types.SimpleNamespace, server: Server) -> AsyncIterator[Client]:
+async def connect(wire: types.SimpleNamespace, server: Server, strict: bool) -> AsyncIterator[Client]:
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_connection(Protocol, LOOPBACK, server.port)
-    client = Client(wire, server, transport, protocol)
+    client = Client(wire, server, transport, protocol, strict)
     try:
         yield client
     finally:
@@ -275,9 +284,9 @@ def digest(body: bytes) -> dict[str, Any]:
 
 
 @on(ALL)
-def test_get_small_file(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_get_small_file(wire_impl: types.SimpleNamespace, server: Server, strict: bool) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", server.static("small.txt"))
             assert r.head.status == 200 and r.head.version == (1, 1)
             assert r.head.content_length == len(FILES["small.txt"]) and not r.head.chunked
@@ -289,10 +298,10 @@ def test_get_small_file(wire_impl: types.SimpleNamespace, server: Server) -> Non
 
 @on(ALL)
 def test_get_multi_mib_file_arrives_in_many_views_of_the_fed_data(
-    wire_impl: types.SimpleNamespace, server: Server
+    wire_impl: types.SimpleNamespace, server: Server, strict: bool
 ) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", server.static("big.bin"))
             assert r.head.status == 200 and r.head.content_length == 4 * MiB
             assert bytes(r.body) == FILES["big.bin"]
@@ -308,9 +317,11 @@ def test_get_multi_mib_file_arrives_in_many_views_of_the_fed_data(
 
 
 @on(ALL)
-def test_head_has_no_body_though_content_length_is_set(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_head_has_no_body_though_content_length_is_set(
+    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             r = await c.request("HEAD", server.static("big.bin"))
             assert r.head.status == 200 and r.head.content_length == 4 * MiB
             assert r.pieces == 0 and not r.body
@@ -322,9 +333,11 @@ def test_head_has_no_body_though_content_length_is_set(wire_impl: types.SimpleNa
 
 
 @on(ALL)
-def test_conditional_get_with_the_etag_gives_304(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_conditional_get_with_the_etag_gives_304(
+    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             first = await c.request("GET", server.static("small.txt"))
             etag = first.head.headers["ETag"]
             r = await c.request("GET", server.static("small.txt"), [("If-None-Match", etag)])
@@ -337,9 +350,11 @@ def test_conditional_get_with_the_etag_gives_304(wire_impl: types.SimpleNamespac
 
 
 @on(ALL)
-def test_missing_file_gives_404_and_the_connection_goes_on(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_missing_file_gives_404_and_the_connection_goes_on(
+    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", server.static("missing.txt"))
             assert r.head.status == 404 and r.end is not None
             assert len(r.body) == (r.head.content_length if not r.head.chunked else len(r.body))
@@ -351,9 +366,9 @@ def test_missing_file_gives_404_and_the_connection_goes_on(wire_impl: types.Simp
 
 
 @on(ALL)
-def test_range_request_gives_206(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_range_request_gives_206(wire_impl: types.SimpleNamespace, server: Server, strict: bool) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", server.static("big.bin"), [("Range", "bytes=1000-70999")])
             assert r.head.status == 206
             assert r.head.headers["Content-Range"] == f"bytes 1000-70999/{4 * MiB}"
@@ -363,9 +378,11 @@ def test_range_request_gives_206(wire_impl: types.SimpleNamespace, server: Serve
 
 
 @on(ALL)
-def test_gzip_response_decodes_to_the_file(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_gzip_response_decodes_to_the_file(
+    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", server.gzipped("text.txt"), [("Accept-Encoding", "gzip")])
             assert r.head.status == 200
             assert r.head.headers["Content-Encoding"] == "gzip"
@@ -387,9 +404,11 @@ def test_gzip_response_decodes_to_the_file(wire_impl: types.SimpleNamespace, ser
 
 
 @on(ALL)
-def test_keep_alive_several_requests_on_one_connection(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_keep_alive_several_requests_on_one_connection(
+    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             names = ["small.txt", "text.txt", "small.txt", "big.bin", "small.txt"]
             for name in names:
                 r = await c.request("GET", server.static(name))
@@ -401,9 +420,11 @@ def test_keep_alive_several_requests_on_one_connection(wire_impl: types.SimpleNa
 
 
 @on(ALL)
-def test_three_pipelined_requests_in_one_write(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_three_pipelined_requests_in_one_write(
+    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             batch = Batch()
             targets = [server.static("small.txt"), server.static("missing.txt"), server.static("text.txt")]
             for target in targets:
@@ -419,9 +440,11 @@ def test_three_pipelined_requests_in_one_write(wire_impl: types.SimpleNamespace,
 
 
 @on(ALL)
-def test_connection_close_request_makes_the_server_close(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_connection_close_request_makes_the_server_close(
+    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", server.static("small.txt"), [("Connection", "close")])
             assert r.head.status == 200 and bytes(r.body) == FILES["small.txt"]
             assert not r.head.keep_alive and c.parser.done
@@ -433,9 +456,9 @@ def test_connection_close_request_makes_the_server_close(wire_impl: types.Simple
 
 
 @on(PYTHON_APPS)
-def test_server_chosen_close(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_server_chosen_close(wire_impl: types.SimpleNamespace, server: Server, strict: bool) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", "/close")
             assert r.head.status == 200 and bytes(r.body) == b"closing"
             assert not r.head.keep_alive and c.parser.done
@@ -446,9 +469,9 @@ def test_server_chosen_close(wire_impl: types.SimpleNamespace, server: Server) -
 
 
 @on(PYTHON_APPS)
-def test_chunked_streaming_response(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_chunked_streaming_response(wire_impl: types.SimpleNamespace, server: Server, strict: bool) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", "/stream?pieces=40&size=10000")
             assert r.head.status == 200 and r.head.chunked and r.head.content_length is None
             assert bytes(r.body) == b"".join(bytes([0x61 + i % 26]) * 10000 for i in range(40))
@@ -460,9 +483,9 @@ def test_chunked_streaming_response(wire_impl: types.SimpleNamespace, server: Se
 
 
 @on(["nginx", "aiohttp", "uvicorn"])
-def test_204_has_no_body(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_204_has_no_body(wire_impl: types.SimpleNamespace, server: Server, strict: bool) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", "/empty")
             assert r.head.status == 204 and r.pieces == 0 and r.head.keep_alive
             after = await c.request("GET", server.static("small.txt"))
@@ -472,9 +495,11 @@ def test_204_has_no_body(wire_impl: types.SimpleNamespace, server: Server) -> No
 
 
 @on(["aiohttp"])
-def test_interim_103_then_the_final_response(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_interim_103_then_the_final_response(
+    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+) -> None:
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", "/hints")
             assert [m.head.status for m in c.interim] == [103]
             assert c.interim[0].head.headers["Link"] == "</static/small.txt>; rel=preload"
@@ -509,7 +534,9 @@ async def upload(c: Client, name: str, send: Any) -> None:
 
 
 @on(UPLOAD)
-def test_post_with_a_body_via_write_eof(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_post_with_a_body_via_write_eof(
+    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+) -> None:
     async def send(c: Client, method: str, target: str) -> None:
         body = FILES["big.bin"]
         writer = c.head(method, target, [("Content-Length", str(len(body)))])
@@ -517,14 +544,16 @@ def test_post_with_a_body_via_write_eof(wire_impl: types.SimpleNamespace, server
         await writer.drain()
 
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             await upload(c, "big.bin", send)
 
     run(main())
 
 
 @on(UPLOAD)
-def test_chunked_post_via_enable_chunking(wire_impl: types.SimpleNamespace, server: Server) -> None:
+def test_chunked_post_via_enable_chunking(
+    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+) -> None:
     async def send(c: Client, method: str, target: str) -> None:
         body = FILES["text.txt"]
         writer = c.head(method, target, [("Transfer-Encoding", "chunked")])
@@ -536,7 +565,7 @@ def test_chunked_post_via_enable_chunking(wire_impl: types.SimpleNamespace, serv
         await writer.drain()
 
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             await upload(c, "text.txt", send)
 
     run(main())
@@ -544,7 +573,7 @@ def test_chunked_post_via_enable_chunking(wire_impl: types.SimpleNamespace, serv
 
 @on(CONTINUE)
 def test_expect_100_continue_interim_head_then_the_final_response(
-    wire_impl: types.SimpleNamespace, server: Server
+    wire_impl: types.SimpleNamespace, server: Server, strict: bool
 ) -> None:
     async def send(c: Client, method: str, target: str) -> None:
         body = FILES["small.txt"]
@@ -560,7 +589,7 @@ def test_expect_100_continue_interim_head_then_the_final_response(
         await writer.drain()
 
     async def main() -> None:
-        async with connect(wire_impl, server) as c:
+        async with connect(wire_impl, server, strict) as c:
             await upload(c, "small.txt", send)
 
     run(main())
