@@ -2,7 +2,8 @@
 
 Run as a script in a subprocess by ``tests/servers.py``::
 
-    python tests/interop_apps.py aiohttp|uvicorn PORT DOCROOT
+    python tests/interop_apps.py aiohttp PORT DOCROOT
+    python tests/interop_apps.py uvicorn PORT DOCROOT httptools|h11
 
 Both apps serve the same routes, so one test table drives both:
 
@@ -233,7 +234,8 @@ def main(argv: list[str]) -> None:
     elif kind == "uvicorn":
         import uvicorn
 
-        uvicorn.run(asgi_app(root), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        # uvicorn has two HTTP/1.1 implementations that write differently; argv names one.
+        uvicorn.run(asgi_app(root), host="127.0.0.1", port=port, http=argv[3], log_level="warning", lifespan="on")
     else:
         raise SystemExit(f"unknown server kind {kind!r}")
 

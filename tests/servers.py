@@ -283,9 +283,11 @@ def apache() -> Iterator[Server]:
 
 
 @contextlib.contextmanager
-def python_app(kind: str) -> Iterator[Server]:
-    workdir = make_workdir(kind)
-    server = Server(kind, free_port(), workdir, "/static", "/gzip", echo_path="/echo")
+def python_app(kind: str, http: str = "") -> Iterator[Server]:
+    """``kind`` is ``aiohttp`` or ``uvicorn``; for uvicorn, ``http`` picks ``httptools`` or ``h11``."""
+    name = f"{kind}-{http}" if http else kind
+    workdir = make_workdir(name)
+    server = Server(name, free_port(), workdir, "/static", "/gzip", echo_path="/echo")
     argv = [sys.executable, "-X", "utf8", str(HERE / "interop_apps.py"), kind, str(server.port), str(workdir / "www")]
-    with running(server, argv) as s:
+    with running(server, [*argv, http] if http else argv) as s:
         yield s
