@@ -2,7 +2,7 @@
 
 Each input picks parser options and cut points, then the rest is the stream:
 both twins are fed the same pieces and must give the same outcome (events,
-error class/offset/byte, ``done``, ``unconsumed``), and nothing but an
+error class/offset/byte and its text ``str(exc)``, ``done``, ``unconsumed``), and nothing but an
 ``HttpParserError`` may escape either.  Python code is instrumented for
 coverage; the C twin is exercised as a black box.
 
@@ -51,6 +51,7 @@ def outcome(impl: types.SimpleNamespace, chunks: list[bytes], options: dict[str,
         error: tuple[Any, ...] = (type(exc).__name__, exc.offset, exc.byte)
         if isinstance(exc, IncompleteMessage):
             error += (exc.received, exc.expected)
+        error += (str(exc),)  # the messages are shared: the text agrees too
         return (events, error)
     return (events, None, parser.done, bytes(parser.unconsumed))
 
