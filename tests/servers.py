@@ -2,10 +2,13 @@
 
 Every server listens on 127.0.0.1 only, on a port picked free by the kernel,
 with its config, document root, logs, pid file and temp paths under one
-directory made for it.  A server runs in its own process group (a new
-session), so stopping it reaches the workers it forked: SIGTERM to the group,
-then SIGKILL if it has not exited in time.  ``running(...)`` is a context
-manager, so a server is stopped even when a test or the start itself fails.
+directory made for it.  A server runs under ``tests/supervise.py`` in its own
+process group (a new session), so stopping it reaches the workers it forked:
+SIGTERM to the group, then SIGKILL if it has not exited in time.  The
+supervisor does that when its stdin pipe from this process closes, so the
+servers go away even if the test process is killed outright.  ``running(...)``
+is a context manager, so a server is stopped even when a test or the start
+itself fails.
 
 The document root holds the same files for every server (``FILES``); the
 Python apps of ``tests/interop_apps.py`` serve them under ``/static/``, nginx
@@ -112,15 +115,14 @@ def _listening(port: int) -> bool:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the server's own process group, SIGKILL after STOP_TIMEOUT; always reaped."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pass
-    # Workers may outlive the leader; the group id is the leader's pid.
+    """Close the supervisor's pipe (it stops the group), SIGKILL the group as a backstop; always reaped."""
+    if process.stdin is not None:
+        process.stdin.close()
+    try:
+        process.wait(STOP_TIMEOUT + 2)
+    except subprocess.TimeoutExpired:
+        pass
+    # Workers may outlive the leader; the group id is the supervisor's pid.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
@@ -130,8 +132,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def running(server: Server, argv: list[str], env: dict[str, str] | None = None) -> Iterator[Server]:
     """Start ``argv``, wait until ``server.port`` accepts, yield, stop; the work dir is removed at the end."""
     log = (server.workdir / "stdio.log").open("wb")
+    supervised = [sys.executable, "-I", str(HERE / "supervise.py"), str(STOP_TIMEOUT), *argv]
     process = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        supervised, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
         cwd=server.workdir, env=env, start_new_session=True,
     )
     server.process = process
