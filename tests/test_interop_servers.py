@@ -2,9 +2,12 @@
 
 Each server is started by a session fixture (``tests/servers.py``) on
 127.0.0.1 with its own config and document root in a temp dir, and stopped at
-teardown.  Every request is written by the twin's ``StreamWriter`` (with
-``FlowControl`` as the protocol) and every response parsed by the twin's
-``ResponseParser``; the ``wire_impl`` fixture runs each case on both twins.
+teardown; uvicorn runs twice, once with each of its HTTP implementations
+(httptools and h11).  Every request is written by the twin's ``StreamWriter``
+(with ``FlowControl`` as the protocol) and every response parsed by the twin's
+``ResponseParser``; the ``wire_impl`` fixture runs each case on both twins,
+and the ``strict`` fixture in both parser modes: what real servers send must
+pass strict mode too.
 
 Every ``feed()`` is checked for the zero-copy contract: each body piece is a
 ``memoryview`` of the very bytes object fed, and a feed releases at most its
@@ -38,14 +41,15 @@ from wirespeed import ContentDecoder, FlowControl
 IN_CI = os.environ.get("CI", "").lower() == "true"
 #: Seconds any single read may wait for the server; a hang fails instead of blocking the suite.
 READ_TIMEOUT = 10.0
-#: Host names a test may connect to.
+#: The only address a test connects to.
 LOOPBACK = "127.0.0.1"
 
 PYTHON_APPS = ["aiohttp", "uvicorn_httptools", "uvicorn_h11"]
 ALL = ["nginx", "apache", *PYTHON_APPS]
-#: Servers that answer a request body: the Python apps and Apache (a CGI) echo its digest, nginx stores a PUT.
+#: Servers that take a request body: the Python apps and Apache (a CGI) echo its digest, nginx stores a PUT.
 UPLOAD = ALL
-#: Servers that send ``100 Continue`` before reading a body announced with ``Expect: 100-continue``.
+#: Servers that send ``100 Continue`` before reading a body announced with ``Expect: 100-continue``
+#: (nginx for a PUT it stores, Apache for its CGI).
 CONTINUE = ALL
 
 
@@ -195,6 +199,7 @@ class Client:
         self.parser = wire.ResponseParser("GET", strict=strict)
         self.events: deque[Any] = deque()
         self.feeds: list[Feed] = []
+        self.interim: list[Message] = []  # the 1xx messages before the last final response
         self.eof = False
 
     def writer(self, transport: Any = None) -> Any:
@@ -258,7 +263,7 @@ class Client:
     async def response(self, method: str = "GET") -> Message:
         """The final response to a ``method`` request; interim 1xx heads are collected in ``interim``."""
         self.parser.method = method
-        self.interim: list[Message] = []
+        self.interim = []
         while True:
             msg = await self.message()
             if msg.head.status >= 200:
