@@ -25,6 +25,7 @@ PUBLIC_MODULES = [
     "wirespeed.wire",
     "wirespeed._constants",
     "wirespeed._flow",
+    "wirespeed._parser_messages",
     "wirespeed.decoding",
     "wirespeed._writer_py",
     "wirespeed._parser_py",
