@@ -410,10 +410,10 @@ def test_a_head_larger_than_the_stack_buffer_is_exact(wire_impl: types.SimpleNam
 
 
 @pytest.mark.parametrize("size", [10, MiB], ids=["coalesced", "vectored"])
-def test_borrowed_buffers_are_released(wire_impl: types.SimpleNamespace, size: int) -> None:
+def test_borrowed_buffers_are_released(fixed_cpython: types.SimpleNamespace, size: int) -> None:
     """A bytearray body can be resized again once write() returns: no buffer export is kept."""
     body = bytearray(b"r" * size)
-    w, t = make(wire_impl)
+    w, t = make(fixed_cpython)
     w.write_headers("POST / HTTP/1.1")
     w.write(body)
     w.write_eof(body)
