@@ -10,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.c_extension  # the group compares the C twin with the others
 def test_benchmark_flag_runs_one_group_with_its_peers(tmp_path: Path) -> None:
     report = tmp_path / "bench.json"
     result = subprocess.run(
