@@ -35,6 +35,7 @@ import pytest
 from multidict import CIMultiDict
 
 from wirespeed import wire
+from wirespeed.testing import CountingTransport
 
 HEADERS = CIMultiDict(
     [
@@ -49,32 +50,6 @@ POST_HEADERS = CIMultiDict(HEADERS, **{"Content-Length": "200"})
 CHUNKED_HEADERS = CIMultiDict(HEADERS, **{"Transfer-Encoding": "chunked"})
 BODY_200 = b"p" * 200
 CHUNK = b"c" * 1024
-
-
-class CountingTransport:
-    """Counts calls and bytes; the cheapest transport that behaves like one."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.size = 0
-
-    def write(self, data: Any) -> None:
-        self.calls += 1
-        self.size += len(data)
-
-    def writelines(self, pieces: Any) -> None:
-        self.calls += 1
-        for piece in pieces:
-            self.size += len(piece)
-
-    def is_closing(self) -> bool:
-        return False
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default
-
-    def get_write_buffer_size(self) -> int:
-        return 0
 
 
 def _run(coro: Any) -> None:

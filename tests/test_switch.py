@@ -27,6 +27,7 @@ PUBLIC_MODULES = [
     "wirespeed._flow",
     "wirespeed._parser_messages",
     "wirespeed.decoding",
+    "wirespeed.testing",
     "wirespeed._writer_py",
     "wirespeed._parser_py",
 ]

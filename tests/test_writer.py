@@ -16,38 +16,9 @@ import pytest
 from multidict import CIMultiDict
 
 from wirespeed.errors import TransportError, UnsupportedContentCoding, WriterStateError
+from wirespeed.testing import RecordingTransport
 
 MiB = 1024 * 1024
-
-
-class RecordingTransport:
-    """A transport that keeps every call; no socket, so never the writev path."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Any]] = []
-        self.closing = False
-
-    def write(self, data: Any) -> None:
-        self.calls.append(("write", data))
-
-    def writelines(self, pieces: Any) -> None:
-        self.calls.append(("writelines", list(pieces)))
-
-    def is_closing(self) -> bool:
-        return self.closing
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default
-
-    def get_write_buffer_size(self) -> int:
-        return 0
-
-    @property
-    def data(self) -> bytes:
-        out = b""
-        for kind, arg in self.calls:
-            out += b"".join(bytes(p) for p in arg) if kind == "writelines" else bytes(arg)
-        return out
 
 
 HEADERS = CIMultiDict(

@@ -18,28 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wirespeed import wire
+from wirespeed.testing import RecordingTransport
 
 pytestmark = pytest.mark.c_extension
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, bytes]] = []
-
-    def write(self, data: Any) -> None:
-        self.calls.append(("write", bytes(data)))
-
-    def writelines(self, pieces: Any) -> None:
-        self.calls.append(("writelines", b"".join(bytes(p) for p in pieces)))
-
-    def is_closing(self) -> bool:
-        return False
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default
-
-    def get_write_buffer_size(self) -> int:
-        return 0
 
 
 # Mostly valid characters, with every kind of trouble mixed in at low rates.
@@ -81,7 +62,7 @@ _head = st.one_of(
 
 
 def run(impl: str, limit: int, head: tuple[Any, ...], steps: list[tuple[Any, ...]]) -> list[Any]:
-    transport = Recorder()
+    transport = RecordingTransport()
     writer = wire.load(impl).StreamWriter(transport, coalesce_limit=limit)
     outcome: list[Any] = []
     for name, *args in [head, *steps]:
@@ -92,7 +73,7 @@ def run(impl: str, limit: int, head: tuple[Any, ...], steps: list[tuple[Any, ...
             outcome.append("ok")
         except Exception as exc:  # compared, class and message, across the twins
             outcome.append((type(exc), str(exc)))
-    return [outcome, transport.calls, writer.headers_length, writer.body_length]
+    return [outcome, transport.as_bytes(), writer.headers_length, writer.body_length]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

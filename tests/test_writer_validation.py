@@ -15,28 +15,9 @@ from typing import Any
 import pytest
 
 from wirespeed.errors import HeaderValidationError
+from wirespeed.testing import CountingTransport
 
 CONTROLS = [*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F]
-
-
-class CountingTransport:
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def write(self, data: Any) -> None:
-        self.calls += 1
-
-    def writelines(self, data: Any) -> None:
-        self.calls += 1
-
-    def is_closing(self) -> bool:
-        return False
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default
-
-    def get_write_buffer_size(self) -> int:
-        return 0
 
 
 def refuse(wire_impl: types.SimpleNamespace, call: str, *args: Any, message: str) -> None:
