@@ -1,0 +1,26 @@
+"""The README's parser example runs as written, on both twins."""
+
+from __future__ import annotations
+
+import re
+import types
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def test_readme_parser_example_runs(wire_impl: types.SimpleNamespace) -> None:
+    (block,) = [b for b in python_blocks() if "ResponseParser(" in b]
+    code = block.replace("from wirespeed import MessageEnd, ResponseHead, ResponseParser\n", "")
+    exec(
+        compile(code, str(README), "exec"),
+        {
+            "ResponseParser": wire_impl.ResponseParser,
+            "ResponseHead": wire_impl.ResponseHead,
+            "MessageEnd": wire_impl.MessageEnd,
+        },
+    )
