@@ -16,11 +16,14 @@ from cpython.object cimport PyObject
 from libc.stdint cimport uint64_t
 from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Realloc
 from cpython.ref cimport Py_INCREF
-from cpython.buffer cimport PyBUF_SIMPLE, PyObject_GetBuffer, PyBuffer_Release
+from cpython.buffer cimport PyBUF_SIMPLE, PyObject_CheckBuffer, PyObject_GetBuffer, PyBuffer_Release
 from cpython.memoryview cimport PyMemoryView_FromObject, PyMemoryView_GET_BUFFER
 from libc.string cimport memchr, memcmp, memcpy
 
 # --- Python collaborators, bound once (C globals: no lookup on hot paths) ---
+from cpython.pyport cimport PY_SSIZE_T_MAX
+from operator import index as _index
+
 import multidict
 from wirespeed import _constants, _parser_messages as _messages, errors as _errors_module
 
@@ -94,6 +97,10 @@ cdef str CHUNK_EXT_QUOTED_BYTE = _messages.CHUNK_EXT_QUOTED_BYTE
 cdef str CHUNK_EXT_UNCLOSED = _messages.CHUNK_EXT_UNCLOSED
 cdef str CHUNK_BARE_LF = _messages.CHUNK_BARE_LF
 cdef str CHUNK_DATA_CRLF = _messages.CHUNK_DATA_CRLF
+cdef str ARG_LIMIT_NEGATIVE = _messages.ARG_LIMIT_NEGATIVE
+cdef str ARG_LIMIT_TOO_LARGE = _messages.ARG_LIMIT_TOO_LARGE
+cdef str ARG_NOT_BYTES = _messages.ARG_NOT_BYTES
+cdef str ARG_NOT_CONTIGUOUS = _messages.ARG_NOT_CONTIGUOUS
 # ---------------------------------------------------------------------------
 
 cdef tuple _V11 = (1, 1)
@@ -185,6 +192,27 @@ include "_parser_build.pxi"
 include "_parser_chunk.pxi"
 
 
+cdef Py_ssize_t _limit(str name, object value) except -1:
+    """A size limit as a Py_ssize_t in 0..sys.maxsize, checked as the Python twin does."""
+    value = _index(value)
+    if value < 0:
+        raise ValueError(ARG_LIMIT_NEGATIVE.format(name))
+    if value > PY_SSIZE_T_MAX:
+        raise OverflowError(ARG_LIMIT_TOO_LARGE.format(name))
+    return value
+
+
+cdef int _get_bytes(object data, Py_buffer *view) except -1:
+    """A simple (flat, C-contiguous) byte view of ``data``, or the shared TypeError/BufferError."""
+    if not PyObject_CheckBuffer(data):
+        raise TypeError(ARG_NOT_BYTES.format(type(data).__name__))
+    try:
+        PyObject_GetBuffer(data, view, PyBUF_SIMPLE)
+    except BufferError:
+        raise BufferError(ARG_NOT_CONTIGUOUS) from None
+    return 0
+
+
 cdef class ResponseParser:
     """Incremental HTTP/1.x response parser: ``feed()`` bytes, get events."""
 
@@ -242,9 +270,9 @@ cdef class ResponseParser:
                  max_field_size=_MAX_FIELD_SIZE, max_headers=_MAX_HEADERS):
         self.method = method
         self.strict = strict
-        self.max_line_size = max_line_size
-        self.max_field_size = max_field_size
-        self.max_headers = max_headers
+        self.max_line_size = _limit("max_line_size", max_line_size)
+        self.max_field_size = _limit("max_field_size", max_field_size)
+        self.max_headers = _limit("max_headers", max_headers)
         self._state = ST_IDLE
 
     def __dealloc__(self):
@@ -290,10 +318,14 @@ cdef class ResponseParser:
         cdef list events
         if self._error is not None:
             raise self._error
+        _get_bytes(data, &view)
         if self._state == ST_DONE:
-            self._unconsumed += data
+            try:
+                self._unconsumed += PyBytes_FromStringAndSize(<const char *>view.buf, view.len)
+            finally:
+                self._fed += view.len
+                PyBuffer_Release(&view)
             return []
-        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
         events = []
         try:
             _run(self, events, data, <const unsigned char *>view.buf, view.len)

@@ -15,6 +15,7 @@ the cases below encode those rules.
 
 from __future__ import annotations
 
+import array
 import random
 import re
 import types
@@ -508,6 +509,62 @@ case("limit-default-count-past", OK + b"".join(b"X%d: v\r\n" % i for i in range(
      err=(TooManyHeaders, (b"Content-Length", 0)))
 
 
+# Found by an adversarial review against RFC 9110/9112, llhttp's and aiohttp's response
+# cases; each pins a decision of docs/parser.md that no case above held
+case("adv-status-two-sp-before-reason", b"HTTP/1.1 200  OK\r\n" + CL0 + b"\r\n", M(reason=" OK"))
+case("adv-status-tab-after-status", b"HTTP/1.1 200\tOK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 12))
+case("adv-status-1000", b"HTTP/1.1 1000 X\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 12))
+case("adv-status-minor-two-digits", b"HTTP/1.10 200 OK\r\n" + CL0 + b"\r\n", err=(BadStatusLine, 8))
+case("adv-status-reason-obs-text-strict", b"HTTP/1.1 200 \x80\xff\r\n" + CL0 + b"\r\n", M(reason="\udc80\udcff"), mode="strict")
+case("adv-status-cr-cr-lf", b"HTTP/1.1 200 OK\r\r\n\r\n", err=(BadStatusLine, 15))
+case("adv-field-name-obs-text", OK + b"X\xffY: v\r\n" + CL0 + b"\r\n", err=(InvalidHeader, 18))
+case("adv-field-value-cr-cr-lf", OK + b"X: a\r\r\n" + CL0 + b"\r\n", err=(InvalidHeader, 21))
+case("adv-field-value-only-ows", OK + b"X: \t \r\n" + CL0 + b"\r\n", M(headers=[("X", ""), ("Content-Length", "0")],
+     raw_headers=((b"X", b""), (b"Content-Length", b"0"))))
+case("adv-fold-connection-lenient", OK + b"Connection: keep-alive\r\n close\r\n" + CL0 + b"\r\n",
+     M(headers=[("Connection", "keep-alive close"), ("Content-Length", "0")], keep_alive=True), mode="lenient")
+case("adv-cl-2-63-minus-1", OK + b"Content-Length: 9223372036854775807\r\n\r\nab",
+     M(body=b"ab", content_length=2**63 - 1, complete=False))
+case("adv-cl-2-63", OK + b"Content-Length: 9223372036854775808\r\n\r\n", err=(BadContentLength, (b"808\r", 2)))
+case("adv-cl-many-leading-zeros", OK + b"Content-Length: " + b"0" * 40 + b"3\r\n\r\nabc", M(body=b"abc", content_length=3))
+case("adv-cl-non-ascii-digit", OK + "Content-Length: \u0663\r\n\r\n".encode(), err=(BadContentLength, 33))
+case("adv-cl-bad-on-204", b"HTTP/1.1 204 No Content\r\nContent-Length: abc\r\n\r\n", err=(BadContentLength, (b"abc", 0)))
+case("adv-te-and-cl-on-1xx", b"HTTP/1.1 103 EH\r\n" + TE + CL0 + b"\r\n", err=(BadTransferEncoding, (b"Content-Length", 0)))
+case("adv-te-and-cl-on-101", b"HTTP/1.1 101 S\r\n" + TE + CL0 + b"\r\n", err=(BadTransferEncoding, (b"Content-Length", 0)))
+case("adv-te-chunkedchunked", OK + b"Transfer-Encoding: chunkedchunked\r\n\r\n2\r\nOK\r\n0\r\n\r\n",
+     M(body=b"2\r\nOK\r\n0\r\n\r\n", chunked=False, keep_alive=False), eof=True)
+case("adv-te-chunked-then-identity-fields", OK + TE + b"Transfer-Encoding: identity\r\n\r\nWorld",
+     M(body=b"World", chunked=False, keep_alive=False), eof=True)
+case("adv-te-chunked-empty-parameter", OK + b"Transfer-Encoding: chunked;\r\n\r\n1\r\nx\r\n0\r\n\r\n", M(body=b"x", chunked=True))
+case("adv-te-quoted-parameter-with-comma", OK + b'Transfer-Encoding: foo;a="x,chunked", chunked\r\n\r\n',
+     err=(BadTransferEncoding, (b'", chunked', 0)))
+case("adv-te-on-304-no-body", b"HTTP/1.1 304 NM\r\n" + TE + b"\r\n" + OK + CL0 + b"\r\n", M(304, chunked=False), M())
+case("adv-connect-204-is-a-tunnel", b"HTTP/1.1 204 NC\r\n\r\nTUNNEL", M(204, upgrade=True), method="CONNECT", unconsumed=b"TUNNEL")
+case("adv-connect-interim-then-200", b"HTTP/1.1 100 C\r\n\r\n" + OK + b"\r\nT", M(100, upgrade=False), M(upgrade=True),
+     method="CONNECT", unconsumed=b"T")
+case("adv-101-without-upgrade-field", b"HTTP/1.1 101 Switching\r\n\r\nWS", M(101, upgrade=True), unconsumed=b"WS")
+case("adv-101-to-head", b"HTTP/1.1 101 S\r\n\r\nrest", M(101, upgrade=True), method="HEAD", unconsumed=b"rest")
+case("adv-head-until-close-is-bodiless", OK + b"\r\n" + OK + CL0 + b"\r\n", M(keep_alive=True), M(), method="HEAD")
+case("adv-trailer-connection-close-ignored", OK + TE + b"\r\n0\r\nConnection: close\r\n\r\n" + OK + CL0 + b"\r\n",
+     M(keep_alive=True, trailers=[("Connection", "close")]), M())
+case("adv-chunk-ext-quoted-pair-obs-text", OK + TE + b"\r\n1;n=\"\\\x80\"\r\nx\r\n0\r\n\r\n", M(body=b"x"))
+case("adv-chunk-ext-quoted-pair-del", OK + TE + b"\r\n1;n=\"\\\x7f\"\r\nx\r\n0\r\n\r\n", M(complete=False),
+     err=(BadChunk, (b"\x7f", 0)))
+case("adv-chunk-ext-empty-quoted", OK + TE + b"\r\n1;n=\"\"\r\nx\r\n0\r\n\r\n", M(body=b"x"))
+case("adv-chunk-ext-escaped-cr", OK + TE + b"\r\n1;n=\"\\\r\nx\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"\r\nx", 0)))
+case("adv-chunk-ext-after-quoted", OK + TE + b"\r\n1;n=\"b\"c\r\nx\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b"c\r\nx", 0)))
+case("adv-chunk-ext-trailing-semicolon", OK + TE + b"\r\n1;a;\r\nx\r\n0\r\n\r\n", M(complete=False), err=(BadChunk, (b";\r\nx", 1)))
+case("adv-chunk-empty-line-between-chunks", OK + TE + b"\r\n1\r\nx\r\n\r\n0\r\n\r\n", M(body=b"x", complete=False),
+     err=(BadChunk, (b"\r\n0\r\n", 0)))
+case("adv-chunk-last-chunk-data-is-a-field", OK + TE + b"\r\n0\r\nx\r\n\r\n", M(complete=False), err=(InvalidHeader, (b"x\r\n\r\n", 1)))
+case("adv-chunk-eof-after-last-chunk-cr", OK + TE + b"\r\n0\r\n\r", M(complete=False), eof=True,
+     err=(IncompleteMessage, "end", 0, None))
+case("adv-chunk-junk-after-message", OK + TE + b"\r\n0\r\n\r\nJUNK\r\n", M(), err=(BadStatusLine, (b"JUNK", 0)))
+case("adv-many-leading-empty-lines", b"\r\n" * 3000 + OK + CL0 + b"\r\n", M(), mode="lenient")
+case("adv-leading-lf-then-crlf", b"\n\r\n" + OK + CL0 + b"\r\n", M(), mode="lenient")
+case("adv-1xx-junk-without-lf-waits", b"HTTP/1.1 100 Continue\r\n\r\nxyz", M(100))
+
+
 # The exact text of representative errors, the same on both twins: the message names
 # what was wrong, HttpParserError.__str__ appends where and which byte
 case("text-chunk-size-bare-lf", OK + TE + b"\r\n0\n\n", M(complete=False), err=(BadChunk, 48),
@@ -567,7 +624,9 @@ def _shape(template: str) -> re.Pattern[str]:
     return re.compile(re.escape(template).replace(r"\{\}", ".+"))
 
 
-SHARED_MESSAGES = {name: text for name, text in vars(_parser_messages).items() if name.isupper()}
+# ARG_* texts are argument errors (builtin exceptions), pinned by test_argument_errors
+SHARED_MESSAGES = {name: text for name, text in vars(_parser_messages).items()
+                   if name.isupper() and not name.startswith("ARG_")}
 
 
 def test_every_shared_message_is_raised_by_some_case(wire_impl: types.SimpleNamespace) -> None:
@@ -582,3 +641,54 @@ def test_every_shared_message_is_raised_by_some_case(wire_impl: types.SimpleName
     missing = [name for name, text in SHARED_MESSAGES.items()
                if not any(_shape(text).fullmatch(message) for message in raised)]
     assert missing == []
+
+
+def test_argument_errors(wire_impl: types.SimpleNamespace) -> None:
+    """Bad arguments raise the same builtin exception with the same shared text on both
+    twins, before any byte is read (a negative limit once let the C twin read before its
+    buffer)."""
+    parser = wire_impl.ResponseParser
+    for name in ("max_line_size", "max_field_size", "max_headers"):
+        with pytest.raises(ValueError) as info:
+            parser("GET", **{name: -1})
+        assert str(info.value) == _parser_messages.ARG_LIMIT_NEGATIVE.format(name)
+        with pytest.raises(OverflowError) as over:
+            parser("GET", **{name: 2**63})
+        assert str(over.value) == _parser_messages.ARG_LIMIT_TOO_LARGE.format(name)
+        with pytest.raises(TypeError):
+            parser("GET", **{name: 8190.0})
+        assert parser("GET", **{name: 2**63 - 1}).feed(OK + CL0 + b"\r\n")[0].status == 200
+    for bad in ("HTTP/1.1 200 OK\r\n", 5, None):
+        for done in (False, True):
+            p = parser("GET")
+            if done:
+                p.feed_eof()
+            with pytest.raises(TypeError) as typ:
+                p.feed(bad)
+            assert str(typ.value) == _parser_messages.ARG_NOT_BYTES.format(type(bad).__name__)
+            assert p.error is None and p.unconsumed == b""
+    strided = memoryview(b"HHTTTTPP//11..11  220000  OOKK\r\r\n\n")[::2]
+    for done in (False, True):
+        p = parser("GET")
+        if done:
+            p.feed_eof()
+        with pytest.raises(BufferError) as buf:
+            p.feed(strided)
+        assert str(buf.value) == _parser_messages.ARG_NOT_CONTIGUOUS
+        assert p.error is None and p.unconsumed == b""
+
+
+def test_wide_items_are_fed_as_bytes(wire_impl: types.SimpleNamespace) -> None:
+    """A contiguous buffer of wider items is its bytes: offsets and pieces count bytes."""
+    data = OK + b"Content-Length: 5\r\n\r\nhello\n"  # strict: an empty line before a status line
+    wide = array.array("H")
+    wide.frombytes(data)
+    p = wire_impl.ResponseParser("GET", strict=True)
+    events = p.feed(memoryview(wide))
+    assert [bytes(e) for e in events if type(e) is memoryview] == [b"hello"]
+    assert p.error is not None and p.error.offset == len(data) - 1 and p.error.byte == ord("\n")
+    p = wire_impl.ResponseParser("GET")
+    p.feed(OK + b"Connection: close\r\n" + CL0 + b"\r\n")
+    for _ in range(3):
+        assert p.feed(memoryview(wide)) == []
+    assert p.unconsumed == data * 3

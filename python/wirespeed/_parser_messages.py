@@ -75,3 +75,11 @@ CHUNK_EXT_QUOTED_BYTE = "invalid byte in a quoted chunk extension value"
 CHUNK_EXT_UNCLOSED = "quoted string not closed before the line end"
 CHUNK_BARE_LF = "chunk-size line ends with a bare LF"
 CHUNK_DATA_CRLF = "chunk data not followed by CRLF"
+
+# -- arguments: not parse errors, raised as the builtin exception named ----------
+# (ValueError / OverflowError from the constructor, TypeError / BufferError from
+# feed(); both twins check these before touching any byte)
+ARG_LIMIT_NEGATIVE = "{} must be 0 or more"
+ARG_LIMIT_TOO_LARGE = "{} must be at most sys.maxsize"
+ARG_NOT_BYTES = "feed() needs a bytes-like object, not {}"
+ARG_NOT_CONTIGUOUS = "feed() needs a C-contiguous buffer"

@@ -23,7 +23,9 @@ and raised by the next call.
 
 from __future__ import annotations
 
+import operator
 import re
+import sys
 from typing import Any, Callable
 
 from multidict import CIMultiDict, CIMultiDictProxy, istr
@@ -152,6 +154,27 @@ class MessageEnd:
 _END = MessageEnd(_EMPTY_MAP, ())
 
 
+def _limit(name: str, value: Any) -> int:
+    """A size limit as an int in 0..sys.maxsize (the C twin stores a Py_ssize_t)."""
+    value = operator.index(value)
+    if value < 0:
+        raise ValueError(msg.ARG_LIMIT_NEGATIVE.format(name))
+    if value > sys.maxsize:
+        raise OverflowError(msg.ARG_LIMIT_TOO_LARGE.format(name))
+    return value
+
+
+def _byte_view(data: Any) -> memoryview:
+    """``data`` as a flat memoryview of bytes over the same object (no copy)."""
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError(msg.ARG_NOT_BYTES.format(type(data).__name__)) from None
+    if not view.c_contiguous:
+        raise BufferError(msg.ARG_NOT_CONTIGUOUS)
+    return view.cast("B")
+
+
 def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
@@ -204,15 +227,15 @@ class ResponseParser:
                  max_headers: int = MAX_HEADERS) -> None:
         self.method = method
         self._strict = bool(strict)
-        self._max_line = max_line_size
-        self._max_field = max_field_size
-        self._max_headers = max_headers
+        self._max_line = max_line_size = _limit("max_line_size", max_line_size)
+        self._max_field = max_field_size = _limit("max_field_size", max_field_size)
+        self._max_headers = _limit("max_headers", max_headers)
         # a head no longer than this cannot hold a line over either limit
         self._fast_max = min(max_line_size, max_field_size)
         self._value_ok = _STRICT_VALUE if strict else _LENIENT_VALUE
         self._error: HttpParserError | None = None
         self._done = False
-        self._unconsumed = b""
+        self._unconsumed = bytearray()  # appended to by every feed() once done
         self._fed = 0              # bytes fed so far: the offset of the next byte
         self._state = _HEAD
         self._pending = bytearray()  # the current partial line (line states only)
@@ -242,7 +265,7 @@ class ResponseParser:
 
     @property
     def unconsumed(self) -> bytes:
-        return self._unconsumed
+        return bytes(self._unconsumed)
 
     @property
     def error(self) -> HttpParserError | None:
@@ -252,11 +275,11 @@ class ResponseParser:
         if self._error is not None:
             raise self._error
         if type(data) is not bytes and type(data) is not bytearray:
-            data = memoryview(data).cast("B")
+            data = _byte_view(data)
         n = len(data)
         if self._done:
             self._fed += n
-            self._unconsumed += bytes(data)
+            self._unconsumed += data
             return []
         base = self._fed
         self._fed = base + n
@@ -264,7 +287,7 @@ class ResponseParser:
         try:
             pos = self._run(data, n, base, events)
             if pos < n:  # done before the end of this buffer
-                self._unconsumed += bytes(data[pos:])
+                self._unconsumed += data[pos:]
         except HttpParserError as exc:
             self._error = exc
             self._state = _DONE
