@@ -80,9 +80,10 @@ from asyncio.trsock import TransportSocket
 
 import multidict
 
-from wirespeed._constants import COALESCE_LIMIT, DRAIN_LIMIT
+from wirespeed._constants import COALESCE_LIMIT, DRAIN_LIMIT, FORBIDDEN_TRAILERS
 from wirespeed._flow import writelines_ignores_flow_control
 from wirespeed.errors import (
+    BodyTypeError,
     HeaderValidationError,
     TransportError,
     UnsupportedContentCoding,
@@ -108,7 +109,7 @@ cdef enum:
 cdef enum:
     CTL = 1      # RFC 9110 §5.5: controls refused in values and the start line (all but HTAB)
     TCHAR = 2    # RFC 9110 §5.6.2: tchar, the bytes of a token
-    TARGET = 4   # RFC 9112 §3.2: visible ASCII, the bytes of a request-target
+    TARGET = 4   # RFC 9112 §3.2: visible ASCII but "#" (a fragment is never sent), the bytes of a request-target
 
 cdef unsigned char CLS[256]
 
@@ -119,7 +120,7 @@ cdef void _init_classes():
         CLS[b] = 0
         if b < 0x20 and b != 0x09 or b == 0x7F:
             CLS[b] |= CTL
-        if 0x21 <= b <= 0x7E:
+        if 0x21 <= b <= 0x7E and b != 0x23:
             CLS[b] |= TARGET
     for b in b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz":
         CLS[b] |= TCHAR
@@ -239,6 +240,8 @@ cdef int _field(Buf* b, object name, object value, Py_ssize_t index, str label) 
     for i in range(nn):
         if not CLS[<unsigned char>np[i]] & TCHAR:
             _check_token(<const unsigned char*>np, nn, _where(1, label, index, NULL, 0))
+    if label == "trailer":
+        _check_trailer_name(np, nn, index)
     _text(value, &vp, &vn, 2, label, index, np, nn)
     for i in range(vn):
         if CLS[<unsigned char>vp[i]] & CTL:
@@ -247,6 +250,16 @@ cdef int _field(Buf* b, object name, object value, Py_ssize_t index, str label) 
     buf_append(b, ": ", 2)
     buf_append(b, vp, vn)
     buf_append(b, "\r\n", 2)
+    return 0
+
+
+cdef int _check_trailer_name(const char* np, Py_ssize_t nn, Py_ssize_t index) except -1:
+    # RFC 9110 §6.5.1: framing, routing, authentication, ... fields never go in a trailer.
+    name = PyBytes_FromStringAndSize(np, nn).decode("ascii")
+    if name.lower() in FORBIDDEN_TRAILERS:
+        raise HeaderValidationError(
+            f"trailer #{index} {name!r} is not allowed in a trailer section (RFC 9110 §6.5.1)"
+        )
     return 0
 
 
@@ -264,7 +277,12 @@ cdef int _fields(Buf* b, object headers, str label) except -1:
         fields = headers.items()
     else:
         items = getattr(headers, "items", None)
-        fields = items() if callable(items) else headers
+        try:
+            fields = iter(items() if callable(items) else headers)
+        except TypeError:
+            raise HeaderValidationError(
+                f"{label}s must be a mapping or an iterable of (name, value) pairs, not {type(headers).__name__}"
+            ) from None
     for item in fields:
         if PyTuple_CheckExact(item) and PyTuple_GET_SIZE(item) == 2:
             _field(b, <object>PyTuple_GET_ITEM(item, 0), <object>PyTuple_GET_ITEM(item, 1), index, label)
@@ -321,13 +339,45 @@ cdef bytes _serialize_trailers(object trailers):
 
 
 cdef str _version(object version):
+    """HTTP/1.0 or HTTP/1.1: the only versions this framing (RFC 9112) belongs to."""
     try:
         major, minor = version
-        if type(major) is int and type(minor) is int and 0 <= major <= 9 and 0 <= minor <= 9:
-            return f"HTTP/{major}.{minor}"
+        if type(major) is int and type(minor) is int and major == 1 and (minor == 0 or minor == 1):
+            return "HTTP/1.0" if minor == 0 else "HTTP/1.1"
     except (TypeError, ValueError):
         pass
-    raise HeaderValidationError(f"the HTTP version must be two digits 0-9, not {version!r}")
+    raise HeaderValidationError(f"the HTTP version must be (1, 0) or (1, 1), not {version!r}")
+
+
+cdef object _status(object status):
+    """An int (or IntEnum such as ``http.HTTPStatus``, not a bool) in 100-999, as a plain int."""
+    if type(status) is not int:
+        if not isinstance(status, int) or isinstance(status, bool):
+            raise HeaderValidationError(f"the status code must be an int in 100-999, not {status!r}")
+        status = int(status)
+    if not 100 <= status <= 999:
+        raise HeaderValidationError(f"the status code must be an int in 100-999, not {status!r}")
+    return status
+
+
+cdef object _body(object data):
+    """The body piece as the transport may take it: bytes, bytearray or a flat byte memoryview.
+
+    Any other buffer becomes a memoryview cast to unsigned bytes, so sizes
+    and the transport's slicing after a partial send count bytes, not items.
+    A non-contiguous buffer or a non-buffer is refused before anything changes.
+    """
+    if PyBytes_CheckExact(data) or type(data) is bytearray:
+        return data
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise BodyTypeError(f"the body must be a bytes-like object, not {type(data).__name__}") from None
+    if not view.c_contiguous:
+        raise BodyTypeError(f"the body must be C-contiguous: this {type(data).__name__} is not")
+    if type(data) is memoryview and view.itemsize == 1 and view.ndim == 1:
+        return data
+    return view.cast("B")
 
 
 cdef Py_ssize_t _nbytes(object data) except -1:
@@ -422,6 +472,10 @@ cdef class StreamWriter:
         # RFC 9112 §3.2: the request-target holds no whitespace, controls or obs-text.
         for i in range(tn):
             if not CLS[<unsigned char>tp[i]] & TARGET:
+                if tp[i] == b"#":
+                    raise HeaderValidationError(
+                        f"byte 0x23 at offset {i} in the request target starts a fragment, which is never sent"
+                    )
                 raise HeaderValidationError(
                     f"byte 0x{<unsigned char>tp[i]:02x} at offset {i} in the request target "
                     f"is not visible ASCII"
@@ -434,8 +488,7 @@ cdef class StreamWriter:
         """Buffer a response head: ``status`` a three-digit int, ``reason`` free of controls."""
         cdef const char* rp
         cdef Py_ssize_t rn
-        if type(status) is not int or not 100 <= status <= 999:
-            raise HeaderValidationError(f"the status code must be an int in 100-999, not {status!r}")
+        status = _status(status)
         _text(reason, &rp, &rn, 0, "the reason phrase", 0, NULL, 0)
         line = (_version(version).encode("ascii") + b" %d " % status
                 + PyBytes_FromStringAndSize(rp, rn))
@@ -483,6 +536,7 @@ cdef class StreamWriter:
             raise WriterStateError("write() before write_headers()")
         if state == DONE:
             raise WriterStateError("write() after the end of the message")
+        data = _body(data)
         head = self._head
         if self._compressor is not None:
             self._body_started = True
@@ -542,6 +596,7 @@ cdef class StreamWriter:
             tail = _serialize_trailers(trailers)
         else:
             tail = LAST_CHUNK
+        last = _body(last)
         compressor = self._compressor
         if compressor is not None:
             body = [p for p in (compressor.compress(last), compressor.flush()) if p]

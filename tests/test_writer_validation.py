@@ -170,7 +170,18 @@ REQUEST_LINES = [
     pytest.param(("GET", "/\u00e9"), "byte 0xc3 at offset 1 in the request target is not visible ASCII", id="non-ascii-target"),
     pytest.param(("GET", ""), "the request target is empty", id="empty-target"),
     pytest.param(("GET", "/\ud800"), "lone surrogate U+D800 at index 1 in the request target", id="surrogate-target"),
-    pytest.param(("GET", "/", {}, (1, 10)), "the HTTP version must be two digits 0-9, not (1, 10)", id="bad-version"),
+    pytest.param(("GET", "/", {}, (1, 10)), "the HTTP version must be (1, 0) or (1, 1), not (1, 10)", id="bad-version"),
+    pytest.param(("GET", "/", {}, (2, 0)), "the HTTP version must be (1, 0) or (1, 1), not (2, 0)", id="http-2"),
+    pytest.param(("GET", "/", {}, (0, 9)), "the HTTP version must be (1, 0) or (1, 1), not (0, 9)", id="http-0.9"),
+    pytest.param(("GET", "/", {}, (True, 1)), "the HTTP version must be (1, 0) or (1, 1), not (True, 1)", id="bool-version"),
+    pytest.param(("GET", "/", {}, (1.0, 1)), "the HTTP version must be (1, 0) or (1, 1), not (1.0, 1)", id="float-version"),
+    pytest.param(("GET", "/", {}, "1.1"), "the HTTP version must be (1, 0) or (1, 1), not '1.1'", id="str-version"),
+    pytest.param(
+        ("GET", "/a#frag"), "byte 0x23 at offset 2 in the request target starts a fragment, which is never sent",
+        id="fragment-in-target",
+    ),
+    pytest.param(("GET", "#"), "byte 0x23 at offset 0 in the request target starts a fragment, which is never sent",
+                 id="fragment-only-target"),
 ]
 
 
@@ -182,6 +193,11 @@ def test_bad_method_or_target_is_refused(wire_impl: types.SimpleNamespace, args:
 STATUS_LINES = [
     pytest.param((99, "Low"), "the status code must be an int in 100-999, not 99", id="status-low"),
     pytest.param(("200", "OK"), "the status code must be an int in 100-999, not '200'", id="status-str"),
+    pytest.param((1000, "Big"), "the status code must be an int in 100-999, not 1000", id="status-high"),
+    pytest.param((True, "OK"), "the status code must be an int in 100-999, not True", id="status-bool"),
+    pytest.param((200.0, "OK"), "the status code must be an int in 100-999, not 200.0", id="status-float"),
+    pytest.param((None, "OK"), "the status code must be an int in 100-999, not None", id="status-none"),
+    pytest.param((200, "OK", {}, (2, 0)), "the HTTP version must be (1, 0) or (1, 1), not (2, 0)", id="response-http-2"),
     pytest.param((200, "OK\r\nX: y"), "control byte 0x0d at offset 15 in the start line", id="crlf-in-reason"),
     pytest.param((200, "O\ud800"), "lone surrogate U+D800 at index 1 in the reason phrase", id="surrogate-in-reason"),
 ]

@@ -62,3 +62,19 @@ DECODE_MAX_CODINGS = 5
 #: Largest zstd window accepted: RFC 9659 §3 limits the window of the ``zstd``
 #: content coding to 8 MB, which bounds the decoder's memory.
 ZSTD_MAX_WINDOW = 8 * 1024 * 1024
+
+# Writer: trailer fields (docs/writer.md, "Trailers").
+#: Fields a sender must not put in a trailer section (RFC 9110 §6.5.1): message
+#: framing, routing, request modifiers (controls, conditionals, range),
+#: authentication, response control data and content processing.  The writer
+#: refuses them (compared in lower case) before the last chunk is written.
+FORBIDDEN_TRAILERS = frozenset({
+    "transfer-encoding", "content-length", "trailer",
+    "host",
+    "cache-control", "expect", "max-forwards", "pragma", "range", "te",
+    "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range",
+    "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate",
+    "cookie", "set-cookie",
+    "age", "expires", "date", "location", "retry-after", "vary", "warning",
+    "content-encoding", "content-type", "content-range",
+})

@@ -48,12 +48,17 @@ class FlowControl:
     """Tracks pause/resume/lost for a protocol and parks writers while paused."""
 
     # No __slots__: this is a mixin for asyncio.Protocol subclasses, which have a __dict__.
+    # Class-level defaults: a subclass whose __init__ forgets to call ours still works.
+    _paused = False
+    _lost = False
+    _lost_exc: BaseException | None = None
+    _waiters: deque[asyncio.Future[None]] | None = None
 
     def __init__(self) -> None:
         self._paused = False
         self._lost = False
-        self._lost_exc: BaseException | None = None
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._lost_exc = None
+        self._waiters = deque()
 
     @property
     def writing_paused(self) -> bool:
@@ -78,8 +83,9 @@ class FlowControl:
         self._wake()
 
     def _wake(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
 
@@ -93,14 +99,17 @@ class FlowControl:
         if self._lost:
             self._raise_lost()
         while self._paused:
+            waiters = self._waiters
+            if waiters is None:
+                waiters = self._waiters = deque()
             waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
+            waiters.append(waiter)
             try:
                 await waiter
             finally:
                 # A cancelled waiter must not stay in the queue.
                 try:
-                    self._waiters.remove(waiter)
+                    waiters.remove(waiter)
                 except ValueError:
                     pass
             if self._lost:

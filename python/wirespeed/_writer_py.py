@@ -38,9 +38,15 @@ from typing import Any
 
 import multidict
 
-from ._constants import COALESCE_LIMIT, DRAIN_LIMIT
+from ._constants import COALESCE_LIMIT, DRAIN_LIMIT, FORBIDDEN_TRAILERS
 from ._flow import writelines_ignores_flow_control
-from .errors import HeaderValidationError, TransportError, UnsupportedContentCoding, WriterStateError
+from .errors import (
+    BodyTypeError,
+    HeaderValidationError,
+    TransportError,
+    UnsupportedContentCoding,
+    WriterStateError,
+)
 
 __all__ = ["StreamWriter", "WRITELINES_SAFE"]
 
@@ -59,7 +65,9 @@ _TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh
 _CTL = bytes([*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F])
 _CTL_SET = frozenset(_CTL)
 # RFC 9112 §3.2: a request-target is visible ASCII only (no SP, no control, no obs-text).
-_TARGET_OK = frozenset(range(0x21, 0x7F))
+# "#" starts a fragment, which is never part of a request-target (RFC 9112 §3.2,
+# RFC 9110 §4.2.5): refused with its own message below.
+_TARGET_OK = frozenset(range(0x21, 0x7F)) - {0x23}
 _NOT_TARGET = bytes(b for b in range(256) if b not in _TARGET_OK)
 
 # Names already proven to be tokens (bounded: a cache, not a log of every name seen).
@@ -106,8 +114,14 @@ def _check_token(data: bytes, where: str) -> None:
 def _fields(headers: Any, kind: str) -> bytes:
     """Serialise header (or trailer) fields, one ``name: value\\r\\n`` each, checking every byte."""
     items = getattr(headers, "items", None)
+    try:
+        fields = iter(items() if callable(items) else headers)
+    except TypeError:
+        raise HeaderValidationError(
+            f"{kind}s must be a mapping or an iterable of (name, value) pairs, not {type(headers).__name__}"
+        ) from None
     out: list[bytes] = []
-    for k, item in enumerate(items() if callable(items) else headers):
+    for k, item in enumerate(fields):
         try:
             name, value = item
         except (TypeError, ValueError):
@@ -115,6 +129,10 @@ def _fields(headers: Any, kind: str) -> bytes:
         where = f"{kind} name #{k}"
         bname = _encode(name, where)
         _check_token(bname, where)
+        if kind == "trailer" and bname.lower().decode("ascii") in FORBIDDEN_TRAILERS:
+            raise HeaderValidationError(
+                f"trailer #{k} {bname.decode('ascii')!r} is not allowed in a trailer section (RFC 9110 §6.5.1)"
+            )
         where = f"the value of {kind} {bname.decode('ascii')!r}"
         bvalue = _encode(value, where)
         _check_ctl(bvalue, where)
@@ -154,13 +172,46 @@ def _serialize_head(start_line: Any, headers: Any) -> bytes:
 
 
 def _version(version: Any) -> str:
+    """HTTP/1.0 or HTTP/1.1: the only versions this framing (RFC 9112) belongs to."""
     try:
         major, minor = version
-        if type(major) is int and type(minor) is int and 0 <= major <= 9 and 0 <= minor <= 9:
-            return f"HTTP/{major}.{minor}"
+        if type(major) is int and type(minor) is int and major == 1 and (minor == 0 or minor == 1):
+            return "HTTP/1.0" if minor == 0 else "HTTP/1.1"
     except (TypeError, ValueError):
         pass
-    raise HeaderValidationError(f"the HTTP version must be two digits 0-9, not {version!r}")
+    raise HeaderValidationError(f"the HTTP version must be (1, 0) or (1, 1), not {version!r}")
+
+
+def _status(status: Any) -> int:
+    """An int (or IntEnum such as ``http.HTTPStatus``, not a bool) in 100-999, as a plain int."""
+    if type(status) is not int:
+        if not isinstance(status, int) or isinstance(status, bool):
+            raise HeaderValidationError(f"the status code must be an int in 100-999, not {status!r}")
+        status = int(status)
+    code: int = status
+    if not 100 <= code <= 999:
+        raise HeaderValidationError(f"the status code must be an int in 100-999, not {code!r}")
+    return code
+
+
+def _body(data: Any) -> Any:
+    """The body piece as the transport may take it: bytes, bytearray or a flat byte memoryview.
+
+    Any other buffer becomes a memoryview cast to unsigned bytes, so sizes
+    and the transport's slicing after a partial send count bytes, not items.
+    A non-contiguous buffer or a non-buffer is refused before anything changes.
+    """
+    if type(data) is bytes or type(data) is bytearray:
+        return data
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise BodyTypeError(f"the body must be a bytes-like object, not {type(data).__name__}") from None
+    if not view.c_contiguous:
+        raise BodyTypeError(f"the body must be C-contiguous: this {type(data).__name__} is not")
+    if type(data) is memoryview and view.itemsize == 1 and view.ndim == 1:
+        return data
+    return view.cast("B")
 
 
 def _write_piecewise(transport: Any, pieces: Any, limit: int) -> None:
@@ -179,10 +230,8 @@ def _write_piecewise(transport: Any, pieces: Any, limit: int) -> None:
 
 
 def _nbytes(data: Any) -> int:
-    """Bytes in a bytes-like object (a memoryview of ints counts bytes, not items)."""
-    if type(data) is bytes or type(data) is bytearray:
-        return len(data)
-    return memoryview(data).nbytes
+    """Bytes in a piece: every piece is bytes, bytearray or a flat byte memoryview (see ``_body``)."""
+    return len(data)
 
 
 class StreamWriter:
@@ -254,6 +303,8 @@ class StreamWriter:
                 if b not in _TARGET_OK:
                     raise HeaderValidationError(
                         f"byte 0x{b:02x} at offset {i} in the request target is not visible ASCII"
+                        if b != 0x23
+                        else f"byte 0x23 at offset {i} in the request target starts a fragment, which is never sent"
                     )
         line = b"%s %s %s" % (bmethod, btarget, _version(version).encode("ascii"))
         # The parts are proven ASCII: a str start line keeps write_headers() on its fast path.
@@ -263,8 +314,7 @@ class StreamWriter:
         self, status: int, reason: str | bytes, headers: Any = (), version: Any = (1, 1)
     ) -> None:
         """Buffer a response head: ``status`` a three-digit int, ``reason`` free of controls."""
-        if type(status) is not int or not 100 <= status <= 999:
-            raise HeaderValidationError(f"the status code must be an int in 100-999, not {status!r}")
+        status = _status(status)
         breason = _encode(reason, "the reason phrase")
         line = b"%s %d %s" % (_version(version).encode("ascii"), status, breason)
         self.write_headers(line if type(reason) is bytes else line.decode("utf-8"), headers)
@@ -313,6 +363,7 @@ class StreamWriter:
             raise WriterStateError("write() before write_headers()")
         else:
             raise WriterStateError("write() after the end of the message")
+        data = _body(data)
         head = self._head
         if self._compressor is not None:
             self._body_started = True
@@ -361,6 +412,7 @@ class StreamWriter:
             tail = b"0\r\n" + _fields(trailers, "trailer") + _CRLF
         else:
             tail = _LAST_CHUNK
+        last = _body(last)
         body = [last] if _nbytes(last) else []
         compressor = self._compressor
         if compressor is not None:

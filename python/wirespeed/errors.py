@@ -157,3 +157,10 @@ class UnsupportedContentEncoding(ContentDecodingError):
         super().__init__(message)
         self.coding = coding
 
+
+
+class BodyTypeError(WirespeedError, TypeError):
+    """The writer was given a body piece that is not a C-contiguous bytes-like object."""
+
+
+__all__.append("BodyTypeError")
