@@ -156,12 +156,12 @@ _END = MessageEnd(_EMPTY_MAP, ())
 
 def _limit(name: str, value: Any) -> int:
     """A size limit as an int in 0..sys.maxsize (the C twin stores a Py_ssize_t)."""
-    value = operator.index(value)
-    if value < 0:
+    limit: int = operator.index(value)
+    if limit < 0:
         raise ValueError(msg.ARG_LIMIT_NEGATIVE.format(name))
-    if value > sys.maxsize:
+    if limit > sys.maxsize:
         raise OverflowError(msg.ARG_LIMIT_TOO_LARGE.format(name))
-    return value
+    return limit
 
 
 def _byte_view(data: Any) -> memoryview:
