@@ -397,10 +397,16 @@ cdef bytes _size_line(Py_ssize_t size):
     return PyBytes_FromStringAndSize(tmp, n)
 
 
-cdef int _write_run(object transport, list pieces, Py_ssize_t start, Py_ssize_t end) except -1:
+cdef int _write_run(object transport, list pieces, Py_ssize_t* lens, Py_ssize_t start, Py_ssize_t end) except -1:
+    """One write for the small pieces ``start:end``; none when they hold no byte."""
+    cdef Py_ssize_t i, total = 0
+    for i in range(start, end):
+        total += lens[i]
+    if total == 0:
+        return 0
     if end - start == 1:
         transport.write(<object>PyList_GET_ITEM(pieces, start))
-    elif end > start:
+    else:
         transport.write(b"".join(pieces[start:end]))
     return 0
 
@@ -411,10 +417,10 @@ cdef int _write_piecewise(object transport, list pieces, Py_ssize_t* lens,
     cdef Py_ssize_t i, run = 0, n = PyList_GET_SIZE(pieces)
     for i in range(n):
         if lens[i] > limit:
-            _write_run(transport, pieces, run, i)
+            _write_run(transport, pieces, lens, run, i)
             transport.write(<object>PyList_GET_ITEM(pieces, i))
             run = i + 1
-    _write_run(transport, pieces, run, n)
+    _write_run(transport, pieces, lens, run, n)
     return 0
 
 

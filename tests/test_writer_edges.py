@@ -463,3 +463,16 @@ def test_many_drains_one_cancelled_the_rest_released_then_lost(wire_impl: types.
         assert not flow._waiters
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("gate_open", [True, False])
+@pytest.mark.parametrize("last", [b"", bytearray(), memoryview(b"")], ids=type)
+def test_ending_with_nothing_never_writes_nothing(
+    wire_impl: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch, gate_open: bool, last: Any
+) -> None:
+    """With a zero coalesce limit on a CVE-affected CPython, the head once wrote itself and then b""."""
+    monkeypatch.setattr(wire_impl.writer_module, "WRITELINES_SAFE", gate_open)
+    w, t = make(wire_impl, coalesce_limit=0)
+    w.write_headers("GET / HTTP/1.1")
+    w.write_eof(last)
+    assert t.as_bytes() == [("write", b"GET / HTTP/1.1\r\n\r\n")]

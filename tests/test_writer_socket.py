@@ -417,3 +417,54 @@ def test_docs_example_runs(wire_impl: types.SimpleNamespace, monkeypatch: pytest
         await asyncio.wait_for(sink.closed, 10)
 
     asyncio.run(main())
+
+
+class Proxy:
+    """Forwards everything to a uvloop transport (whose methods cannot be patched) and counts writes."""
+
+    def __init__(self, transport: Any) -> None:
+        self._transport = transport
+        self.writes: list[type] = []
+        self.writelines_calls: list[list[type]] = []
+
+    def write(self, data: Any) -> None:
+        self.writes.append(type(data))
+        self._transport.write(data)
+
+    def writelines(self, pieces: Any) -> None:
+        pieces = list(pieces)
+        self.writelines_calls.append([type(p) for p in pieces])
+        self._transport.writelines(pieces)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def test_uvloop_takes_writelines_and_delivers_every_byte(wire_impl: types.SimpleNamespace) -> None:
+    """uvloop's socket wrapper is not asyncio's: no writev around it, and every byte arrives."""
+    uvloop = pytest.importorskip("uvloop", reason="uvloop (test extra) is not installed")
+
+    async def main() -> None:
+        sink = Sink()
+        raw_transport, client, server = await connect(sink)
+        assert type(raw_transport.get_extra_info("socket")).__module__.startswith("uvloop")
+        transport = Proxy(raw_transport)
+        writer = wire_impl.StreamWriter(transport, client)
+        body, expected = request(1 * MiB)
+        writer.write_headers("POST /upload HTTP/1.1", {"Content-Length": str(len(body))})
+        writer.write_eof(body)
+        await asyncio.wait_for(writer.drain(), 10)
+        received = await asyncio.wait_for(sink.wait_for(len(expected)), 10)
+        assert hashlib.sha256(received).digest() == hashlib.sha256(expected).digest()
+        if wire_impl.writer_module.WRITELINES_SAFE:
+            assert (transport.writelines_calls, transport.writes) == ([[bytes, bytes]], [])
+        else:
+            assert (transport.writelines_calls, transport.writes) == ([], [bytes, bytes])
+        raw_transport.close()
+        server.close()
+
+    loop = uvloop.new_event_loop()
+    try:
+        loop.run_until_complete(asyncio.wait_for(main(), 20))
+    finally:
+        loop.close()

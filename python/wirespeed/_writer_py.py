@@ -218,7 +218,10 @@ def _write_piecewise(transport: Any, pieces: Any, limit: int) -> None:
     """Flow-controlled writes without writelines: join runs of small pieces, large ones alone."""
     run: list[Any] = []
     for piece in pieces:
-        if _nbytes(piece) > limit:
+        size = _nbytes(piece)
+        if not size:
+            continue  # never a write of nothing
+        if size > limit:
             if run:
                 transport.write(run[0] if len(run) == 1 else b"".join(run))
                 run = []
@@ -396,8 +399,10 @@ class StreamWriter:
             head = self._head
             self._head = None
             assert head is not None
-            if len(last) + len(head) <= self._coalesce_limit:
-                self._send_one(head + last if last else head, len(head))
+            if not last:
+                self._send_one(head, len(head))
+            elif len(last) + len(head) <= self._coalesce_limit:
+                self._send_one(head + last, len(head))
             else:
                 self._send([head, last], len(head))
             return
