@@ -5,6 +5,8 @@ Same contract, names, errors and transport calls as the Python twin
 (``wirespeed._writer_py``; docs/writer.md).  The head is serialised and
 validated in one pass into a stack buffer; body pieces are borrowed through
 the buffer protocol and never copied except to coalesce a small message.
+Body pieces other than bytes/bytearray become flat unsigned-byte memoryviews
+(``_body``); strided buffers and non-buffers raise ``BodyTypeError`` first.
 
 Write paths, chosen per transport call from the pieces of that call:
 

@@ -13,6 +13,9 @@ Contract (docs/writer.md; the C twin ``wirespeed._fastwriter`` is identical):
   the payload as separate pieces: the payload is never copied to frame it.
 - Optional gzip/deflate (``enable_compression()``); the compressor's flush
   leaves with the last chunk and the terminator.
+- Body pieces are bytes, bytearray or any C-contiguous buffer; the last is
+  handed on as a flat unsigned-byte memoryview (``_body``).  Anything else
+  raises :class:`~wirespeed.errors.BodyTypeError` before the writer changes.
 
 Write paths, chosen per transport call from the pieces of that call:
 
