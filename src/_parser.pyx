@@ -101,6 +101,7 @@ cdef str ARG_LIMIT_NEGATIVE = _messages.ARG_LIMIT_NEGATIVE
 cdef str ARG_LIMIT_TOO_LARGE = _messages.ARG_LIMIT_TOO_LARGE
 cdef str ARG_NOT_BYTES = _messages.ARG_NOT_BYTES
 cdef str ARG_NOT_CONTIGUOUS = _messages.ARG_NOT_CONTIGUOUS
+cdef str ARG_METHOD_NOT_STR = _messages.ARG_METHOD_NOT_STR
 # ---------------------------------------------------------------------------
 
 cdef tuple _V11 = (1, 1)
@@ -293,6 +294,9 @@ cdef class ResponseParser:
 
     @method.setter
     def method(self, value):
+        # bytes here would silently never equal "HEAD": the client would wait for a body.
+        if not isinstance(value, str):
+            raise TypeError(ARG_METHOD_NOT_STR.format(type(value).__name__))
         self._method = value
         self._is_head = value == "HEAD"
         self._is_connect = value == "CONNECT"

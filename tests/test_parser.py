@@ -678,6 +678,20 @@ def test_argument_errors(wire_impl: types.SimpleNamespace) -> None:
         assert p.error is None and p.unconsumed == b""
 
 
+@pytest.mark.parametrize("bad", [b"HEAD", None, 1], ids=["bytes", "None", "int"])
+def test_method_must_be_str(wire_impl: types.SimpleNamespace, bad: object) -> None:
+    """A bytes method would never equal "HEAD", so a HEAD response would wait for a body."""
+    with pytest.raises(TypeError) as info:
+        wire_impl.ResponseParser(bad)
+    assert str(info.value) == _parser_messages.ARG_METHOD_NOT_STR.format(type(bad).__name__)
+    p = wire_impl.ResponseParser("HEAD")
+    with pytest.raises(TypeError):
+        p.method = bad
+    assert p.method == "HEAD"  # unchanged: a HEAD response still has no body
+    (head, end) = p.feed(OK + b"Content-Length: 5\r\n\r\n")
+    assert head.content_length == 5 and isinstance(end, wire_impl.MessageEnd)
+
+
 def test_wide_items_are_fed_as_bytes(wire_impl: types.SimpleNamespace) -> None:
     """A contiguous buffer of wider items is its bytes: offsets and pieces count bytes."""
     data = OK + b"Content-Length: 5\r\n\r\nhello\n"  # strict: an empty line before a status line

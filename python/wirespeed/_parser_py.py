@@ -260,6 +260,18 @@ class ResponseParser:
     # -- public surface ---------------------------------------------------------------
 
     @property
+    def method(self) -> str:
+        """The request method the next response answers (compared exactly)."""
+        return self._method
+
+    @method.setter
+    def method(self, value: str) -> None:
+        # bytes here would silently never equal "HEAD": the client would wait for a body.
+        if not isinstance(value, str):
+            raise TypeError(msg.ARG_METHOD_NOT_STR.format(type(value).__name__))
+        self._method = value
+
+    @property
     def done(self) -> bool:
         return self._done
 
@@ -692,7 +704,7 @@ class ResponseParser:
             keep_alive = keep and not close
         else:
             keep_alive = not close
-        method = self.method
+        method = self._method
         upgrade = status == 101 or (method == "CONNECT" and 200 <= status < 300)
         no_body = method == "HEAD" or status < 200 or status == 204 or status == 304
         if no_body or upgrade:
