@@ -299,46 +299,41 @@ cdef int _fields(Buf* b, object headers, str label) except -1:
     return 0
 
 
-cdef bytes _serialize_head(object start_line, object headers):
+cdef bytes _serialize_block(const char* first, Py_ssize_t n, bint add_crlf, object fields, str label):
+    """``first`` [+ CRLF] + the fields + CRLF, built in a stack buffer (heap if it grows)."""
     cdef char stack[STACK_HEAD]
     cdef Buf b
-    cdef const char* p
-    cdef Py_ssize_t n
     b.data = stack
     b.length = 0
     b.capacity = STACK_HEAD
     b.on_heap = False
     try:
-        _text(start_line, &p, &n, 0, "the start line", 0, NULL, 0)
-        if n == 0:
-            raise HeaderValidationError("the start line is empty")
-        _check_ctl(<const unsigned char*>p, n, 0, "the start line", 0, NULL, 0)
-        buf_append(&b, p, n)
-        buf_append(&b, "\r\n", 2)
-        _fields(&b, headers, "header")
+        buf_append(&b, first, n)
+        if add_crlf:
+            buf_append(&b, "\r\n", 2)
+        _fields(&b, fields, label)
         buf_append(&b, "\r\n", 2)
         return PyBytes_FromStringAndSize(b.data, b.length)
     finally:
         if b.on_heap:
             PyMem_Free(b.data)
+
+
+cdef bytes _serialize_head(object start_line, object headers):
+    """The start line, validated, and the header fields (RFC 9112 §2.1)."""
+    cdef const char* p
+    cdef Py_ssize_t n
+    _text(start_line, &p, &n, 0, "the start line", 0, NULL, 0)
+    if n == 0:
+        raise HeaderValidationError("the start line is empty")
+    _check_ctl(<const unsigned char*>p, n, 0, "the start line", 0, NULL, 0)
+    # p borrows from start_line, which the caller keeps alive.
+    return _serialize_block(p, n, True, headers, "header")
 
 
 cdef bytes _serialize_trailers(object trailers):
     """``0 CRLF`` + trailer fields + ``CRLF`` (RFC 9112 §7.1.2)."""
-    cdef char stack[STACK_HEAD]
-    cdef Buf b
-    b.data = stack
-    b.length = 0
-    b.capacity = STACK_HEAD
-    b.on_heap = False
-    try:
-        buf_append(&b, "0\r\n", 3)
-        _fields(&b, trailers, TRAILER)
-        buf_append(&b, "\r\n", 2)
-        return PyBytes_FromStringAndSize(b.data, b.length)
-    finally:
-        if b.on_heap:
-            PyMem_Free(b.data)
+    return _serialize_block("0\r\n", 3, False, trailers, TRAILER)
 
 
 cdef str _version(object version):
