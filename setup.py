@@ -21,8 +21,8 @@ DEBUG = os.environ.get("WIRESPEED_DEBUG", "") not in ("", "0")
 
 # Each C twin: (module name, source).  Sources that do not exist yet are skipped.
 MODULES = [
-    ("wirespeed._fastwriter", "src/_fastwriter.pyx"),
-    ("wirespeed._parser", "src/_parser.pyx"),
+    ("wirespeed.wire._writer_c", "src/_fastwriter.pyx"),
+    ("wirespeed.wire._parser_c", "src/_parser.pyx"),
 ]
 
 

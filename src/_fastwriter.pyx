@@ -2,7 +2,7 @@
 """The C StreamWriter twin: serialise an HTTP/1.1 message onto a transport.
 
 Same contract, names, errors and transport calls as the Python twin
-(``wirespeed._writer_py``; docs/writer.md).  The head is serialised and
+(``wirespeed.wire._writer_py``; docs/writer.md).  The head is serialised and
 validated in one pass into a stack buffer; body pieces are borrowed through
 the buffer protocol and never copied except to coalesce a small message.
 Body pieces other than bytes/bytearray become flat unsigned-byte memoryviews
@@ -82,8 +82,8 @@ from asyncio.trsock import TransportSocket
 
 import multidict
 
-from wirespeed._constants import COALESCE_LIMIT, DRAIN_LIMIT, FORBIDDEN_TRAILERS
-from wirespeed._flow import writelines_ignores_flow_control
+from wirespeed.wire._constants import COALESCE_LIMIT, DRAIN_LIMIT, FORBIDDEN_TRAILERS
+from wirespeed.wire._flow import writelines_ignores_flow_control
 from wirespeed.errors import (
     BodyTypeError,
     HeaderValidationError,

@@ -9,7 +9,7 @@ incomplete line.  No Python object is made while scanning: the head's objects
 (a cached ``istr`` per name, a ``str`` per value, one CIMultiDict) are built
 once its empty line has arrived, and the framing facts are read from the raw
 bytes at that moment.  Body pieces are slices of one memoryview of the input.
-The pure-Python twin (``wirespeed._parser_py``) behaves identically.
+The pure-Python twin (``wirespeed.wire._parser_py``) behaves identically.
 """
 
 from cpython.object cimport PyObject
@@ -25,7 +25,8 @@ from cpython.pyport cimport PY_SSIZE_T_MAX
 from operator import index as _index
 
 import multidict
-from wirespeed import _constants, _parser_messages as _messages, errors as _errors_module
+from wirespeed import errors as _errors_module
+from wirespeed.wire import _constants, _messages
 
 cdef object _CIMultiDict = multidict.CIMultiDict
 cdef object _CIMultiDictProxy = multidict.CIMultiDictProxy
@@ -46,7 +47,7 @@ _MAX_LINE_SIZE = _constants.MAX_LINE_SIZE
 _MAX_FIELD_SIZE = _constants.MAX_FIELD_SIZE
 _MAX_HEADERS = _constants.MAX_HEADERS
 _SINGLETON_HEADERS = _constants.SINGLETON_HEADERS
-# error messages: the same text in both twins (wirespeed/_parser_messages.py)
+# error messages: the same text in both twins (wirespeed.wire._messages.py)
 cdef str EOF_IN_HEAD = _messages.EOF_IN_HEAD
 cdef str EOF_IN_BODY = _messages.EOF_IN_BODY
 cdef str EOF_IN_CHUNKED = _messages.EOF_IN_CHUNKED

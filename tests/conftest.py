@@ -9,9 +9,10 @@ if the C twin is not built, its tests fail with the ImportError.
 
 from __future__ import annotations
 
-import types
 
 import pytest
+
+from wirespeed.wire import Wire
 
 from wirespeed import wire
 
@@ -22,6 +23,6 @@ IMPLEMENTATIONS = [
 
 
 @pytest.fixture(scope="session", params=IMPLEMENTATIONS)
-def wire_impl(request: pytest.FixtureRequest) -> types.SimpleNamespace:
+def wire_impl(request: pytest.FixtureRequest) -> Wire:
     """One twin of the wire layer: ``.StreamWriter``, ``.ResponseParser``, ``.IMPLEMENTATION``..."""
     return wire.load(request.param)

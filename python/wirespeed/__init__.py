@@ -6,7 +6,7 @@ private.  ``wirespeed.wire.IMPLEMENTATION`` tells which twin is live.
 
 from __future__ import annotations
 
-from ._flow import FlowControl
+from .wire import FlowControl
 from .decoding import ContentDecoder, accept_encoding, available_codings
 from .errors import (
     BadChunk,

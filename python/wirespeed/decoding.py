@@ -35,8 +35,25 @@ import zlib
 from collections.abc import Iterator
 from types import ModuleType
 
-from ._constants import DECODE_MAX_CODINGS, DECODE_MAX_MEMBERS, DECODE_MAX_OUTPUT, ZSTD_MAX_WINDOW
 from .errors import ContentDecodingError, UnsupportedContentEncoding
+
+
+# Content decoding (wirespeed.decoding, docs/decoding.md).
+#: Most decoded bytes one ``ContentDecoder.decode()`` / ``flush()`` call
+#: returns.  256 KiB is what asyncio reads per ``recv``: a decoded piece is
+#: never bigger than a raw read, so a compression bomb inflates one bounded
+#: piece at a time and only as fast as the consumer pulls.
+DECODE_MAX_OUTPUT = 256 * 1024
+#: Most gzip members (RFC 1952 §2.2 allows concatenated members) or zstd
+#: frames (RFC 8878 §3.1) in one body.  Real servers send one; the cap bounds
+#: the work a body of tiny empty members can cause.
+DECODE_MAX_MEMBERS = 64
+#: Most codings stacked in one Content-Encoding value (urllib3 caps the chain
+#: at 5 too): each stage holds a bounded buffer and a decompressor window.
+DECODE_MAX_CODINGS = 5
+#: Largest zstd window accepted: RFC 9659 §3 limits the window of the ``zstd``
+#: content coding to 8 MB, which bounds the decoder's memory.
+ZSTD_MAX_WINDOW = 8 * 1024 * 1024
 
 __all__ = ["ContentDecoder", "available_codings", "accept_encoding"]
 

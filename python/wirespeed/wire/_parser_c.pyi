@@ -5,7 +5,7 @@ from typing import Any
 from multidict import CIMultiDictProxy
 from typing_extensions import disjoint_base
 
-from .errors import HttpParserError
+from ..errors import HttpParserError
 
 __all__ = ("ResponseParser", "ResponseHead", "MessageEnd")
 

@@ -8,11 +8,12 @@ copied.
 
 from __future__ import annotations
 
-import types
 import zlib
 from typing import Any
 
 import pytest
+
+from wirespeed.wire import Wire
 from multidict import CIMultiDict
 
 from wirespeed.errors import TransportError, UnsupportedContentCoding, WriterStateError
@@ -37,17 +38,17 @@ HEAD = (
 
 
 @pytest.fixture
-def fixed_cpython(wire_impl: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
+def fixed_cpython(wire_impl: Wire, monkeypatch: pytest.MonkeyPatch) -> Wire:
     """The twin as on a CPython whose writelines honours flow control (the gate open).
 
     On 3.12.0-3.12.8 / 3.13.0-3.13.1 the gate is closed by default and a large
-    message is written piecewise instead (tests/test_flow_control.py).
+    message is written piecewise instead (tests/wire/test_flow_control.py).
     """
     monkeypatch.setattr(wire_impl.writer_module, "WRITELINES_SAFE", True)
     return wire_impl
 
 
-def make(wire_impl: types.SimpleNamespace, **kw: Any) -> tuple[Any, RecordingTransport]:
+def make(wire_impl: Wire, **kw: Any) -> tuple[Any, RecordingTransport]:
     transport = RecordingTransport()
     return wire_impl.StreamWriter(transport, **kw), transport
 
@@ -55,7 +56,7 @@ def make(wire_impl: types.SimpleNamespace, **kw: Any) -> tuple[Any, RecordingTra
 # -- one transport call per small message --------------------------------------
 
 
-def test_get_without_body_is_one_transport_call(wire_impl: types.SimpleNamespace) -> None:
+def test_get_without_body_is_one_transport_call(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     w.write_headers("GET / HTTP/1.1", HEADERS)
     assert t.calls == []  # buffered
@@ -63,7 +64,7 @@ def test_get_without_body_is_one_transport_call(wire_impl: types.SimpleNamespace
     assert t.calls == [("write", HEAD)]
 
 
-def test_small_post_via_write_eof_is_one_transport_call(wire_impl: types.SimpleNamespace) -> None:
+def test_small_post_via_write_eof_is_one_transport_call(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     w.write_headers("POST /form HTTP/1.1", {"Content-Length": "200"})
     w.write_eof(b"x" * 200)
@@ -71,7 +72,7 @@ def test_small_post_via_write_eof_is_one_transport_call(wire_impl: types.SimpleN
     assert t.data == b"POST /form HTTP/1.1\r\nContent-Length: 200\r\n\r\n" + b"x" * 200
 
 
-def test_write_then_write_eof_is_one_call_for_head_and_body(wire_impl: types.SimpleNamespace) -> None:
+def test_write_then_write_eof_is_one_call_for_head_and_body(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     w.write_headers("POST / HTTP/1.1", {"Content-Length": "5"})
     w.write(b"hello")
@@ -81,7 +82,7 @@ def test_write_then_write_eof_is_one_call_for_head_and_body(wire_impl: types.Sim
     assert t.data == b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
 
 
-def test_small_chunked_body_with_eof_is_one_call(wire_impl: types.SimpleNamespace) -> None:
+def test_small_chunked_body_with_eof_is_one_call(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     w.write_headers("POST / HTTP/1.1", {"Transfer-Encoding": "chunked"})
     w.enable_chunking()
@@ -90,7 +91,7 @@ def test_small_chunked_body_with_eof_is_one_call(wire_impl: types.SimpleNamespac
     assert t.data == b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
 
 
-def test_one_mib_body_is_one_vectored_call_passing_the_body_through(fixed_cpython: types.SimpleNamespace) -> None:
+def test_one_mib_body_is_one_vectored_call_passing_the_body_through(fixed_cpython: Wire) -> None:
     wire_impl = fixed_cpython
     body = b"b" * MiB
     w, t = make(wire_impl)
@@ -103,7 +104,7 @@ def test_one_mib_body_is_one_vectored_call_passing_the_body_through(fixed_cpytho
     assert len(pieces) == 2
 
 
-def test_large_chunk_is_framed_without_copying(fixed_cpython: types.SimpleNamespace) -> None:
+def test_large_chunk_is_framed_without_copying(fixed_cpython: Wire) -> None:
     wire_impl = fixed_cpython
     body = bytearray(b"c" * MiB)
     w, t = make(wire_impl)
@@ -116,7 +117,7 @@ def test_large_chunk_is_framed_without_copying(fixed_cpython: types.SimpleNamesp
     assert [bytes(p) for p in pieces[1:2] + pieces[3:]] == [b"100000\r\n", b"\r\n"]
 
 
-def test_large_body_after_the_head_went_out_is_the_object_itself(wire_impl: types.SimpleNamespace) -> None:
+def test_large_body_after_the_head_went_out_is_the_object_itself(wire_impl: Wire) -> None:
     body = memoryview(b"m" * MiB)
     w, t = make(wire_impl)
     w.write_headers("POST / HTTP/1.1")
@@ -125,7 +126,7 @@ def test_large_body_after_the_head_went_out_is_the_object_itself(wire_impl: type
     assert t.calls[1] == ("write", body) and t.calls[1][1] is body
 
 
-def test_coalesce_limit_is_a_constructor_knob(fixed_cpython: types.SimpleNamespace) -> None:
+def test_coalesce_limit_is_a_constructor_knob(fixed_cpython: Wire) -> None:
     wire_impl = fixed_cpython
     w, t = make(wire_impl, coalesce_limit=10)
     w.write_headers("POST / HTTP/1.1")
@@ -137,7 +138,7 @@ def test_coalesce_limit_is_a_constructor_knob(fixed_cpython: types.SimpleNamespa
     assert [kind for kind, _ in t.calls] == ["write"]
 
 
-def test_writing_empty_bytes_is_a_no_op(wire_impl: types.SimpleNamespace) -> None:
+def test_writing_empty_bytes_is_a_no_op(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     w.write_headers("POST / HTTP/1.1", {"Transfer-Encoding": "chunked"})
     w.enable_chunking()
@@ -234,7 +235,7 @@ OUTPUT_TABLE = [
 
 
 @pytest.mark.parametrize(("steps", "expected"), OUTPUT_TABLE)
-def test_output_is_byte_exact(wire_impl: types.SimpleNamespace, steps: Any, expected: bytes) -> None:
+def test_output_is_byte_exact(wire_impl: Wire, steps: Any, expected: bytes) -> None:
     w, t = make(wire_impl)
     _drive(w, steps)
     assert t.data == expected
@@ -244,7 +245,7 @@ def test_output_is_byte_exact(wire_impl: types.SimpleNamespace, steps: Any, expe
 # -- counters ------------------------------------------------------------------
 
 
-def test_counters_split_head_and_body(wire_impl: types.SimpleNamespace) -> None:
+def test_counters_split_head_and_body(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     w.write_headers("POST / HTTP/1.1", {"Transfer-Encoding": "chunked"})
     w.enable_chunking()
@@ -278,7 +279,7 @@ def _dechunk(body: bytes) -> bytes:
 @pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "length"])
 @pytest.mark.parametrize("size", [10, 100_000], ids=["small", "large"])
 def test_compressed_body_round_trips(
-    wire_impl: types.SimpleNamespace, encoding: str, chunked: bool, size: int
+    wire_impl: Wire, encoding: str, chunked: bool, size: int
 ) -> None:
     payload = bytes(range(256)) * (size // 256) + b"tail" * 3
     w, t = make(wire_impl)
@@ -297,7 +298,7 @@ def test_compressed_body_round_trips(
         assert len(t.calls) == 1  # head, compressed body and terminator coalesced
 
 
-def test_unknown_compression_is_refused(wire_impl: types.SimpleNamespace) -> None:
+def test_unknown_compression_is_refused(wire_impl: Wire) -> None:
     w, _ = make(wire_impl)
     with pytest.raises(UnsupportedContentCoding, match="'br'"):
         w.enable_compression("br")
@@ -324,7 +325,7 @@ MISUSE = [
 
 @pytest.mark.parametrize(("before", "call", "message"), MISUSE)
 def test_misuse_raises_writer_state_error(
-    wire_impl: types.SimpleNamespace, before: list[str], call: str, message: str
+    wire_impl: Wire, before: list[str], call: str, message: str
 ) -> None:
     w, t = make(wire_impl)
     args = {"write_headers": ("GET / HTTP/1.1", {}), "write": (b"x",), "write_eof": (), "set_eof": ()}
@@ -339,7 +340,7 @@ def test_misuse_raises_writer_state_error(
     assert t.calls == sent
 
 
-def test_write_to_closing_transport_raises_instead_of_dropping(wire_impl: types.SimpleNamespace) -> None:
+def test_write_to_closing_transport_raises_instead_of_dropping(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     w.write_headers("POST / HTTP/1.1")
     t.closing = True
@@ -349,7 +350,7 @@ def test_write_to_closing_transport_raises_instead_of_dropping(wire_impl: types.
 
 
 @pytest.mark.parametrize("size", [10, MiB], ids=["small", "large"])
-def test_write_eof_to_closing_transport_raises(wire_impl: types.SimpleNamespace, size: int) -> None:
+def test_write_eof_to_closing_transport_raises(wire_impl: Wire, size: int) -> None:
     w, t = make(wire_impl)
     w.write_headers("POST / HTTP/1.1")
     t.closing = True
@@ -358,7 +359,7 @@ def test_write_eof_to_closing_transport_raises(wire_impl: types.SimpleNamespace,
     assert t.calls == []
 
 
-def test_write_refuses_str(wire_impl: types.SimpleNamespace) -> None:
+def test_write_refuses_str(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     w.write_headers("POST / HTTP/1.1")
     with pytest.raises(TypeError):
@@ -369,7 +370,7 @@ def test_write_refuses_str(wire_impl: types.SimpleNamespace) -> None:
 # -- large heads and borrowed buffers -----------------------------------------------
 
 
-def test_a_head_larger_than_the_stack_buffer_is_exact(wire_impl: types.SimpleNamespace) -> None:
+def test_a_head_larger_than_the_stack_buffer_is_exact(wire_impl: Wire) -> None:
     fields = [(f"X-Field-{i}", "v" * 100 + str(i)) for i in range(100)]
     w, t = make(wire_impl)
     w.write_headers("POST / HTTP/1.1", fields)
@@ -381,7 +382,7 @@ def test_a_head_larger_than_the_stack_buffer_is_exact(wire_impl: types.SimpleNam
 
 
 @pytest.mark.parametrize("size", [10, MiB], ids=["coalesced", "vectored"])
-def test_borrowed_buffers_are_released(fixed_cpython: types.SimpleNamespace, size: int) -> None:
+def test_borrowed_buffers_are_released(fixed_cpython: Wire, size: int) -> None:
     """A bytearray body can be resized again once write() returns: no buffer export is kept."""
     body = bytearray(b"r" * size)
     w, t = make(fixed_cpython)

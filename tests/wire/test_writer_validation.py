@@ -9,10 +9,11 @@ which names the byte and where it was.
 
 from __future__ import annotations
 
-import types
 from typing import Any
 
 import pytest
+
+from wirespeed.wire import Wire
 
 from wirespeed.errors import HeaderValidationError
 from wirespeed.testing import CountingTransport
@@ -20,7 +21,7 @@ from wirespeed.testing import CountingTransport
 CONTROLS = [*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F]
 
 
-def refuse(wire_impl: types.SimpleNamespace, call: str, *args: Any, message: str) -> None:
+def refuse(wire_impl: Wire, call: str, *args: Any, message: str) -> None:
     """``call(*args)`` raises HeaderValidationError(message) and nothing is ever written."""
     t = CountingTransport()
     w = wire_impl.StreamWriter(t)
@@ -36,7 +37,7 @@ def refuse(wire_impl: types.SimpleNamespace, call: str, *args: Any, message: str
 
 @pytest.mark.parametrize("byte", CONTROLS, ids=lambda b: f"0x{b:02x}")
 @pytest.mark.parametrize("as_bytes", [False, True], ids=["str", "bytes"])
-def test_control_byte_in_value_is_refused(wire_impl: types.SimpleNamespace, byte: int, as_bytes: bool) -> None:
+def test_control_byte_in_value_is_refused(wire_impl: Wire, byte: int, as_bytes: bool) -> None:
     value: Any = "a" + chr(byte) + "b"
     if as_bytes:
         value = value.encode("latin-1")
@@ -50,13 +51,13 @@ def test_control_byte_in_value_is_refused(wire_impl: types.SimpleNamespace, byte
 
 
 @pytest.mark.parametrize("byte", CONTROLS, ids=lambda b: f"0x{b:02x}")
-def test_control_byte_in_start_line_is_refused(wire_impl: types.SimpleNamespace, byte: int) -> None:
+def test_control_byte_in_start_line_is_refused(wire_impl: Wire, byte: int) -> None:
     line = "GET /" + chr(byte) + " HTTP/1.1"
     refuse(wire_impl, "write_headers", line, {}, message=f"control byte 0x{byte:02x} at offset 5 in the start line")
 
 
 @pytest.mark.parametrize("byte", [*CONTROLS, 0x09, 0x20, *b'"(),/:;<=>?@[\\]{}', 0x80, 0xFF], ids=lambda b: f"0x{b:02x}")
-def test_non_token_byte_in_name_is_refused(wire_impl: types.SimpleNamespace, byte: int) -> None:
+def test_non_token_byte_in_name_is_refused(wire_impl: Wire, byte: int) -> None:
     refuse(
         wire_impl,
         "write_headers",
@@ -139,11 +140,11 @@ INJECTIONS = [
 
 
 @pytest.mark.parametrize(("args", "message"), INJECTIONS)
-def test_header_injection_is_refused(wire_impl: types.SimpleNamespace, args: tuple[Any, ...], message: str) -> None:
+def test_header_injection_is_refused(wire_impl: Wire, args: tuple[Any, ...], message: str) -> None:
     refuse(wire_impl, "write_headers", *args, message=message)
 
 
-def test_a_later_valid_header_does_not_hide_an_earlier_bad_one(wire_impl: types.SimpleNamespace) -> None:
+def test_a_later_valid_header_does_not_hide_an_earlier_bad_one(wire_impl: Wire) -> None:
     # Names are cached once proven tokens; a value is checked every time.
     ok = wire_impl.StreamWriter(CountingTransport())
     ok.write_headers("GET / HTTP/1.1", {"X-Cached": "fine"})
@@ -186,7 +187,7 @@ REQUEST_LINES = [
 
 
 @pytest.mark.parametrize(("args", "message"), REQUEST_LINES)
-def test_bad_method_or_target_is_refused(wire_impl: types.SimpleNamespace, args: tuple[Any, ...], message: str) -> None:
+def test_bad_method_or_target_is_refused(wire_impl: Wire, args: tuple[Any, ...], message: str) -> None:
     refuse(wire_impl, "write_request_headers", *args, message=message)
 
 
@@ -204,11 +205,11 @@ STATUS_LINES = [
 
 
 @pytest.mark.parametrize(("args", "message"), STATUS_LINES)
-def test_bad_status_line_is_refused(wire_impl: types.SimpleNamespace, args: tuple[Any, ...], message: str) -> None:
+def test_bad_status_line_is_refused(wire_impl: Wire, args: tuple[Any, ...], message: str) -> None:
     refuse(wire_impl, "write_response_headers", *args, message=message)
 
 
-def test_htab_and_obs_text_are_allowed(wire_impl: types.SimpleNamespace) -> None:
+def test_htab_and_obs_text_are_allowed(wire_impl: Wire) -> None:
     t = CountingTransport()
     w = wire_impl.StreamWriter(t)
     w.write_response_headers(200, "O\tK", [(b"X-A", b"\tv\x80\xff ")])
@@ -216,7 +217,7 @@ def test_htab_and_obs_text_are_allowed(wire_impl: types.SimpleNamespace) -> None
     assert t.calls == 1
 
 
-def test_bad_trailer_is_refused_before_anything_is_written(wire_impl: types.SimpleNamespace) -> None:
+def test_bad_trailer_is_refused_before_anything_is_written(wire_impl: Wire) -> None:
     t = CountingTransport()
     w = wire_impl.StreamWriter(t)
     w.write_headers("POST / HTTP/1.1", {"Transfer-Encoding": "chunked"})

@@ -2,7 +2,7 @@
 
 The cases are read from ``../shared/conformance/responses.json`` next to the repository
 when it is there (the canonical, possibly newer set), and from
-``tests/data/conformance_responses.json`` (a copy kept in the repository, so a fresh
+``tests/support/data/conformance_responses.json`` (a copy kept in the repository, so a fresh
 clone has them); a case id in both runs once, from the shared file.  Set
 ``WIRESPEED_CONFORMANCE=/path/to/cases.json`` to run another file of the same format
 as well.  Format: ``../shared/conformance/README.md``.  Each case runs
@@ -19,20 +19,21 @@ from __future__ import annotations
 
 import json
 import os
-import types
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from test_parser import SPLITS, run, splits
+from wirespeed.wire import Wire
+
+from support.parsing import SPLITS, run, splits
 
 _HERE = Path(__file__).resolve().parent
-_SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "responses.json"
+_SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "responses.json"
 _SOURCES = [
     *([Path(os.environ["WIRESPEED_CONFORMANCE"])] if os.environ.get("WIRESPEED_CONFORMANCE") else []),
     _SHARED,
-    _HERE / "data" / "conformance_responses.json",
+    _HERE.parent / "support" / "data" / "conformance_responses.json",
 ]
 
 
@@ -87,7 +88,7 @@ def _as_expected(message: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("c", "strict", "how"), _params())
-def test_conformance(wire_impl: types.SimpleNamespace, c: dict[str, Any], strict: bool, how: str) -> None:
+def test_conformance(wire_impl: Wire, c: dict[str, Any], strict: bool, how: str) -> None:
     data = c["input"].encode("latin-1")
     for chunks in splits(data, how):
         out = run(wire_impl, chunks, method=c["method"], strict=strict, eof=c["eof"])

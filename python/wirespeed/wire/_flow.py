@@ -27,7 +27,7 @@ import asyncio
 from collections import deque
 from typing import Any
 
-from .errors import TransportError
+from ..errors import TransportError
 
 __all__ = ["FlowControl", "writelines_ignores_flow_control"]
 

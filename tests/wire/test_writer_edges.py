@@ -16,25 +16,26 @@ import gc
 import http
 import mmap
 import socket
-import types
 import zlib
 from typing import Any
 
 import pytest
 
-from wirespeed._flow import FlowControl
+from wirespeed.wire import Wire
+
+from wirespeed.wire._flow import FlowControl
 from wirespeed.errors import BodyTypeError, HeaderValidationError, TransportError, WriterStateError
 from wirespeed.testing import RecordingTransport
 
 HEAD = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
-def make(wire_impl: types.SimpleNamespace, **kw: Any) -> tuple[Any, RecordingTransport]:
+def make(wire_impl: Wire, **kw: Any) -> tuple[Any, RecordingTransport]:
     transport = RecordingTransport()
     return wire_impl.StreamWriter(transport, **kw), transport
 
 
-def chunked(wire_impl: types.SimpleNamespace, **kw: Any) -> tuple[Any, RecordingTransport]:
+def chunked(wire_impl: Wire, **kw: Any) -> tuple[Any, RecordingTransport]:
     w, t = make(wire_impl, **kw)
     w.write_headers("POST / HTTP/1.1", {"Transfer-Encoding": "chunked"})
     w.enable_chunking()
@@ -56,7 +57,7 @@ NOT_BODIES = [
 @pytest.mark.parametrize("framing", ["plain", "chunked", "gzip"])
 @pytest.mark.parametrize("call", ["write", "write_eof"])
 def test_a_bad_body_is_refused_and_the_writer_stays_usable(
-    wire_impl: types.SimpleNamespace, data: Any, message: str, framing: str, call: str
+    wire_impl: Wire, data: Any, message: str, framing: str, call: str
 ) -> None:
     w, t = make(wire_impl)
     w.write_headers("POST / HTTP/1.1")
@@ -79,7 +80,7 @@ def test_a_bad_body_is_refused_and_the_writer_stays_usable(
         assert out.endswith(b"2\r\nok\r\n0\r\n\r\n")
 
 
-def test_a_strided_body_after_the_head_went_out_writes_nothing(wire_impl: types.SimpleNamespace) -> None:
+def test_a_strided_body_after_the_head_went_out_writes_nothing(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     w.write_headers("POST / HTTP/1.1")
     w.send_headers()
@@ -99,7 +100,7 @@ def test_a_strided_body_after_the_head_went_out_writes_nothing(wire_impl: types.
         pytest.param(array.array("B", range(12)), id="array-B"),
     ],
 )
-def test_other_buffers_reach_the_transport_as_byte_views(wire_impl: types.SimpleNamespace, data: Any) -> None:
+def test_other_buffers_reach_the_transport_as_byte_views(wire_impl: Wire, data: Any) -> None:
     """A transport slices what it could not send by bytes: a view of 4-byte items would be cut mid-item."""
     w, t = make(wire_impl, coalesce_limit=0)
     w.write_headers("POST / HTTP/1.1")
@@ -125,7 +126,7 @@ def test_other_buffers_reach_the_transport_as_byte_views(wire_impl: types.Simple
     ],
 )
 def test_write_eof_takes_any_contiguous_buffer(
-    wire_impl: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch, last: Any, framing: str
+    wire_impl: Wire, monkeypatch: pytest.MonkeyPatch, last: Any, framing: str
 ) -> None:
     monkeypatch.setattr(wire_impl.writer_module, "WRITELINES_SAFE", True)  # one call even on 3.12.0-3.12.8
     for limit in (0, 4096):  # as separate pieces and joined
@@ -142,7 +143,7 @@ def test_write_eof_takes_any_contiguous_buffer(
 
 
 def test_a_chunk_over_4_gib_gets_the_right_size_line(
-    wire_impl: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+    wire_impl: Wire, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The size line is not truncated to 32 bits; the (lazily mapped) payload is never touched."""
     monkeypatch.setattr(wire_impl.writer_module, "WRITELINES_SAFE", True)
@@ -168,7 +169,7 @@ def test_a_chunk_over_4_gib_gets_the_right_size_line(
         huge.close()
 
 
-def test_many_small_writes_are_one_chunk_each(wire_impl: types.SimpleNamespace) -> None:
+def test_many_small_writes_are_one_chunk_each(wire_impl: Wire) -> None:
     w, t = chunked(wire_impl)
     w.send_headers()
     for i in range(50):
@@ -180,7 +181,7 @@ def test_many_small_writes_are_one_chunk_each(wire_impl: types.SimpleNamespace) 
 
 
 @pytest.mark.parametrize("empty", [b"", bytearray(), memoryview(b""), array.array("B")], ids=type)
-def test_empty_pieces_of_every_type_are_no_ops(wire_impl: types.SimpleNamespace, empty: Any) -> None:
+def test_empty_pieces_of_every_type_are_no_ops(wire_impl: Wire, empty: Any) -> None:
     w, t = chunked(wire_impl)
     w.write(empty)
     assert t.calls == []
@@ -191,7 +192,7 @@ def test_empty_pieces_of_every_type_are_no_ops(wire_impl: types.SimpleNamespace,
 # -- status lines ------------------------------------------------------------------
 
 
-def test_an_http_status_enum_is_a_status(wire_impl: types.SimpleNamespace) -> None:
+def test_an_http_status_enum_is_a_status(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     status = http.HTTPStatus.NOT_FOUND
     w.write_response_headers(status, status.phrase, {"Content-Length": "0"})
@@ -199,7 +200,7 @@ def test_an_http_status_enum_is_a_status(wire_impl: types.SimpleNamespace) -> No
     assert t.data == b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
 
 
-def test_http_1_0_status_line(wire_impl: types.SimpleNamespace) -> None:
+def test_http_1_0_status_line(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     w.write_response_headers(200, b"OK", (), (1, 0))
     w.set_eof()
@@ -211,7 +212,7 @@ def test_http_1_0_status_line(wire_impl: types.SimpleNamespace) -> None:
     [("get", "/"), ("CONNECT", "example.com:443"), ("OPTIONS", "*"), ("GET", "http://example.com/a?b=c")],
 )
 def test_every_request_target_form_and_a_lower_case_method(
-    wire_impl: types.SimpleNamespace, method: str, target: str
+    wire_impl: Wire, method: str, target: str
 ) -> None:
     w, t = make(wire_impl)
     w.write_request_headers(method, target, {"Host": "example.com"})
@@ -223,7 +224,7 @@ def test_every_request_target_form_and_a_lower_case_method(
 
 
 @pytest.mark.parametrize("headers", [None, 5, object()], ids=["none", "int", "object"])
-def test_headers_that_are_not_fields_are_refused(wire_impl: types.SimpleNamespace, headers: Any) -> None:
+def test_headers_that_are_not_fields_are_refused(wire_impl: Wire, headers: Any) -> None:
     w, t = make(wire_impl)
     with pytest.raises(HeaderValidationError) as info:
         w.write_headers("GET / HTTP/1.1", headers)
@@ -234,7 +235,7 @@ def test_headers_that_are_not_fields_are_refused(wire_impl: types.SimpleNamespac
     assert t.calls == []
 
 
-def test_whitespace_around_a_value_goes_out_as_given(wire_impl: types.SimpleNamespace) -> None:
+def test_whitespace_around_a_value_goes_out_as_given(wire_impl: Wire) -> None:
     """Like aiohttp: recipients strip OWS around a value (RFC 9110 §5.5); HTAB inside is allowed."""
     w, t = make(wire_impl)
     w.write_headers("GET / HTTP/1.1", [("X-A", " a\tb "), ("X-B", ""), ("X-C", "\t")])
@@ -246,7 +247,7 @@ def test_whitespace_around_a_value_goes_out_as_given(wire_impl: types.SimpleName
     "name", ["Content-Length", "transfer-encoding", "TRAILER", "Host", "Authorization", "Set-Cookie",
              "Content-Encoding", "Content-Type", "Cache-Control", "TE", b"Content-Length"]
 )
-def test_a_trailer_field_rfc_9110_forbids_is_refused(wire_impl: types.SimpleNamespace, name: Any) -> None:
+def test_a_trailer_field_rfc_9110_forbids_is_refused(wire_impl: Wire, name: Any) -> None:
     w, t = chunked(wire_impl)
     w.write(b"data")
     with pytest.raises(HeaderValidationError) as info:
@@ -258,7 +259,7 @@ def test_a_trailer_field_rfc_9110_forbids_is_refused(wire_impl: types.SimpleName
     assert t.data == HEAD + b"4\r\ndata\r\n0\r\nX-Checksum: abc\r\nServer-Timing: db;dur=5\r\n\r\n"
 
 
-def test_compression_chunking_and_trailers_together(wire_impl: types.SimpleNamespace) -> None:
+def test_compression_chunking_and_trailers_together(wire_impl: Wire) -> None:
     w, t = chunked(wire_impl)
     w.enable_compression("gzip")
     payload = bytes(range(256)) * 64
@@ -280,7 +281,7 @@ def test_compression_chunking_and_trailers_together(wire_impl: types.SimpleNames
     assert zlib.decompress(bytes(body), wbits=31) == payload + b"end"
 
 
-def test_the_writer_does_not_police_content_length(wire_impl: types.SimpleNamespace) -> None:
+def test_the_writer_does_not_police_content_length(wire_impl: Wire) -> None:
     """The headers are the caller's: a body longer or shorter than declared goes out as written."""
     for body in (b"toolong", b"", b"x"):
         w, t = make(wire_impl)
@@ -292,7 +293,7 @@ def test_the_writer_does_not_police_content_length(wire_impl: types.SimpleNamesp
 # -- the state machine ---------------------------------------------------------------
 
 
-def test_send_headers_after_the_end_is_a_no_op(wire_impl: types.SimpleNamespace) -> None:
+def test_send_headers_after_the_end_is_a_no_op(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     w.write_headers("GET / HTTP/1.1")
     w.write_eof()
@@ -307,7 +308,7 @@ def test_send_headers_after_the_end_is_a_no_op(wire_impl: types.SimpleNamespace)
     ids=lambda c: c[0] + ("-empty" if c[1:] == (b"",) else ""),
 )
 @pytest.mark.parametrize("end", ["write_eof", "set_eof"])
-def test_every_call_after_the_end_is_refused(wire_impl: types.SimpleNamespace, call: tuple[Any, ...], end: str) -> None:
+def test_every_call_after_the_end_is_refused(wire_impl: Wire, call: tuple[Any, ...], end: str) -> None:
     w, t = make(wire_impl)
     w.write_headers("POST / HTTP/1.1")
     getattr(w, end)()
@@ -316,7 +317,7 @@ def test_every_call_after_the_end_is_refused(wire_impl: types.SimpleNamespace, c
     assert len(t.calls) == 1
 
 
-def test_a_refused_head_leaves_the_writer_new(wire_impl: types.SimpleNamespace) -> None:
+def test_a_refused_head_leaves_the_writer_new(wire_impl: Wire) -> None:
     w, t = make(wire_impl)
     with pytest.raises(HeaderValidationError):
         w.write_headers("GET / HTTP/1.1", {"X": "a\r\nb"})
@@ -327,7 +328,7 @@ def test_a_refused_head_leaves_the_writer_new(wire_impl: types.SimpleNamespace) 
     assert t.data == b"GET / HTTP/1.1\r\nX: a\r\n\r\n"
 
 
-def test_closing_mid_message_raises_and_the_writer_stays_dead(wire_impl: types.SimpleNamespace) -> None:
+def test_closing_mid_message_raises_and_the_writer_stays_dead(wire_impl: Wire) -> None:
     w, t = chunked(wire_impl)
     w.write(b"one")
     t.closing = True
@@ -339,7 +340,7 @@ def test_closing_mid_message_raises_and_the_writer_stays_dead(wire_impl: types.S
     assert t.data == HEAD + b"3\r\none\r\n"
 
 
-def test_an_exception_from_the_transport_propagates_unchanged(wire_impl: types.SimpleNamespace) -> None:
+def test_an_exception_from_the_transport_propagates_unchanged(wire_impl: Wire) -> None:
     class Broken(RecordingTransport):
         def write(self, data: Any) -> None:
             raise RuntimeError("transport is broken")
@@ -353,7 +354,7 @@ def test_an_exception_from_the_transport_propagates_unchanged(wire_impl: types.S
 
 
 def test_a_socket_that_is_not_asyncios_wrapper_is_never_written_to(
-    wire_impl: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+    wire_impl: Wire, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Only asyncio's own TransportSocket is trusted for the writev path; a raw socket is not."""
     monkeypatch.setattr(wire_impl.writer_module, "WRITELINES_SAFE", True)
@@ -408,7 +409,7 @@ def test_flow_control_works_without_its_init() -> None:
     asyncio.run(main())
 
 
-def test_drain_without_a_protocol_returns(wire_impl: types.SimpleNamespace) -> None:
+def test_drain_without_a_protocol_returns(wire_impl: Wire) -> None:
     w, t = chunked(wire_impl, drain_limit=0)
     w.write(b"x" * 100)
     asyncio.run(w.drain())
@@ -418,7 +419,7 @@ def test_drain_without_a_protocol_returns(wire_impl: types.SimpleNamespace) -> N
         asyncio.run(w.drain())
 
 
-def test_drain_limit_zero_waits_after_any_byte(wire_impl: types.SimpleNamespace) -> None:
+def test_drain_limit_zero_waits_after_any_byte(wire_impl: Wire) -> None:
     async def main() -> None:
         flow = FlowControl()
         w, _ = chunked(wire_impl, drain_limit=0)
@@ -435,7 +436,7 @@ def test_drain_limit_zero_waits_after_any_byte(wire_impl: types.SimpleNamespace)
     asyncio.run(main())
 
 
-def test_many_drains_one_cancelled_the_rest_released_then_lost(wire_impl: types.SimpleNamespace) -> None:
+def test_many_drains_one_cancelled_the_rest_released_then_lost(wire_impl: Wire) -> None:
     async def main() -> None:
         flow = FlowControl()
         writers = []
@@ -471,7 +472,7 @@ def test_many_drains_one_cancelled_the_rest_released_then_lost(wire_impl: types.
 @pytest.mark.parametrize("gate_open", [True, False])
 @pytest.mark.parametrize("last", [b"", bytearray(), memoryview(b"")], ids=type)
 def test_ending_with_nothing_never_writes_nothing(
-    wire_impl: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch, gate_open: bool, last: Any
+    wire_impl: Wire, monkeypatch: pytest.MonkeyPatch, gate_open: bool, last: Any
 ) -> None:
     """With a zero coalesce limit on a CVE-affected CPython, the head once wrote itself and then b""."""
     monkeypatch.setattr(wire_impl.writer_module, "WRITELINES_SAFE", gate_open)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.c_extension  # the group compares the C twin with the others
@@ -42,5 +42,5 @@ def test_plain_pytest_leaves_benchmarks_out() -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "tests/test_switch.py" in result.stdout
+    assert "tests/package/test_switch.py" in result.stdout
     assert "bench/" not in result.stdout

@@ -10,14 +10,15 @@ rounds is a leak.
 
 from __future__ import annotations
 
+from wirespeed.wire import Wire
+
 import os
 import subprocess
 import sys
 import textwrap
-import types
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent(
     """
@@ -75,7 +76,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_writer_memory_is_flat_over_many_messages(wire_impl: types.SimpleNamespace) -> None:
+def test_writer_memory_is_flat_over_many_messages(wire_impl: Wire) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT, wire_impl.IMPLEMENTATION],

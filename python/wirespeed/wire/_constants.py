@@ -46,23 +46,6 @@ COALESCE_LIMIT = 4096
 #: high-water mark (64 KiB), the same figure aiohttp's writer uses.
 DRAIN_LIMIT = 0x10000
 
-# Content decoding (wirespeed.decoding, docs/decoding.md).
-#: Most decoded bytes one ``ContentDecoder.decode()`` / ``flush()`` call
-#: returns.  256 KiB is what asyncio reads per ``recv``: a decoded piece is
-#: never bigger than a raw read, so a compression bomb inflates one bounded
-#: piece at a time and only as fast as the consumer pulls.
-DECODE_MAX_OUTPUT = 256 * 1024
-#: Most gzip members (RFC 1952 §2.2 allows concatenated members) or zstd
-#: frames (RFC 8878 §3.1) in one body.  Real servers send one; the cap bounds
-#: the work a body of tiny empty members can cause.
-DECODE_MAX_MEMBERS = 64
-#: Most codings stacked in one Content-Encoding value (urllib3 caps the chain
-#: at 5 too): each stage holds a bounded buffer and a decompressor window.
-DECODE_MAX_CODINGS = 5
-#: Largest zstd window accepted: RFC 9659 §3 limits the window of the ``zstd``
-#: content coding to 8 MB, which bounds the decoder's memory.
-ZSTD_MAX_WINDOW = 8 * 1024 * 1024
-
 # Writer: trailer fields (docs/writer.md, "Trailers").
 #: Fields a sender must not put in a trailer section (RFC 9110 §6.5.1): message
 #: framing, routing, request modifiers (controls, conditionals, range),

@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import os
 import re
-import types
 from dataclasses import dataclass, field
 from typing import Any
 
 import h11
 import pytest
+
+from wirespeed.wire import Wire
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from wirespeed import wire
-from wirespeed._constants import SINGLETON_HEADERS
+from wirespeed.wire._constants import SINGLETON_HEADERS
 from wirespeed.errors import HttpParserError, IncompleteMessage
 
 CI = os.environ.get("CI", "") not in ("", "0")
@@ -324,7 +325,7 @@ def pieces(data: bytes, feeding: Feeding) -> list[bytes]:
     return [data[a:b] for a, b in zip(bounds, bounds[1:])] or [b""]
 
 
-def normalize(impl: types.SimpleNamespace, events: list, into: list) -> None:
+def normalize(impl: Wire, events: list, into: list) -> None:
     for ev in events:
         if isinstance(ev, impl.ResponseHead):
             items = tuple(ev.headers.items())
@@ -340,7 +341,7 @@ def normalize(impl: types.SimpleNamespace, events: list, into: list) -> None:
                 into.append(("body", bytes(ev)))
 
 
-def outcome(impl: types.SimpleNamespace, data: bytes, feeding: Feeding = WHOLE, **options: Any) -> tuple:
+def outcome(impl: Wire, data: bytes, feeding: Feeding = WHOLE, **options: Any) -> tuple:
     """Feed ``data`` as ``feeding`` says, then ``feed_eof()``; return what a caller observes."""
     parser = impl.ResponseParser(**options)
     events: list = []
@@ -378,7 +379,7 @@ def options_of(stream: Stream) -> dict[str, Any]:
 
 @PROPERTY
 @given(stream=streams(), feeding=feedings)
-def test_generated_responses_parse_as_generated(wire_impl: types.SimpleNamespace, stream: Stream, feeding: Feeding) -> None:
+def test_generated_responses_parse_as_generated(wire_impl: Wire, stream: Stream, feeding: Feeding) -> None:
     want = stream.expected
     assert outcome(wire_impl, stream.data, feeding, **options_of(stream)) == (want.events, None, want.done, want.unconsumed)
 
@@ -389,7 +390,7 @@ LIMITS = {"max_line_size": "lines", "max_field_size": "fields", "max_headers": "
 @PROPERTY
 @given(stream=streams(), feeding=feedings, limit=st.sampled_from(sorted(LIMITS)))
 def test_limits_hold_exactly_at_the_boundary(
-    wire_impl: types.SimpleNamespace, stream: Stream, feeding: Feeding, limit: str
+    wire_impl: Wire, stream: Stream, feeding: Feeding, limit: str
 ) -> None:
     """Each limit set to the largest item of the stream: parses; one less: the limit's error."""
     want = stream.expected
@@ -404,7 +405,7 @@ def test_limits_hold_exactly_at_the_boundary(
 
 @PROPERTY
 @given(stream=streams(), feeding=feedings)
-def test_any_split_gives_the_events_of_one_whole_feed(wire_impl: types.SimpleNamespace, stream: Stream, feeding: Feeding) -> None:
+def test_any_split_gives_the_events_of_one_whole_feed(wire_impl: Wire, stream: Stream, feeding: Feeding) -> None:
     options = options_of(stream)
     assert outcome(wire_impl, stream.data, feeding, **options) == outcome(wire_impl, stream.data, **options)
 
@@ -493,14 +494,14 @@ def inputs(draw: st.DrawFn) -> tuple[bytes, dict[str, Any]]:
 @PROPERTY
 @given(case=inputs(), feeding=feedings)
 def test_any_split_of_mutated_input_gives_the_same_outcome(
-    wire_impl: types.SimpleNamespace, case: tuple[bytes, dict[str, Any]], feeding: Feeding
+    wire_impl: Wire, case: tuple[bytes, dict[str, Any]], feeding: Feeding
 ) -> None:
     data, options = case
     assert outcome(wire_impl, data, feeding, **options) == outcome(wire_impl, data, **options)
 
 
 @pytest.fixture(scope="module")
-def twins() -> tuple[types.SimpleNamespace, types.SimpleNamespace]:
+def twins() -> tuple[Wire, Wire]:
     return wire.load("c"), wire.load("python")
 
 
@@ -520,7 +521,7 @@ FOUND = [
 @settings(PROPERTY, max_examples=400 if CI else 600)  # runs once, not per twin
 @given(case=inputs(), c_feeding=feedings, py_feeding=feedings)
 def test_twins_agree_on_generated_and_mutated_input(
-    twins: tuple[types.SimpleNamespace, types.SimpleNamespace], case: tuple[bytes, dict[str, Any]],
+    twins: tuple[Wire, Wire], case: tuple[bytes, dict[str, Any]],
     c_feeding: Feeding, py_feeding: Feeding,
 ) -> None:
     c, py = twins
@@ -534,7 +535,7 @@ def test_twins_agree_on_generated_and_mutated_input(
 @pytest.mark.parametrize(("data", "error"), [case[1:] for case in FOUND], ids=[case[0] for case in FOUND])
 @pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
 def test_twins_agree_on_cases_found_by_fuzzing(
-    twins: tuple[types.SimpleNamespace, types.SimpleNamespace], data: bytes, error: tuple, strict: bool
+    twins: tuple[Wire, Wire], data: bytes, error: tuple, strict: bool
 ) -> None:
     c, py = twins
     for feeding in (WHOLE, Feeding([-1], ["bytes"])):
@@ -550,7 +551,7 @@ def test_twins_agree_on_cases_found_by_fuzzing(
     feeding=feedings,
 )
 def test_nothing_but_a_parser_error_escapes(
-    wire_impl: types.SimpleNamespace, data: bytes, options: dict[str, Any], feeding: Feeding
+    wire_impl: Wire, data: bytes, options: dict[str, Any], feeding: Feeding
 ) -> None:
     outcome(wire_impl, data, feeding, **options)  # anything else than HttpParserError fails the test
 
@@ -600,7 +601,7 @@ def comparable(pairs: list | tuple) -> list:
 
 @PROPERTY
 @given(stream=streams(methods=("GET", "HEAD"), most=1))
-def test_heads_and_bodies_agree_with_h11_where_h11_accepts(wire_impl: types.SimpleNamespace, stream: Stream) -> None:
+def test_heads_and_bodies_agree_with_h11_where_h11_accepts(wire_impl: Wire, stream: Stream) -> None:
     if not stream.single or stream.method not in ("GET", "HEAD") or any(e[:3] == ("head", (1, 1), 101) or e[:3] == ("head", (1, 0), 101) for e in stream.expected.events):
         return  # h11 follows one exchange, and switches protocols only when asked
     theirs = h11_view(stream.data, stream.method)
@@ -616,7 +617,7 @@ def test_heads_and_bodies_agree_with_h11_where_h11_accepts(wire_impl: types.Simp
     assert (heads, body, comparable(ends[-1][2])) == (h11_heads, theirs[1], comparable(theirs[2]))
 
 
-def test_h11_agreement_is_not_vacuous(wire_impl: types.SimpleNamespace) -> None:
+def test_h11_agreement_is_not_vacuous(wire_impl: Wire) -> None:
     data = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nServer: x\r\n\r\n3;a=b\r\nabc\r\n0\r\nT: v\r\n\r\n"
     theirs = h11_view(data, "GET")
     assert theirs == ([(100, b"Continue", []), (200, b"OK", [(b"Transfer-Encoding", b"chunked"), (b"Server", b"x")])],

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wirespeed import decoding
-from wirespeed._constants import DECODE_MAX_CODINGS, DECODE_MAX_MEMBERS, DECODE_MAX_OUTPUT
+from wirespeed.decoding import DECODE_MAX_CODINGS, DECODE_MAX_MEMBERS, DECODE_MAX_OUTPUT
 from wirespeed.decoding import ContentDecoder, accept_encoding, available_codings
 from wirespeed.errors import ContentDecodingError, UnsupportedContentEncoding
 
@@ -396,7 +396,7 @@ def test_a_caller_that_stops_pulling_stops_the_inflation() -> None:
 
 
 def test_the_guide_runs() -> None:
-    guide = (Path(__file__).parent.parent / "docs" / "decoding.md").read_text()
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "decoding.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", guide, re.S)
     assert blocks
     for block in blocks:

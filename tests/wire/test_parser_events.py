@@ -1,6 +1,6 @@
 """Behaviour of the response parser around its events (docs/parser.md), on both twins.
 
-The table in tests/test_parser.py checks what comes out of every input; these tests
+The table in tests/wire/test_parser.py checks what comes out of every input; these tests
 check the call-level contract: deferred errors, a broken parser staying broken,
 offsets across calls, zero-copy body pieces, ``done``/``unconsumed``, ``method``,
 ``feed_eof()``, and that a body is passed through rather than held.
@@ -8,9 +8,10 @@ offsets across calls, zero-copy body pieces, ``done``/``unconsumed``, ``method``
 
 from __future__ import annotations
 
-import types
 
 import pytest
+
+from wirespeed.wire import Wire
 from multidict import CIMultiDictProxy
 
 from wirespeed.errors import BadChunk, BadStatusLine, HttpParserError, IncompleteMessage, InvalidHeader
@@ -18,7 +19,7 @@ from wirespeed.errors import BadChunk, BadStatusLine, HttpParserError, Incomplet
 OK = b"HTTP/1.1 200 OK\r\n"
 
 
-def test_events_before_the_bad_byte_come_first_and_the_error_next(wire_impl: types.SimpleNamespace) -> None:
+def test_events_before_the_bad_byte_come_first_and_the_error_next(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     events = p.feed(OK + b"Content-Length: 2\r\n\r\nokGARBAGE\r\n")
     assert [type(e) for e in events] == [wire_impl.ResponseHead, memoryview, wire_impl.MessageEnd]
@@ -32,7 +33,7 @@ def test_events_before_the_bad_byte_come_first_and_the_error_next(wire_impl: typ
     assert raised.value is err
 
 
-def test_a_broken_parser_stays_broken(wire_impl: types.SimpleNamespace) -> None:
+def test_a_broken_parser_stays_broken(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     with pytest.raises(InvalidHeader) as first:
         p.feed(OK + b"X A: 1\r\n")
@@ -43,7 +44,7 @@ def test_a_broken_parser_stays_broken(wire_impl: types.SimpleNamespace) -> None:
         assert again.value is first.value
 
 
-def test_error_without_earlier_events_is_raised_at_once(wire_impl: types.SimpleNamespace) -> None:
+def test_error_without_earlier_events_is_raised_at_once(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     with pytest.raises(BadStatusLine) as raised:
         p.feed(b"ICY 200 OK\r\n\r\n")
@@ -53,7 +54,7 @@ def test_error_without_earlier_events_is_raised_at_once(wire_impl: types.SimpleN
     assert raised.value.message
 
 
-def test_body_bytes_before_a_chunk_error_are_delivered(wire_impl: types.SimpleNamespace) -> None:
+def test_body_bytes_before_a_chunk_error_are_delivered(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     data = OK + b"Transfer-Encoding: chunked\r\n\r\n3\r\nabcX"
     events = p.feed(data)
@@ -65,7 +66,7 @@ def test_body_bytes_before_a_chunk_error_are_delivered(wire_impl: types.SimpleNa
         p.feed_eof()
 
 
-def test_offsets_count_from_the_first_byte_ever_fed(wire_impl: types.SimpleNamespace) -> None:
+def test_offsets_count_from_the_first_byte_ever_fed(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     first = OK + b"Content-Length: 0\r\n\r\n"
     assert len(p.feed(first)) == 2
@@ -75,7 +76,7 @@ def test_offsets_count_from_the_first_byte_ever_fed(wire_impl: types.SimpleNames
     assert raised.value.offset == len(first) + len(OK) + 3
 
 
-def test_body_piece_is_a_view_of_the_fed_buffer(wire_impl: types.SimpleNamespace) -> None:
+def test_body_piece_is_a_view_of_the_fed_buffer(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     p.feed(OK + b"Content-Length: 8\r\n\r\n")
     buf = bytearray(b"abcdefgh")
@@ -85,7 +86,7 @@ def test_body_piece_is_a_view_of_the_fed_buffer(wire_impl: types.SimpleNamespace
     assert bytes(piece) == b"Zbcdefgh"
 
 
-def test_memoryview_input_gives_views_of_the_same_object(wire_impl: types.SimpleNamespace) -> None:
+def test_memoryview_input_gives_views_of_the_same_object(wire_impl: Wire) -> None:
     backing = bytearray(OK + b"Content-Length: 3\r\n\r\nxyz")
     p = wire_impl.ResponseParser("GET")
     events = p.feed(memoryview(backing))
@@ -93,7 +94,7 @@ def test_memoryview_input_gives_views_of_the_same_object(wire_impl: types.Simple
     assert bytes(events[1]) == b"xyz"
 
 
-def test_a_body_is_passed_through_not_held(wire_impl: types.SimpleNamespace) -> None:
+def test_a_body_is_passed_through_not_held(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     size, step = 1 << 20, 1 << 16
     assert len(p.feed(OK + b"Content-Length: %d\r\n\r\n" % size)) == 1
@@ -103,7 +104,7 @@ def test_a_body_is_passed_through_not_held(wire_impl: types.SimpleNamespace) -> 
         assert len(events) == (2 if i == size // step - 1 else 1)
 
 
-def test_chunked_body_is_passed_through_per_feed(wire_impl: types.SimpleNamespace) -> None:
+def test_chunked_body_is_passed_through_per_feed(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     p.feed(OK + b"Transfer-Encoding: chunked\r\n\r\n100000\r\n")
     for _ in range(16):
@@ -113,7 +114,7 @@ def test_chunked_body_is_passed_through_per_feed(wire_impl: types.SimpleNamespac
     assert [type(e) for e in events] == [wire_impl.MessageEnd]
 
 
-def test_upgrade_hands_back_everything_after_the_head(wire_impl: types.SimpleNamespace) -> None:
+def test_upgrade_hands_back_everything_after_the_head(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     events = p.feed(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81")
     assert events[0].upgrade and events[0].status == 101
@@ -126,7 +127,7 @@ def test_upgrade_hands_back_everything_after_the_head(wire_impl: types.SimpleNam
     assert p.error is None
 
 
-def test_method_is_read_per_message(wire_impl: types.SimpleNamespace) -> None:
+def test_method_is_read_per_message(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("HEAD")
     assert p.method == "HEAD"
     events = p.feed(OK + b"Content-Length: 5\r\n\r\n")
@@ -136,7 +137,7 @@ def test_method_is_read_per_message(wire_impl: types.SimpleNamespace) -> None:
     assert bytes(events[1]) == b"hello"
 
 
-def test_feed_eof_ends_a_read_until_close_body(wire_impl: types.SimpleNamespace) -> None:
+def test_feed_eof_ends_a_read_until_close_body(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     events = p.feed(OK + b"\r\nabc")
     assert events[0].keep_alive is False and events[0].content_length is None
@@ -146,7 +147,7 @@ def test_feed_eof_ends_a_read_until_close_body(wire_impl: types.SimpleNamespace)
     assert p.feed_eof() == []
 
 
-def test_feed_eof_between_messages_returns_nothing(wire_impl: types.SimpleNamespace) -> None:
+def test_feed_eof_between_messages_returns_nothing(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     assert p.feed_eof() == []
     p = wire_impl.ResponseParser("GET")
@@ -155,7 +156,7 @@ def test_feed_eof_between_messages_returns_nothing(wire_impl: types.SimpleNamesp
     assert p.error is None
 
 
-def test_truncated_body_reports_received_and_expected(wire_impl: types.SimpleNamespace) -> None:
+def test_truncated_body_reports_received_and_expected(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     p.feed(OK + b"Content-Length: 10\r\n\r\n")
     p.feed(b"abc")
@@ -167,7 +168,7 @@ def test_truncated_body_reports_received_and_expected(wire_impl: types.SimpleNam
     assert isinstance(raised.value, HttpParserError)
 
 
-def test_headers_are_a_case_insensitive_multidict_of_str(wire_impl: types.SimpleNamespace) -> None:
+def test_headers_are_a_case_insensitive_multidict_of_str(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     head = p.feed(OK + b"Set-Cookie: a=1\r\nset-cookie: b=2\r\nX-T: \xc3\xa9\xff\r\nContent-Length: 0\r\n\r\n")[0]
     assert isinstance(head.headers, CIMultiDictProxy)
@@ -179,7 +180,7 @@ def test_headers_are_a_case_insensitive_multidict_of_str(wire_impl: types.Simple
     assert all(type(n) is bytes and type(v) is bytes for n, v in head.raw_headers)
 
 
-def test_trailers_arrive_on_the_end(wire_impl: types.SimpleNamespace) -> None:
+def test_trailers_arrive_on_the_end(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     events = p.feed(OK + b"Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nX-Sum: 1\r\n\r\n")
     end = events[-1]
@@ -188,7 +189,7 @@ def test_trailers_arrive_on_the_end(wire_impl: types.SimpleNamespace) -> None:
     assert end.trailers["x-sum"] == "1" and end.raw_trailers == ((b"X-Sum", b"1"),)
 
 
-def test_limits_are_constructor_arguments(wire_impl: types.SimpleNamespace) -> None:
+def test_limits_are_constructor_arguments(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET", strict=True, max_line_size=100, max_field_size=100, max_headers=1)
     with pytest.raises(HttpParserError) as raised:
         p.feed(OK + b"A: 1\r\nB: 2\r\n\r\n")

@@ -1,6 +1,6 @@
 """The pure-Python StreamWriter twin: serialise an HTTP/1.1 message onto a transport.
 
-Contract (docs/writer.md; the C twin ``wirespeed._fastwriter`` is identical):
+Contract (docs/writer.md; the C twin ``wirespeed.wire._writer_c`` is identical):
 
 - ``write_headers()`` validates and serialises the head and *buffers* it.  The
   first ``write()``, ``write_eof()`` or ``set_eof()`` sends head and body in ONE
@@ -43,7 +43,7 @@ import multidict
 
 from ._constants import COALESCE_LIMIT, DRAIN_LIMIT, FORBIDDEN_TRAILERS
 from ._flow import writelines_ignores_flow_control
-from .errors import (
+from ..errors import (
     BodyTypeError,
     HeaderValidationError,
     TransportError,

@@ -18,13 +18,15 @@ from __future__ import annotations
 import array
 import random
 import re
-import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 import pytest
 
-from wirespeed import _parser_messages, wire
+from wirespeed.wire import Wire
+
+from wirespeed import wire
+from wirespeed.wire import _messages as _parser_messages
 from wirespeed.errors import (
     BadChunk,
     BadContentLength,
@@ -37,93 +39,7 @@ from wirespeed.errors import (
     LineTooLong,
     TooManyHeaders,
 )
-
-# -- feeding and summarising (also used by tests/test_conformance.py) -------------------
-
-
-@dataclass
-class Result:
-    """Everything a caller can observe after feeding one input."""
-
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    error: HttpParserError | None = None
-    done: bool = False
-    unconsumed: bytes = b""
-
-
-def _take(impl: types.SimpleNamespace, events: list[Any], fed: Any, messages: list[dict[str, Any]]) -> None:
-    assert type(events) is list
-    for ev in events:
-        if isinstance(ev, impl.ResponseHead):
-            assert not messages or messages[-1]["complete"], "a head inside an unfinished message"
-            messages.append({
-                "version": ev.version, "status": ev.status, "reason": ev.reason,
-                "headers": list(ev.headers.items()), "raw_headers": tuple(ev.raw_headers),
-                "keep_alive": ev.keep_alive, "chunked": ev.chunked,
-                "content_length": ev.content_length, "upgrade": ev.upgrade,
-                "body": b"", "trailers": [], "raw_trailers": (), "complete": False,
-            })
-        elif isinstance(ev, impl.MessageEnd):
-            assert messages and not messages[-1]["complete"], "an end without a head"
-            messages[-1]["trailers"] = list(ev.trailers.items())
-            messages[-1]["raw_trailers"] = tuple(ev.raw_trailers)
-            messages[-1]["complete"] = True
-        else:
-            assert type(ev) is memoryview, f"unexpected event {ev!r}"
-            assert len(ev) > 0, "empty body piece"
-            # a slice of what was fed, never a copy
-            assert ev.obj is (fed.obj if type(fed) is memoryview else fed)
-            assert messages and not messages[-1]["complete"], "a body piece outside a message"
-            messages[-1]["body"] += bytes(ev)
-
-
-def run(impl: types.SimpleNamespace, chunks: list[Any], *, method: str = "GET", strict: bool = False,
-        eof: bool = False, limits: dict[str, int] | None = None) -> Result:
-    """Feed ``chunks`` (then EOF if asked) and summarise; a pending error counts as raised."""
-    p = impl.ResponseParser(method, strict=strict, **(limits or {}))
-    out = Result()
-    try:
-        for chunk in chunks:
-            _take(impl, p.feed(chunk), chunk, out.messages)
-        if p.error is None and eof:
-            _take(impl, p.feed_eof(), None, out.messages)
-    except HttpParserError as exc:
-        out.error = exc
-        assert p.error is exc
-    if out.error is None and p.error is not None:
-        out.error = p.error
-    out.done = p.done
-    out.unconsumed = bytes(p.unconsumed)
-    return out
-
-
-def error_facts(exc: HttpParserError | None) -> tuple[Any, ...] | None:
-    if exc is None:
-        return None
-    facts: tuple[Any, ...] = (type(exc), exc.offset, exc.byte)
-    if isinstance(exc, IncompleteMessage):
-        facts += (exc.received, exc.expected)
-    return facts
-
-
-_KINDS: tuple[Callable[[bytes], Any], ...] = (bytes, bytearray, memoryview)
-SPLITS = ["whole", "bytewise", "random"]
-
-
-def splits(data: bytes, how: str) -> Iterator[list[Any]]:
-    """The ways one input is fed: whole, byte by byte, seeded random splits; all input types."""
-    if how == "whole":
-        for kind in _KINDS:
-            yield [kind(data)]
-    elif how == "bytewise":
-        yield [_KINDS[i % 3](data[i:i + 1]) for i in range(len(data))]
-    else:
-        for seed in range(4):
-            rng = random.Random(seed * 7919 + len(data))
-            n = min(len(data) - 1, rng.randint(1, 8))
-            cuts = sorted(rng.sample(range(1, len(data)), n)) if n > 0 else []
-            bounds = [0, *cuts, len(data)]
-            yield [rng.choice(_KINDS)(data[a:b]) for a, b in zip(bounds, bounds[1:])]
+from support.parsing import SPLITS, Result, error_facts, run, splits
 
 
 # -- the table ----------------------------------------------------------------------
@@ -604,7 +520,7 @@ REFERENCE = wire.load("python")
 
 @pytest.mark.parametrize("how", SPLITS)
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
-def test_table(wire_impl: types.SimpleNamespace, c: Case, how: str) -> None:
+def test_table(wire_impl: Wire, c: Case, how: str) -> None:
     text = c.text
     if c.error is not None and text is None:  # the reference: the Python twin, fed whole
         text = str(run(REFERENCE, [c.data], method=c.method, strict=c.strict, eof=c.eof, limits=c.limits).error)
@@ -629,7 +545,7 @@ SHARED_MESSAGES = {name: text for name, text in vars(_parser_messages).items()
                    if name.isupper() and not name.startswith("ARG_")}
 
 
-def test_every_shared_message_is_raised_by_some_case(wire_impl: types.SimpleNamespace) -> None:
+def test_every_shared_message_is_raised_by_some_case(wire_impl: Wire) -> None:
     """The table reaches every message of the shared module on this twin: none is dead,
     and each has a case whose text the table holds equal across twins and feedings."""
     raised = set()
@@ -643,7 +559,7 @@ def test_every_shared_message_is_raised_by_some_case(wire_impl: types.SimpleName
     assert missing == []
 
 
-def test_argument_errors(wire_impl: types.SimpleNamespace) -> None:
+def test_argument_errors(wire_impl: Wire) -> None:
     """Bad arguments raise the same builtin exception with the same shared text on both
     twins, before any byte is read (a negative limit once let the C twin read before its
     buffer)."""
@@ -679,7 +595,7 @@ def test_argument_errors(wire_impl: types.SimpleNamespace) -> None:
 
 
 @pytest.mark.parametrize("bad", [b"HEAD", None, 1], ids=["bytes", "None", "int"])
-def test_method_must_be_str(wire_impl: types.SimpleNamespace, bad: object) -> None:
+def test_method_must_be_str(wire_impl: Wire, bad: object) -> None:
     """A bytes method would never equal "HEAD", so a HEAD response would wait for a body."""
     with pytest.raises(TypeError) as info:
         wire_impl.ResponseParser(bad)
@@ -692,7 +608,7 @@ def test_method_must_be_str(wire_impl: types.SimpleNamespace, bad: object) -> No
     assert head.content_length == 5 and isinstance(end, wire_impl.MessageEnd)
 
 
-def test_wide_items_are_fed_as_bytes(wire_impl: types.SimpleNamespace) -> None:
+def test_wide_items_are_fed_as_bytes(wire_impl: Wire) -> None:
     """A contiguous buffer of wider items is its bytes: offsets and pieces count bytes."""
     data = OK + b"Content-Length: 5\r\n\r\nhello\n"  # strict: an empty line before a status line
     wide = array.array("H")

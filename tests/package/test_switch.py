@@ -23,15 +23,15 @@ PUBLIC_MODULES = [
     "wirespeed",
     "wirespeed.errors",
     "wirespeed.wire",
-    "wirespeed._constants",
-    "wirespeed._flow",
-    "wirespeed._parser_messages",
+    "wirespeed.wire._constants",
+    "wirespeed.wire._flow",
+    "wirespeed.wire._messages",
     "wirespeed.decoding",
     "wirespeed.testing",
-    "wirespeed._writer_py",
-    "wirespeed._parser_py",
+    "wirespeed.wire._writer_py",
+    "wirespeed.wire._parser_py",
 ]
-C_MODULES = ["wirespeed._fastwriter", "wirespeed._parser"]
+C_MODULES = ["wirespeed.wire._writer_c", "wirespeed.wire._parser_c"]
 
 
 def run_python(code: str, **env: str) -> str:
@@ -63,8 +63,8 @@ def test_no_extensions_env_forces_python_twin() -> None:
     code = "import wirespeed.wire as w; print(w.IMPLEMENTATION, w.StreamWriter.__module__, w.ResponseParser.__module__)"
     assert run_python(code, WIRESPEED_NO_EXTENSIONS="1").split() == [
         "python",
-        "wirespeed._writer_py",
-        "wirespeed._parser_py",
+        "wirespeed.wire._writer_py",
+        "wirespeed.wire._parser_py",
     ]
 
 

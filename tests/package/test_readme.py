@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from wirespeed.wire import Wire
+
 import re
-import types
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
 
 
-def test_readme_parser_example_runs(wire_impl: types.SimpleNamespace) -> None:
+def test_readme_parser_example_runs(wire_impl: Wire) -> None:
     (block,) = [b for b in python_blocks() if "ResponseParser(" in b]
     code = block.replace("from wirespeed import MessageEnd, ResponseHead, ResponseParser\n", "")
     exec(

@@ -1,9 +1,9 @@
 """The Python servers the interop tests talk to: an aiohttp app and an ASGI app for uvicorn.
 
-Run as a script in a subprocess by ``tests/servers.py``::
+Run as a script in a subprocess by ``tests/support/servers.py``::
 
-    python tests/interop_apps.py aiohttp PORT DOCROOT
-    python tests/interop_apps.py uvicorn PORT DOCROOT httptools|h11
+    python tests/support/interop_apps.py aiohttp PORT DOCROOT
+    python tests/support/interop_apps.py uvicorn PORT DOCROOT httptools|h11
 
 Both apps serve the same routes, so one test table drives both:
 

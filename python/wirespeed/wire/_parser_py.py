@@ -30,9 +30,9 @@ from typing import Any, Callable
 
 from multidict import CIMultiDict, CIMultiDictProxy, istr
 
-from . import _parser_messages as msg
+from . import _messages as msg
 from ._constants import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE, SINGLETON_HEADERS
-from .errors import (
+from ..errors import (
     BadChunk,
     BadContentLength,
     BadStatusLine,

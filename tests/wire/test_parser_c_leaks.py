@@ -12,12 +12,13 @@ proportional to the message count, far above the allowance.
 
 from __future__ import annotations
 
+from wirespeed.wire import Wire
+
 import json
 import os
 import subprocess
 import sys
 import textwrap
-import types
 
 
 WARMUP = 200
@@ -111,14 +112,14 @@ def measure(implementation: str, workload: str = WORKLOAD) -> dict[str, int]:
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
-def test_parsing_many_messages_does_not_grow_memory(wire_impl: types.SimpleNamespace) -> None:
+def test_parsing_many_messages_does_not_grow_memory(wire_impl: Wire) -> None:
     growth = measure(wire_impl.IMPLEMENTATION)
     # one leaked 2-tuple or str per round would already be ~50 KB over 1000 rounds
     assert growth["bytes"] < 32 * 1024, growth
     assert growth["objects"] < 50, growth
 
 
-def test_a_leak_of_one_object_per_round_would_be_caught(wire_impl: types.SimpleNamespace) -> None:
+def test_a_leak_of_one_object_per_round_would_be_caught(wire_impl: Wire) -> None:
     """The measurement is sensitive: the same workload keeping one list per round fails it."""
     leaky = WORKLOAD.replace("def one_round():", "KEPT = []\ndef one_round():\n    KEPT.append([])")
     growth = measure(wire_impl.IMPLEMENTATION, leaky)

@@ -1,8 +1,8 @@
 """Run a test server so that it cannot outlive the test run, however the run ends.
 
-    python tests/supervise.py STOP_TIMEOUT COMMAND [ARG...]
+    python tests/support/supervise.py STOP_TIMEOUT COMMAND [ARG...]
 
-Started by ``tests/servers.py`` with a pipe on stdin, as the leader of a new
+Started by ``tests/support/servers.py`` with a pipe on stdin, as the leader of a new
 process group.  It starts COMMAND in that group and waits.  When stdin
 reaches EOF (the test process closed the pipe, or died, even by SIGKILL, and
 the kernel closed it), it sends SIGTERM to the whole group (the server and

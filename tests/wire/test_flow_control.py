@@ -1,6 +1,6 @@
 """Flow control: drain waits while the transport is paused, and the CVE-2024-12254 gate.
 
-``wirespeed._flow.FlowControl`` is the protocol-side helper; the writer's
+``wirespeed.wire._flow.FlowControl`` is the protocol-side helper; the writer's
 ``drain()`` asks it (any object with ``wait_writable()``) once more than
 ``drain_limit`` bytes went out since the last drain.  On CPython releases
 whose ``writelines`` never pauses the protocol, the writer must not use it:
@@ -11,12 +11,13 @@ here.
 from __future__ import annotations
 
 import asyncio
-import types
 from typing import Any
 
 import pytest
 
-from wirespeed._flow import FlowControl, writelines_ignores_flow_control
+from wirespeed.wire import Wire
+
+from wirespeed.wire._flow import FlowControl, writelines_ignores_flow_control
 from wirespeed.errors import TransportError
 
 KiB = 1024
@@ -58,7 +59,7 @@ class PausingTransport:
         return self.buffered
 
 
-def setup(wire_impl: types.SimpleNamespace, **kw: Any) -> tuple[Any, FlowControl, PausingTransport]:
+def setup(wire_impl: Wire, **kw: Any) -> tuple[Any, FlowControl, PausingTransport]:
     flow = FlowControl()
     transport = PausingTransport(flow)
     writer = wire_impl.StreamWriter(transport, flow, **kw)
@@ -75,7 +76,7 @@ async def spin(n: int = 20) -> None:
 # -- drain -----------------------------------------------------------------------
 
 
-def test_pause_makes_drain_wait_and_resume_releases_it(wire_impl: types.SimpleNamespace) -> None:
+def test_pause_makes_drain_wait_and_resume_releases_it(wire_impl: Wire) -> None:
     async def main() -> None:
         writer, flow, _ = setup(wire_impl, drain_limit=100)
         writer.write(b"x" * 200)
@@ -90,7 +91,7 @@ def test_pause_makes_drain_wait_and_resume_releases_it(wire_impl: types.SimpleNa
     asyncio.run(main())
 
 
-def test_drain_below_the_limit_does_not_wait(wire_impl: types.SimpleNamespace) -> None:
+def test_drain_below_the_limit_does_not_wait(wire_impl: Wire) -> None:
     async def main() -> None:
         writer, flow, _ = setup(wire_impl, drain_limit=1000)
         writer.write(b"x" * 10)
@@ -101,7 +102,7 @@ def test_drain_below_the_limit_does_not_wait(wire_impl: types.SimpleNamespace) -
     asyncio.run(main())
 
 
-def test_drain_resets_the_count_once_it_waited(wire_impl: types.SimpleNamespace) -> None:
+def test_drain_resets_the_count_once_it_waited(wire_impl: Wire) -> None:
     async def main() -> None:
         writer, flow, _ = setup(wire_impl, drain_limit=100)
         writer.write(b"x" * 200)
@@ -111,7 +112,7 @@ def test_drain_resets_the_count_once_it_waited(wire_impl: types.SimpleNamespace)
     asyncio.run(main())
 
 
-def test_connection_loss_while_waiting_raises(wire_impl: types.SimpleNamespace) -> None:
+def test_connection_loss_while_waiting_raises(wire_impl: Wire) -> None:
     async def main() -> None:
         writer, flow, _ = setup(wire_impl, drain_limit=100)
         writer.write(b"x" * 200)
@@ -127,7 +128,7 @@ def test_connection_loss_while_waiting_raises(wire_impl: types.SimpleNamespace) 
     asyncio.run(main())
 
 
-def test_drain_after_connection_loss_raises_at_once(wire_impl: types.SimpleNamespace) -> None:
+def test_drain_after_connection_loss_raises_at_once(wire_impl: Wire) -> None:
     async def main() -> None:
         writer, flow, _ = setup(wire_impl, drain_limit=100)
         writer.write(b"x" * 200)
@@ -138,7 +139,7 @@ def test_drain_after_connection_loss_raises_at_once(wire_impl: types.SimpleNames
     asyncio.run(main())
 
 
-def test_drain_on_a_closing_transport_raises(wire_impl: types.SimpleNamespace) -> None:
+def test_drain_on_a_closing_transport_raises(wire_impl: Wire) -> None:
     async def main() -> None:
         writer, flow, transport = setup(wire_impl)
         writer.write(b"x")
@@ -149,7 +150,7 @@ def test_drain_on_a_closing_transport_raises(wire_impl: types.SimpleNamespace) -
     asyncio.run(main())
 
 
-def test_cancelled_drain_leaves_no_waiter(wire_impl: types.SimpleNamespace) -> None:
+def test_cancelled_drain_leaves_no_waiter(wire_impl: Wire) -> None:
     async def main() -> None:
         writer, flow, _ = setup(wire_impl, drain_limit=100)
         writer.write(b"x" * 200)
@@ -214,20 +215,20 @@ def test_writelines_gate_knows_the_affected_releases(version: tuple[int, int, in
     assert writelines_ignores_flow_control((*version, "final", 0)) is affected
 
 
-def test_both_twins_read_the_same_gate(wire_impl: types.SimpleNamespace) -> None:
+def test_both_twins_read_the_same_gate(wire_impl: Wire) -> None:
     import sys
 
     assert wire_impl.writer_module.WRITELINES_SAFE is (not writelines_ignores_flow_control(sys.version_info))
 
 
 @pytest.fixture
-def bad_cpython(wire_impl: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
+def bad_cpython(wire_impl: Wire, monkeypatch: pytest.MonkeyPatch) -> Wire:
     """The twin as it behaves on a CVE-affected CPython."""
     monkeypatch.setattr(wire_impl.writer_module, "WRITELINES_SAFE", False)
     return wire_impl
 
 
-def test_gated_writer_never_calls_writelines(bad_cpython: types.SimpleNamespace) -> None:
+def test_gated_writer_never_calls_writelines(bad_cpython: Wire) -> None:
     writer, _, transport = setup(bad_cpython)
     big = b"B" * MiB
     writer.write(b"small")
@@ -241,7 +242,7 @@ def test_gated_writer_never_calls_writelines(bad_cpython: types.SimpleNamespace)
     assert b"100000\r\n" + big + b"\r\n" in data
 
 
-def test_gated_producer_is_held_by_flow_control(bad_cpython: types.SimpleNamespace) -> None:
+def test_gated_producer_is_held_by_flow_control(bad_cpython: Wire) -> None:
     """A producer that writes and drains in a loop stops near the high-water mark."""
 
     async def main() -> None:
@@ -266,7 +267,7 @@ def test_gated_producer_is_held_by_flow_control(bad_cpython: types.SimpleNamespa
 
 
 def test_ungated_writelines_on_a_bad_cpython_would_grow_without_bound(
-    wire_impl: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+    wire_impl: Wire, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The hazard the gate exists for: the same producer through a writelines that never pauses."""
     monkeypatch.setattr(wire_impl.writer_module, "WRITELINES_SAFE", True)

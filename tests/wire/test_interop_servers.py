@@ -1,6 +1,6 @@
 """The wire layer against real HTTP servers on loopback: nginx, Apache httpd, aiohttp, uvicorn.
 
-Each server is started by a session fixture (``tests/servers.py``) on
+Each server is started by a session fixture (``tests/support/servers.py``) on
 127.0.0.1 with its own config and document root in a temp dir, and stopped at
 teardown; uvicorn runs twice, once with each of its HTTP implementations
 (httptools and h11).  Every request is written by the twin's ``StreamWriter``
@@ -26,15 +26,16 @@ import importlib.util
 import json
 import os
 import shutil
-import types
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import servers
-from servers import FILES, KiB, MiB, Server
+
+from wirespeed.wire import Wire
+from support import servers
+from support.servers import FILES, KiB, MiB, Server
 
 from wirespeed import ContentDecoder, FlowControl
 
@@ -190,7 +191,7 @@ class Client:
     """One connection: writes with the twin's StreamWriter, parses with the twin's ResponseParser."""
 
     def __init__(
-        self, wire: types.SimpleNamespace, server: Server, transport: Any, protocol: Protocol, strict: bool
+        self, wire: Wire, server: Server, transport: Any, protocol: Protocol, strict: bool
     ) -> None:
         self.wire = wire
         self.server = server
@@ -277,7 +278,7 @@ class Client:
 
 
 @contextlib.asynccontextmanager
-async def connect(wire: types.SimpleNamespace, server: Server, strict: bool) -> AsyncIterator[Client]:
+async def connect(wire: Wire, server: Server, strict: bool) -> AsyncIterator[Client]:
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_connection(Protocol, LOOPBACK, server.port)
     client = Client(wire, server, transport, protocol, strict)
@@ -300,7 +301,7 @@ def digest(body: bytes) -> dict[str, Any]:
 
 
 @on(ALL)
-def test_get_small_file(wire_impl: types.SimpleNamespace, server: Server, strict: bool) -> None:
+def test_get_small_file(wire_impl: Wire, server: Server, strict: bool) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", server.static("small.txt"))
@@ -314,7 +315,7 @@ def test_get_small_file(wire_impl: types.SimpleNamespace, server: Server, strict
 
 @on(ALL)
 def test_get_multi_mib_file_arrives_in_many_views_of_the_fed_data(
-    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+    wire_impl: Wire, server: Server, strict: bool
 ) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
@@ -334,7 +335,7 @@ def test_get_multi_mib_file_arrives_in_many_views_of_the_fed_data(
 
 @on(ALL)
 def test_head_has_no_body_though_content_length_is_set(
-    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+    wire_impl: Wire, server: Server, strict: bool
 ) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
@@ -350,7 +351,7 @@ def test_head_has_no_body_though_content_length_is_set(
 
 @on(ALL)
 def test_conditional_get_with_the_etag_gives_304(
-    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+    wire_impl: Wire, server: Server, strict: bool
 ) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
@@ -367,7 +368,7 @@ def test_conditional_get_with_the_etag_gives_304(
 
 @on(ALL)
 def test_missing_file_gives_404_and_the_connection_goes_on(
-    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+    wire_impl: Wire, server: Server, strict: bool
 ) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
@@ -383,7 +384,7 @@ def test_missing_file_gives_404_and_the_connection_goes_on(
 
 
 @on(ALL)
-def test_range_request_gives_206(wire_impl: types.SimpleNamespace, server: Server, strict: bool) -> None:
+def test_range_request_gives_206(wire_impl: Wire, server: Server, strict: bool) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", server.static("big.bin"), [("Range", "bytes=1000-70999")])
@@ -396,7 +397,7 @@ def test_range_request_gives_206(wire_impl: types.SimpleNamespace, server: Serve
 
 @on(ALL)
 def test_gzip_response_decodes_to_the_file(
-    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+    wire_impl: Wire, server: Server, strict: bool
 ) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
@@ -422,7 +423,7 @@ def test_gzip_response_decodes_to_the_file(
 
 @on(ALL)
 def test_keep_alive_several_requests_on_one_connection(
-    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+    wire_impl: Wire, server: Server, strict: bool
 ) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
@@ -438,7 +439,7 @@ def test_keep_alive_several_requests_on_one_connection(
 
 @on(ALL)
 def test_three_pipelined_requests_in_one_write(
-    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+    wire_impl: Wire, server: Server, strict: bool
 ) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
@@ -458,7 +459,7 @@ def test_three_pipelined_requests_in_one_write(
 
 @on(ALL)
 def test_connection_close_request_makes_the_server_close(
-    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+    wire_impl: Wire, server: Server, strict: bool
 ) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
@@ -473,7 +474,7 @@ def test_connection_close_request_makes_the_server_close(
 
 
 @on(PYTHON_APPS)
-def test_server_chosen_close(wire_impl: types.SimpleNamespace, server: Server, strict: bool) -> None:
+def test_server_chosen_close(wire_impl: Wire, server: Server, strict: bool) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", "/close")
@@ -486,7 +487,7 @@ def test_server_chosen_close(wire_impl: types.SimpleNamespace, server: Server, s
 
 
 @on(PYTHON_APPS)
-def test_chunked_streaming_response(wire_impl: types.SimpleNamespace, server: Server, strict: bool) -> None:
+def test_chunked_streaming_response(wire_impl: Wire, server: Server, strict: bool) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", "/stream?pieces=40&size=10000")
@@ -500,7 +501,7 @@ def test_chunked_streaming_response(wire_impl: types.SimpleNamespace, server: Se
 
 
 @on(["nginx", *PYTHON_APPS])
-def test_204_has_no_body(wire_impl: types.SimpleNamespace, server: Server, strict: bool) -> None:
+def test_204_has_no_body(wire_impl: Wire, server: Server, strict: bool) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
             r = await c.request("GET", "/empty")
@@ -513,7 +514,7 @@ def test_204_has_no_body(wire_impl: types.SimpleNamespace, server: Server, stric
 
 @on(["aiohttp"])
 def test_interim_103_then_the_final_response(
-    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+    wire_impl: Wire, server: Server, strict: bool
 ) -> None:
     async def main() -> None:
         async with connect(wire_impl, server, strict) as c:
@@ -552,7 +553,7 @@ async def upload(c: Client, name: str, send: Any) -> None:
 
 @on(UPLOAD)
 def test_post_with_a_body_via_write_eof(
-    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+    wire_impl: Wire, server: Server, strict: bool
 ) -> None:
     async def send(c: Client, method: str, target: str) -> None:
         body = FILES["big.bin"]
@@ -569,7 +570,7 @@ def test_post_with_a_body_via_write_eof(
 
 @on(UPLOAD)
 def test_chunked_post_via_enable_chunking(
-    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+    wire_impl: Wire, server: Server, strict: bool
 ) -> None:
     async def send(c: Client, method: str, target: str) -> None:
         body = FILES["text.txt"]
@@ -590,7 +591,7 @@ def test_chunked_post_via_enable_chunking(
 
 @on(CONTINUE)
 def test_expect_100_continue_interim_head_then_the_final_response(
-    wire_impl: types.SimpleNamespace, server: Server, strict: bool
+    wire_impl: Wire, server: Server, strict: bool
 ) -> None:
     async def send(c: Client, method: str, target: str) -> None:
         body = FILES["small.txt"]

@@ -2,7 +2,7 @@
 
 Every server listens on 127.0.0.1 only, on a port picked free by the kernel,
 with its config, document root, logs, pid file and temp paths under one
-directory made for it.  A server runs under ``tests/supervise.py`` in its own
+directory made for it.  A server runs under ``tests/support/supervise.py`` in its own
 process group (a new session), so stopping it reaches the workers it forked:
 SIGTERM to the group, then SIGKILL if it has not exited in time.  The
 supervisor does that when its stdin pipe from this process closes, so the
@@ -11,7 +11,7 @@ is a context manager, so a server is stopped even when a test or the start
 itself fails.
 
 The document root holds the same files for every server (``FILES``); the
-Python apps of ``tests/interop_apps.py`` serve them under ``/static/``, nginx
+Python apps of ``tests/support/interop_apps.py`` serve them under ``/static/``, nginx
 and Apache at ``/``.
 """
 

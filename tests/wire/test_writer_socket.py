@@ -25,19 +25,20 @@ import sys
 import textwrap
 import threading
 import time
-import types
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from wirespeed._flow import FlowControl
+from wirespeed.wire import Wire
+
+from wirespeed.wire._flow import FlowControl
 from wirespeed.errors import TransportError
 
 KiB = 1024
 MiB = 1024 * KiB
 IN_CI = os.environ.get("CI", "").lower() == "true"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Sink(asyncio.Protocol):
@@ -130,7 +131,7 @@ def request(size: int) -> tuple[bytes, bytes]:
     return body, expected
 
 
-def test_small_post_on_loopback_is_one_transport_write(wire_impl: types.SimpleNamespace) -> None:
+def test_small_post_on_loopback_is_one_transport_write(wire_impl: Wire) -> None:
     async def main() -> None:
         sink = Sink()
         transport, client, server = await connect(sink)
@@ -147,7 +148,7 @@ def test_small_post_on_loopback_is_one_transport_write(wire_impl: types.SimpleNa
     asyncio.run(main())
 
 
-def test_large_body_takes_writev_on_plain_tcp(wire_impl: types.SimpleNamespace) -> None:
+def test_large_body_takes_writev_on_plain_tcp(wire_impl: Wire) -> None:
     async def main() -> None:
         sink = Sink()
         transport, client, server = await connect(sink)
@@ -172,7 +173,7 @@ def test_large_body_takes_writev_on_plain_tcp(wire_impl: types.SimpleNamespace) 
     asyncio.run(main())
 
 
-def test_partial_writev_to_a_slow_reader_loses_nothing(wire_impl: types.SimpleNamespace) -> None:
+def test_partial_writev_to_a_slow_reader_loses_nothing(wire_impl: Wire) -> None:
     async def main() -> None:
         sink = Sink(paused=True)
         transport, client, server = await connect(sink)
@@ -198,7 +199,7 @@ def test_partial_writev_to_a_slow_reader_loses_nothing(wire_impl: types.SimpleNa
     asyncio.run(main())
 
 
-def test_eagain_hands_everything_to_the_transport(wire_impl: types.SimpleNamespace) -> None:
+def test_eagain_hands_everything_to_the_transport(wire_impl: Wire) -> None:
     async def main() -> None:
         sink = Sink(paused=True)
         transport, client, server = await connect(sink)
@@ -232,7 +233,7 @@ def test_eagain_hands_everything_to_the_transport(wire_impl: types.SimpleNamespa
 
 
 @pytest.mark.parametrize("size", [100, 256 * KiB], ids=["small", "large"])
-def test_reset_by_peer_raises_transport_error(wire_impl: types.SimpleNamespace, size: int) -> None:
+def test_reset_by_peer_raises_transport_error(wire_impl: Wire, size: int) -> None:
     """The peer resets the connection; the writer learns before the loop does."""
     listener = socket.create_server(("127.0.0.1", 0))
     connected, gone = threading.Event(), threading.Event()
@@ -285,7 +286,7 @@ def tls_contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
 
 
 def test_tls_transport_is_never_written_around(
-    wire_impl: types.SimpleNamespace, tls_contexts: tuple[ssl.SSLContext, ssl.SSLContext]
+    wire_impl: Wire, tls_contexts: tuple[ssl.SSLContext, ssl.SSLContext]
 ) -> None:
     server_ctx, client_ctx = tls_contexts
 
@@ -380,13 +381,13 @@ def strace_post(impl: str, size: int, tmp_path: Path) -> list[str]:
     ]
 
 
-def test_small_post_is_one_write_syscall(wire_impl: types.SimpleNamespace, tmp_path: Path) -> None:
+def test_small_post_is_one_write_syscall(wire_impl: Wire, tmp_path: Path) -> None:
     calls = strace_post(wire_impl.IMPLEMENTATION, 200, tmp_path)
     assert len(calls) == 1, calls
     assert calls[0].rstrip().endswith(f"= {len(head_for(200)) + 200}")
 
 
-def test_large_post_starts_with_one_writev_of_head_and_body(wire_impl: types.SimpleNamespace, tmp_path: Path) -> None:
+def test_large_post_starts_with_one_writev_of_head_and_body(wire_impl: Wire, tmp_path: Path) -> None:
     """C twin: head and a 200 KB body in one writev of two iovecs (the body not copied)."""
     calls = strace_post(wire_impl.IMPLEMENTATION, 200_000, tmp_path)
     if wire_impl.IMPLEMENTATION == "c":
@@ -396,7 +397,7 @@ def test_large_post_starts_with_one_writev_of_head_and_body(wire_impl: types.Sim
         assert "writev" not in calls[0]  # writelines: join+send (3.11) or sendmsg (3.12+)
 
 
-def test_docs_example_runs(wire_impl: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_docs_example_runs(wire_impl: Wire, monkeypatch: pytest.MonkeyPatch) -> None:
     """The usage example in docs/writer.md, run against a loopback server with each twin."""
     import wirespeed
 
@@ -440,7 +441,7 @@ class Proxy:
         return getattr(self._transport, name)
 
 
-def test_uvloop_takes_writelines_and_delivers_every_byte(wire_impl: types.SimpleNamespace) -> None:
+def test_uvloop_takes_writelines_and_delivers_every_byte(wire_impl: Wire) -> None:
     """uvloop's socket wrapper is not asyncio's: no writev around it, and every byte arrives."""
     uvloop = pytest.importorskip("uvloop", reason="uvloop (test extra) is not installed")
 
