@@ -88,7 +88,7 @@ from wirespeed.errors import (
     BodyTypeError,
     HeaderValidationError,
     TransportError,
-    UnsupportedContentCoding,
+    UnsupportedCompression,
     WriterStateError,
 )
 
@@ -528,7 +528,7 @@ cdef class StreamWriter:
         elif encoding == "deflate":
             self._compressor = zlib.compressobj(wbits=zlib.MAX_WBITS)
         else:
-            raise UnsupportedContentCoding(f"cannot compress with {encoding!r}: only 'gzip' and 'deflate'")
+            raise UnsupportedCompression(f"cannot compress with {encoding!r}: only 'gzip' and 'deflate'")
 
     # -- body -----------------------------------------------------------------
 

@@ -1,30 +1,46 @@
 """The exception hierarchy, shared by both twins and the client.
 
 Every error wirespeed raises on purpose derives from :class:`WirespeedError`,
-so a user can catch by intent:
+and falls in one of three families, so a user can catch by intent::
 
-- :class:`HttpParserError` and its leaves: the peer sent bytes that are not
-  HTTP/1.x as the parser contract accepts it.  Each carries the ``offset`` of
-  the offending byte in the stream fed so far and the ``byte`` itself.
-- :class:`ContentDecodingError`: a compressed body could not be decoded;
-  :class:`UnsupportedContentEncoding` below it when the coding is unknown or
-  its package is not installed (raised before any byte is decoded).
-- :class:`UnsupportedContentCoding`: the writer was asked to compress with a
-  coding it cannot produce (also a ``ValueError``).
-- :class:`HeaderValidationError`: the writer refused to serialise a start line
-  or header that would allow injection (also a ``ValueError``).
-- :class:`WriterStateError`: the writer was used out of order (also a
-  ``RuntimeError``).
-- :class:`TransportError`: the connection was lost while writing or waiting to
-  drain (also a ``ConnectionError``).
+    WirespeedError
+    ├── RemoteProtocolError          the peer sent something that is not acceptable
+    │   ├── HttpParserError          ... bytes that are not HTTP/1.x (leaves below)
+    │   └── ContentDecodingError     ... a body whose Content-Encoding cannot be decoded
+    │       └── UnsupportedContentEncoding
+    ├── LocalProtocolError           the caller asked for something the wire layer refuses
+    │   ├── HeaderValidationError    (also ValueError) a start line or header allowing injection
+    │   ├── BodyTypeError            (also TypeError) a body piece that is not contiguous bytes
+    │   ├── WriterStateError         (also RuntimeError) the writer used out of order
+    │   └── UnsupportedCompression   (also ValueError) a compression the writer cannot produce
+    ├── TransportError               (also ConnectionError) the connection went away under the writer
+    └── ClientError                  the client's branch: each carries the request's method and URL
+        ├── InvalidURL               (also ValueError)
+        ├── ClientConnectionError    (also ConnectionError)
+        │   ├── ConnectError         could not connect (DNS, refused, TLS handshake)
+        │   └── ServerDisconnectedError   the server closed before the response ended
+        ├── ResponseProtocolError    the response broke the protocol (wraps an HttpParserError)
+        ├── ClientPayloadError       the body could not be read to its end (wraps the cause)
+        ├── ClientResponseError      a 4xx/5xx status under raise_for_status
+        └── TimeoutError             (also asyncio.TimeoutError)
+            ├── ConnectTimeout, PoolTimeout, ReadTimeout, TotalTimeout
 
-Both twins raise these very classes: a test may compare ``type(exc)``.
+The wire-layer leaves keep their standard-library bases so code written
+against ``ValueError`` or ``ConnectionError`` still catches them.  Both twins
+raise these very classes: a test may compare ``type(exc)``.  Client errors
+wrap a wire error as ``__cause__``; a wire error never reaches the caller of
+the client bare.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 __all__ = [
     "WirespeedError",
+    "RemoteProtocolError",
+    "LocalProtocolError",
+    "BodyTypeError",
     "HttpParserError",
     "BadStatusLine",
     "InvalidHeader",
@@ -37,10 +53,23 @@ __all__ = [
     "IncompleteMessage",
     "ContentDecodingError",
     "UnsupportedContentEncoding",
-    "UnsupportedContentCoding",
+    "UnsupportedCompression",
     "HeaderValidationError",
     "WriterStateError",
     "TransportError",
+    "ClientError",
+    "InvalidURL",
+    "ClientConnectionError",
+    "ConnectError",
+    "ServerDisconnectedError",
+    "ResponseProtocolError",
+    "ClientPayloadError",
+    "ClientResponseError",
+    "TimeoutError",
+    "ConnectTimeout",
+    "PoolTimeout",
+    "ReadTimeout",
+    "TotalTimeout",
 ]
 
 
@@ -48,7 +77,15 @@ class WirespeedError(Exception):
     """Root of every error wirespeed raises on purpose."""
 
 
-class HttpParserError(WirespeedError):
+class RemoteProtocolError(WirespeedError):
+    """The peer sent something that is not acceptable (h11's RemoteProtocolError)."""
+
+
+class LocalProtocolError(WirespeedError):
+    """The caller asked for something the wire layer refuses (h11's LocalProtocolError)."""
+
+
+class HttpParserError(RemoteProtocolError):
     """The input is not an HTTP/1.x message the parser accepts.
 
     ``offset`` is the position of the offending byte counted from the first
@@ -124,15 +161,15 @@ class IncompleteMessage(HttpParserError):
         self.expected = expected
 
 
-class ContentDecodingError(WirespeedError):
+class ContentDecodingError(RemoteProtocolError):
     """A body with a Content-Encoding could not be decoded."""
 
 
-class HeaderValidationError(WirespeedError, ValueError):
+class HeaderValidationError(LocalProtocolError, ValueError):
     """A start line or header refused by the writer before any byte was written."""
 
 
-class WriterStateError(WirespeedError, RuntimeError):
+class WriterStateError(LocalProtocolError, RuntimeError):
     """The writer was used out of order (headers twice, body before headers, write after EOF...)."""
 
 
@@ -140,7 +177,7 @@ class TransportError(WirespeedError, ConnectionError):
     """The connection was lost or reset while writing or waiting to drain."""
 
 
-class UnsupportedContentCoding(WirespeedError, ValueError):
+class UnsupportedCompression(LocalProtocolError, ValueError):
     """The writer was asked for a content coding it cannot produce (only gzip and deflate)."""
 
 
@@ -159,8 +196,94 @@ class UnsupportedContentEncoding(ContentDecodingError):
 
 
 
-class BodyTypeError(WirespeedError, TypeError):
+class BodyTypeError(LocalProtocolError, TypeError):
     """The writer was given a body piece that is not a C-contiguous bytes-like object."""
 
 
-__all__.append("BodyTypeError")
+# -- the client's branch ------------------------------------------------------------
+
+
+class ClientError(WirespeedError):
+    """Root of the client's errors.
+
+    ``method`` and ``url`` name the request (``None`` when the error is not
+    tied to one); the wire-layer error that caused it, if any, is
+    ``__cause__``.
+    """
+
+    def __init__(self, message: str = "", *, method: str | None = None, url: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+
+    def __str__(self) -> str:
+        if self.method is None and self.url is None:
+            return self.message
+        return f"{self.message} ({self.method} {self.url})"
+
+
+class InvalidURL(ClientError, ValueError):
+    """The URL cannot be requested: no scheme or host, an unsupported scheme, or bad bytes."""
+
+
+class ClientConnectionError(ClientError, ConnectionError):
+    """The connection to the server failed or was lost."""
+
+
+class ConnectError(ClientConnectionError):
+    """Could not connect: name resolution, a refused or unreachable address, or the TLS handshake."""
+
+
+class ServerDisconnectedError(ClientConnectionError):
+    """The server closed the connection before the response was complete."""
+
+
+class ResponseProtocolError(ClientError):
+    """The server's response broke HTTP/1.1 framing or syntax; ``__cause__`` is the parser's error."""
+
+
+class ClientPayloadError(ClientError):
+    """The response body could not be read to its end (truncated, or it failed to decode)."""
+
+
+class ClientResponseError(ClientError):
+    """A response with a 4xx or 5xx status, raised by ``raise_for_status``.
+
+    ``status``, ``reason`` and ``headers`` are the response's.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        method: str | None = None,
+        url: object = None,
+        status: int = 0,
+        reason: str = "",
+        headers: object = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+
+
+class TimeoutError(ClientError, asyncio.TimeoutError):  # noqa: A001 - the name users expect
+    """A client timeout; also an ``asyncio.TimeoutError`` so existing handlers catch it."""
+
+
+class ConnectTimeout(TimeoutError):
+    """Connecting (resolution, TCP and TLS handshakes) took longer than ``timeout.connect``."""
+
+
+class PoolTimeout(TimeoutError):
+    """No connection of the pool became free within ``timeout.pool``."""
+
+
+class ReadTimeout(TimeoutError):
+    """No byte of the response arrived within ``timeout.read`` of the previous one."""
+
+
+class TotalTimeout(TimeoutError):
+    """The whole request, body included, took longer than ``timeout.total``."""

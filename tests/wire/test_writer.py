@@ -16,7 +16,7 @@ import pytest
 from wirespeed.wire import Wire
 from multidict import CIMultiDict
 
-from wirespeed.errors import TransportError, UnsupportedContentCoding, WriterStateError
+from wirespeed.errors import TransportError, UnsupportedCompression, WriterStateError
 from wirespeed.testing import RecordingTransport
 
 MiB = 1024 * 1024
@@ -300,7 +300,7 @@ def test_compressed_body_round_trips(
 
 def test_unknown_compression_is_refused(wire_impl: Wire) -> None:
     w, _ = make(wire_impl)
-    with pytest.raises(UnsupportedContentCoding, match="'br'"):
+    with pytest.raises(UnsupportedCompression, match="'br'"):
         w.enable_compression("br")
 
 

@@ -47,7 +47,7 @@ from ..errors import (
     BodyTypeError,
     HeaderValidationError,
     TransportError,
-    UnsupportedContentCoding,
+    UnsupportedCompression,
     WriterStateError,
 )
 
@@ -355,7 +355,7 @@ class StreamWriter:
         elif encoding == "deflate":
             self._compressor = zlib.compressobj(wbits=zlib.MAX_WBITS)
         else:
-            raise UnsupportedContentCoding(f"cannot compress with {encoding!r}: only 'gzip' and 'deflate'")
+            raise UnsupportedCompression(f"cannot compress with {encoding!r}: only 'gzip' and 'deflate'")
         self._plain = False
 
     # -- body ---------------------------------------------------------------
