@@ -16,6 +16,7 @@ and falls in one of three families, so a user can catch by intent::
     ├── TransportError               (also ConnectionError) the connection went away under the writer
     └── ClientError                  the client's branch: each carries the request's method and URL
         ├── InvalidURL               (also ValueError)
+        ├── InvalidRequest           (also ValueError) a method, header or body that cannot be sent
         ├── ClientConnectionError    (also ConnectionError)
         │   ├── ConnectError         could not connect (DNS, refused, TLS handshake)
         │   └── ServerDisconnectedError   the server closed before the response ended
@@ -59,6 +60,7 @@ __all__ = [
     "TransportError",
     "ClientError",
     "InvalidURL",
+    "InvalidRequest",
     "ClientConnectionError",
     "ConnectError",
     "ServerDisconnectedError",
@@ -225,6 +227,12 @@ class ClientError(WirespeedError):
 
 class InvalidURL(ClientError, ValueError):
     """The URL cannot be requested: no scheme or host, an unsupported scheme, or bad bytes."""
+
+
+class InvalidRequest(ClientError, ValueError):
+    """The request cannot be sent as given: a method that is not a token, a header
+    with a control byte, a body of an unsupported type; nothing was sent.
+    ``__cause__`` is the wire layer's error when it was the writer that refused."""
 
 
 class ClientConnectionError(ClientError, ConnectionError):
