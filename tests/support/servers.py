@@ -294,3 +294,23 @@ def python_app(kind: str, http: str = "") -> Iterator[Server]:
     argv = [sys.executable, "-X", "utf8", str(HERE / "interop_apps.py"), kind, str(server.port), str(workdir / "www")]
     with running(server, [*argv, http] if http else argv) as s:
         yield s
+
+
+# --------------------------------------------------------------------------- the client tests' apps
+
+
+@contextlib.contextmanager
+def client_app(kind: str, tls: tuple[Path, Path] | None = None) -> Iterator[Server]:
+    """``kind`` is ``aiohttp`` or ``uvicorn`` (httptools), serving ``tests/support/client_apps.py``'s routes.
+
+    ``tls`` is a (certificate chain, private key) pair of PEM files: the
+    aiohttp app then serves HTTPS.
+    """
+    name = f"client-{kind}{'-tls' if tls else ''}"
+    workdir = Path(tempfile.mkdtemp(prefix=f"wirespeed-{name}-"))
+    server = Server(name, free_port(), workdir, "", "")
+    argv = [sys.executable, "-X", "utf8", str(HERE / "client_apps.py"), kind, str(server.port)]
+    if tls is not None:
+        argv += [str(tls[0]), str(tls[1])]
+    with running(server, argv) as s:
+        yield s

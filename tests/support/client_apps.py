@@ -1,0 +1,465 @@
+"""The Python servers the client tests talk to: an aiohttp app and an ASGI app for uvicorn.
+
+Run as a script in a subprocess by ``tests/support/servers.py``::
+
+    python tests/support/client_apps.py aiohttp PORT [CERTFILE KEYFILE]
+    python tests/support/client_apps.py uvicorn PORT
+
+With a certificate the aiohttp app serves TLS, and records the name each
+handshake asked for (SNI) for ``/sni``.  Both apps listen on 127.0.0.1 only
+and serve the same routes, so one test table drives both:
+
+- ``/small``: a short body with Content-Length (``SMALL``);
+- ``/echo`` (any method): the request as JSON: method, path (decoded),
+  target and query string (raw, as sent), the query as pairs, the headers as pairs (in arrival order), the
+  body (latin-1 text), its length and SHA-256;
+- ``/status/{code}``: that status, with a short body unless 1xx/204/304;
+- ``/chunked?pieces=N&size=S``: N pieces of S bytes, chunked (no length);
+- ``/stream?size=N``: N bytes with Content-Length, produced lazily block by
+  block (``stream_block``), so a slow reader makes the server's writes wait;
+  byte ``i`` of the body is ``i % 256``;
+- ``/slow?delay=D``: sleeps D seconds, then answers; with ``&body=1`` it sends
+  the head and the first half of the body at once and the rest after D;
+- ``/gzip``, ``/deflate`` (zlib format, RFC 9110 §8.4.1.2), ``/br``: ``TEXT``
+  compressed, with Content-Encoding and Content-Length;
+- ``/json``: ``JSON_DOC``;
+- ``/text?charset=C``: ``CHARSET_TEXT`` encoded in C, declared in
+  Content-Type; ``/text?encode=C``: encoded in C, no charset declared;
+- ``/form`` (POST): parses a urlencoded or multipart body and answers
+  ``{"fields": {name: value}, "files": {name: {filename, size, sha256,
+  content_type}}}``;
+- ``/expect`` (POST): a body announced with ``Expect: 100-continue`` is
+  answered 100 by the server itself, then the body's digest;
+  ``/expect/417`` and ``/expect/413`` answer that final status at once,
+  without reading the body (``Connection: close``);
+- ``/close``: a small body and ``Connection: close``;
+- ``/count``: ``{"connection": id, "requests": n}``: which TCP connection
+  carried the request (numbered from 1 in order of first request) and how many
+  requests it has carried, this one included;
+- aiohttp only: ``/http10`` (a raw ``HTTP/1.0`` response with
+  Content-Length, then the server closes), ``/hints`` (``103 Early Hints``
+  before the 200), ``/sni`` (TLS: the server name of this connection's
+  handshake).
+
+The constants are imported by the tests, so expectations are not copies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.parser
+import email.policy
+import gzip
+import hashlib
+import json
+import os
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+SMALL = b"a small response body\n"
+#: Compressible, and long enough that the compressed form is much shorter.
+TEXT = b"".join(b"line %05d: wirespeed decodes what the server compressed\n" % i for i in range(2000))
+JSON_DOC: dict[str, Any] = {"name": "wirespeed", "numbers": [1, 2, 3], "nested": {"ok": True}, "text": "caf\u00e9 \u2603"}
+#: Encodable in latin-1, cp1252, utf-8 and utf-16, and not ASCII.
+CHARSET_TEXT = "Gr\u00fc\u00dfe aus K\u00f6ln, caf\u00e9 cr\u00e8me"
+#: Bytes per write of ``/stream`` (a multiple of 256, so every block is the same).
+STREAM_BLOCK = 64 * 1024
+HTTP10_BODY = b"an HTTP/1.0 response\n"
+HINTS_BODY = b"after hints"
+
+
+def stream_block(offset: int, size: int) -> bytes:
+    """``size`` bytes of the ``/stream`` body from ``offset`` (byte ``i`` is ``i % 256``)."""
+    start = offset % 256
+    reps = (start + size) // 256 + 1
+    return (bytes(range(256)) * reps)[start:start + size]
+
+
+def stream_body(size: int) -> bytes:
+    return stream_block(0, size)
+
+
+def compressed(coding: str) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(TEXT, mtime=0)
+    if coding == "deflate":
+        return zlib.compress(TEXT)
+    if coding == "br":
+        import brotli
+
+        return bytes(brotli.compress(TEXT))
+    raise ValueError(coding)
+
+
+def digest(body: bytes) -> dict[str, Any]:
+    return {"length": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+
+
+def echo_document(method: str, path: str, target: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
+    query_string = target.partition("?")[2]
+    doc = {
+        "method": method,
+        "path": path,
+        "target": target,
+        "query_string": query_string,
+        "query": [list(p) for p in parse_qsl(query_string, keep_blank_values=True)],
+        "headers": [list(h) for h in headers],
+        "body": body.decode("latin-1"),
+        **digest(body),
+    }
+    return json.dumps(doc).encode()
+
+
+def parse_form(content_type: str, body: bytes) -> dict[str, Any]:
+    """A urlencoded or multipart/form-data body as ``{"fields": ..., "files": ...}`` (the ASGI app's parser)."""
+    fields: dict[str, str] = {}
+    files: dict[str, Any] = {}
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        fields.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    elif content_type.startswith("multipart/form-data"):
+        raw = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            filename = part.get_filename()
+            if filename is None:
+                fields[str(name)] = payload.decode(part.get_content_charset() or "utf-8")
+            else:
+                files[str(name)] = {"filename": filename, "content_type": part.get_content_type(), **_size(payload)}
+    return {"fields": fields, "files": files}
+
+
+def _size(payload: bytes) -> dict[str, Any]:
+    return {"size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+
+
+class ConnectionCounter:
+    """Numbers TCP connections in order of their first request and counts each one's requests."""
+
+    def __init__(self) -> None:
+        self.ids: dict[Any, int] = {}
+        self.counts: dict[Any, int] = {}
+
+    def hit(self, key: Any) -> bytes:
+        if key not in self.ids:
+            self.ids[key] = len(self.ids) + 1
+            self.counts[key] = 0
+        self.counts[key] += 1
+        return json.dumps({"connection": self.ids[key], "requests": self.counts[key]}).encode()
+
+
+# --------------------------------------------------------------------------- aiohttp
+
+
+def aiohttp_app(sni_names: dict[int, str | None] | None = None) -> Any:
+    from aiohttp import web
+
+    counter = ConnectionCounter()
+
+    async def small(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=SMALL, content_type="text/plain")
+
+    async def echo(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        doc = echo_document(request.method, request.path, request.raw_path, [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers], body)
+        return web.Response(body=doc, content_type="application/json")
+
+    async def status(request: web.Request) -> web.StreamResponse:
+        code = int(request.match_info["code"])
+        if code < 200 or code in (204, 304):
+            return web.Response(status=code)
+        return web.Response(status=code, text=f"status {code}")
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        pieces, size = int(request.query.get("pieces", "4")), int(request.query.get("size", "10"))
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for i in range(pieces):
+            await response.write(bytes([0x61 + i % 26]) * size)
+        await response.write_eof()
+        return response
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        size = int(request.query["size"])
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.content_length = size
+        await response.prepare(request)
+        block = stream_block(0, STREAM_BLOCK)
+        sent = 0
+        while sent < size:
+            n = min(STREAM_BLOCK, size - sent)
+            await response.write(block if n == STREAM_BLOCK else block[:n])
+            sent += n
+        await response.write_eof()
+        return response
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        delay = float(request.query.get("delay", "1"))
+        body = b"slow response body\n" * 4
+        if request.query.get("body"):
+            response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+            response.content_length = len(body)
+            await response.prepare(request)
+            await response.write(body[: len(body) // 2])
+            await asyncio.sleep(delay)
+            await response.write(body[len(body) // 2:])
+            await response.write_eof()
+            return response
+        await asyncio.sleep(delay)
+        return web.Response(body=body, content_type="text/plain")
+
+    def encoded(coding: str) -> Any:
+        data = compressed(coding)
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            return web.Response(body=data, headers={"Content-Encoding": coding, "Content-Type": "text/plain"})
+
+        return handler
+
+    async def json_doc(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=json.dumps(JSON_DOC).encode(), content_type="application/json")
+
+    async def text(request: web.Request) -> web.StreamResponse:
+        declared = request.query.get("charset")
+        charset = declared or request.query.get("encode", "utf-8")
+        ctype = f"text/plain; charset={declared}" if declared else "text/plain"
+        return web.Response(body=CHARSET_TEXT.encode(charset), headers={"Content-Type": ctype})
+
+    async def form(request: web.Request) -> web.StreamResponse:
+        data = await request.post()
+        fields: dict[str, str] = {}
+        files: dict[str, Any] = {}
+        for name, value in data.items():
+            if isinstance(value, web.FileField):
+                payload = value.file.read()
+                files[name] = {"filename": value.filename, "content_type": value.content_type, **_size(payload)}
+            else:
+                fields[name] = str(value)
+        return web.Response(body=json.dumps({"fields": fields, "files": files}).encode(), content_type="application/json")
+
+    async def expect(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        doc = {"expect": request.headers.get("Expect"), **digest(body)}
+        return web.Response(body=json.dumps(doc).encode(), content_type="application/json")
+
+    def reject(code: int) -> Any:
+        async def expect_handler(request: web.Request) -> web.StreamResponse:
+            # Returned from the expect handler, this is the final response and the body is never read.
+            response = web.Response(status=code, text=f"rejected with {code}")
+            response.force_close()
+            return response
+
+        return expect_handler
+
+    async def rejected(request: web.Request) -> web.StreamResponse:
+        # Reached only without Expect: 100-continue; still does not read the body.
+        code = int(request.path.rsplit("/", 1)[1])
+        response = web.Response(status=code, text=f"rejected with {code}")
+        response.force_close()
+        return response
+
+    async def close(request: web.Request) -> web.StreamResponse:
+        response = web.Response(text="closing")
+        response.force_close()
+        return response
+
+    async def count(request: web.Request) -> web.StreamResponse:
+        key = (request.transport.get_extra_info("peername") if request.transport else None, id(request.protocol))
+        return web.Response(body=counter.hit(key), content_type="application/json")
+
+    async def http10(request: web.Request) -> web.StreamResponse:
+        # aiohttp answers in the request's version; this response is written raw.
+        transport = request.transport
+        assert transport is not None
+        transport.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
+                        % (len(HTTP10_BODY), HTTP10_BODY))
+        request.protocol.force_close()
+        transport.close()
+        raise web.HTTPNoContent()  # never written: the transport is closing
+
+    async def hints(request: web.Request) -> web.StreamResponse:
+        await request.writer.write(b"HTTP/1.1 103 Early Hints\r\nLink: </small>; rel=preload\r\n\r\n")
+        return web.Response(body=HINTS_BODY, content_type="text/plain")
+
+    async def sni(request: web.Request) -> web.StreamResponse:
+        ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
+        name = None if sni_names is None or ssl_object is None else sni_names.get(id(ssl_object))
+        return web.Response(body=json.dumps({"server_name": name}).encode(), content_type="application/json")
+
+    app = web.Application(client_max_size=256 * 1024 * 1024)
+    app.router.add_get("/small", small)
+    app.router.add_route("*", "/echo", echo)
+    app.router.add_route("*", "/status/{code}", status)
+    app.router.add_get("/chunked", chunked)
+    app.router.add_get("/stream", stream)
+    app.router.add_get("/slow", slow)
+    for coding in ("gzip", "deflate", "br"):
+        app.router.add_get(f"/{coding}", encoded(coding))
+    app.router.add_get("/json", json_doc)
+    app.router.add_get("/text", text)
+    app.router.add_post("/form", form)
+    app.router.add_post("/expect", expect)
+    for code in (417, 413):
+        app.router.add_post(f"/expect/{code}", rejected, expect_handler=reject(code))
+    app.router.add_get("/close", close)
+    app.router.add_route("*", "/count", count)
+    app.router.add_get("/http10", http10)
+    app.router.add_get("/hints", hints)
+    app.router.add_get("/sni", sni)
+    return app
+
+
+def tls_context(certfile: str, keyfile: str, sni_names: dict[int, str | None]) -> Any:
+    import ssl
+
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(certfile, keyfile)
+
+    def remember(ssl_object: Any, server_name: str | None, context: Any) -> None:
+        sni_names[id(ssl_object)] = server_name
+
+    ctx.sni_callback = remember
+    return ctx
+
+
+# --------------------------------------------------------------------------- ASGI (uvicorn)
+
+
+def asgi_app() -> Any:
+    counter = ConnectionCounter()
+
+    async def read_body(receive: Any) -> bytes:
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return bytes(body)
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                return bytes(body)
+
+    async def respond(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> None:
+        if status >= 200 and status not in (204, 304):
+            headers = [*headers, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        path, method = scope["path"], scope["method"]
+        query_string = scope["query_string"].decode("latin-1")
+        query = dict(parse_qsl(query_string, keep_blank_values=True))
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        lower = {k.lower(): v for k, v in headers}
+        text_plain = [(b"content-type", b"text/plain")]
+        json_type = [(b"content-type", b"application/json")]
+
+        if path == "/small":
+            await respond(send, 200, text_plain, SMALL)
+        elif path == "/echo":
+            body = await read_body(receive)
+            raw_path = scope.get("raw_path") or path.encode()
+            target = raw_path.decode("latin-1") + ("?" + query_string if query_string else "")
+            await respond(send, 200, json_type, echo_document(method, path, target, headers, body))
+        elif path.startswith("/status/"):
+            code = int(path[len("/status/"):])
+            body = b"" if code < 200 or code in (204, 304) else f"status {code}".encode()
+            await respond(send, code, text_plain, body)
+        elif path == "/chunked":
+            pieces, size = int(query.get("pieces", "4")), int(query.get("size", "10"))
+            # No content-length: uvicorn frames the body with chunked coding.
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/octet-stream")]})
+            for i in range(pieces):
+                await send({"type": "http.response.body", "body": bytes([0x61 + i % 26]) * size, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        elif path == "/stream":
+            size = int(query["size"])
+            await send({"type": "http.response.start", "status": 200, "headers": [
+                (b"content-type", b"application/octet-stream"), (b"content-length", str(size).encode())]})
+            block = stream_block(0, STREAM_BLOCK)
+            sent = 0
+            while sent < size:
+                n = min(STREAM_BLOCK, size - sent)
+                sent += n
+                await send({"type": "http.response.body", "body": block if n == STREAM_BLOCK else block[:n],
+                            "more_body": sent < size})
+            if size == 0:
+                await send({"type": "http.response.body", "body": b""})
+        elif path == "/slow":
+            delay = float(query.get("delay", "1"))
+            body = b"slow response body\n" * 4
+            if query.get("body"):
+                await send({"type": "http.response.start", "status": 200, "headers": [
+                    *text_plain, (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+                await asyncio.sleep(delay)
+                await send({"type": "http.response.body", "body": body[len(body) // 2:]})
+            else:
+                await asyncio.sleep(delay)
+                await respond(send, 200, text_plain, body)
+        elif path in ("/gzip", "/deflate", "/br"):
+            coding = path[1:]
+            await respond(send, 200, [*text_plain, (b"content-encoding", coding.encode())], compressed(coding))
+        elif path == "/json":
+            await respond(send, 200, json_type, json.dumps(JSON_DOC).encode())
+        elif path == "/text":
+            declared = query.get("charset")
+            charset = declared or query.get("encode", "utf-8")
+            ctype = f"text/plain; charset={declared}" if declared else "text/plain"
+            await respond(send, 200, [(b"content-type", ctype.encode())], CHARSET_TEXT.encode(charset))
+        elif path == "/form" and method == "POST":
+            body = await read_body(receive)
+            doc = parse_form(lower.get("content-type", ""), body)
+            await respond(send, 200, json_type, json.dumps(doc).encode())
+        elif path == "/expect" and method == "POST":
+            # uvicorn sends 100 Continue itself on the first receive().
+            body = await read_body(receive)
+            doc = {"expect": lower.get("expect"), **digest(body)}
+            await respond(send, 200, json_type, json.dumps(doc).encode())
+        elif path in ("/expect/417", "/expect/413") and method == "POST":
+            code = int(path.rsplit("/", 1)[1])
+            await respond(send, code, [*text_plain, (b"connection", b"close")], f"rejected with {code}".encode())
+        elif path == "/close":
+            await respond(send, 200, [*text_plain, (b"connection", b"close")], b"closing")
+        elif path == "/count":
+            await respond(send, 200, json_type, counter.hit(tuple(scope["client"])))
+        else:
+            await respond(send, 404, text_plain, b"not found")
+
+    return app
+
+
+def main(argv: list[str]) -> None:
+    kind, port = argv[0], int(argv[1])
+    if kind == "aiohttp":
+        from aiohttp import web
+
+        sni_names: dict[int, str | None] = {}
+        ssl_context = tls_context(argv[2], argv[3], sni_names) if len(argv) > 2 else None
+        web.run_app(aiohttp_app(sni_names), host="127.0.0.1", port=port, ssl_context=ssl_context,
+                    print=None, access_log=None, shutdown_timeout=1.0)
+    elif kind == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(asgi_app(), host="127.0.0.1", port=port, http="httptools", log_level="warning",
+                    lifespan="on", timeout_graceful_shutdown=1)
+    else:
+        raise SystemExit(f"unknown server kind {kind!r}")
+
+
+if __name__ == "__main__":
+    os.chdir(Path(__file__).resolve().parent)
+    main(sys.argv[1:])
