@@ -9,6 +9,7 @@ importable from here.
 from __future__ import annotations
 
 from . import errors as _errors
+from .client import ClientResponse, ClientSession, ClientTimeout, FormData, PoolStats, StreamReader, request
 from .decoding import ContentDecoder, accept_encoding, available_codings
 from .errors import *  # noqa: F403 - every public exception, listed in errors.__all__
 from .wire import IMPLEMENTATION, FlowControl, MessageEnd, ResponseHead, ResponseParser, StreamWriter
@@ -17,6 +18,13 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "IMPLEMENTATION",
+    "ClientResponse",
+    "ClientSession",
+    "ClientTimeout",
+    "FormData",
+    "PoolStats",
+    "StreamReader",
+    "request",
     "ContentDecoder",
     "FlowControl",
     "MessageEnd",

@@ -1,0 +1,25 @@
+"""The HTTP/1.1 client: sessions, a connection pool, requests and responses.
+
+Built only on the public names of :mod:`wirespeed.wire` (a :class:`~wirespeed.wire.Wire`
+bundle chosen per session), :mod:`wirespeed.errors` and :mod:`wirespeed.decoding`;
+it never parses or serialises HTTP itself.  Modules:
+
+- ``_session``: :class:`ClientSession`, the request path, :func:`request`;
+- ``_pool``: idle stacks per origin, limits, the FIFO wait;
+- ``_connection``: one ``asyncio.BufferedProtocol`` per connection feeding the parser;
+- ``_connect``: name resolution, Happy Eyeballs, TLS;
+- ``_response``: :class:`ClientResponse` and its body stream;
+- ``_body``: request bodies (bytes, text, JSON, forms, multipart, files, iterators);
+- ``_urls``: URL to request target, with a per-session cache;
+- ``_timeouts``: :class:`ClientTimeout`.
+"""
+
+from __future__ import annotations
+
+from ._body import FormData
+from ._pool import PoolStats
+from ._response import ClientResponse, StreamReader
+from ._session import ClientSession, request
+from ._timeouts import ClientTimeout
+
+__all__ = ["ClientResponse", "ClientSession", "ClientTimeout", "FormData", "PoolStats", "StreamReader", "request"]

@@ -1,0 +1,303 @@
+"""One HTTP/1.1 connection: an asyncio BufferedProtocol that feeds the parser directly.
+
+Strategy (why it is shaped this way):
+
+- asyncio's plain ``Protocol`` hands every read to ``data_received`` as a
+  fresh ``bytes`` (a 256 KiB allocation per read); as a ``BufferedProtocol``
+  the connection reads into one buffer it owns and reuses, and hands the
+  filled part to the parser as a memoryview.  Body pieces the parser returns
+  are slices of that buffer, so each is copied once into the ``bytes`` the
+  response keeps, before the next read.
+- One parser per connection, reused across messages; one ``StreamWriter``
+  per request (a small C object).  No stream object sits between the socket
+  and the response: a response whose body arrived with its head completes the
+  request's one future with the body already joined, and the connection goes
+  back to the pool at that moment, before the caller even resumes.
+- Timeouts use one timer per connection, re-armed lazily: a request sets
+  float deadlines; the timer is rescheduled only when it fires before the
+  deadline it serves.  No timer is created or cancelled per request.
+- Reuse is decided here and only here, at the end of a message: the head said
+  keep-alive, the parser is neither done nor holding an error, and nothing
+  followed the message in the same read.  Anything else closes the
+  connection; bytes arriving while no request is in flight close it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import TYPE_CHECKING, Any
+
+from ..errors import (
+    ClientPayloadError,
+    HttpParserError,
+    IncompleteMessage,
+    ReadTimeout,
+    ResponseProtocolError,
+    ServerDisconnectedError,
+    TotalTimeout,
+)
+from ..wire import FlowControl, Wire
+
+if TYPE_CHECKING:
+    from ._pool import Pool
+    from ._response import ClientResponse
+
+__all__ = ["Connection", "READ_BUFFER_SIZE"]
+
+#: Bytes read per ``recv`` into the connection's own buffer.  64 KiB holds a
+#: typical response whole and is the transport's default high-water mark;
+#: bigger buffers only help downloads, where the copy into ``bytes`` dominates.
+READ_BUFFER_SIZE = 64 * 1024
+
+_INF = float("inf")
+
+
+class Connection(FlowControl, asyncio.BufferedProtocol):
+    """A pooled HTTP/1.1 connection (the pool and the session are its only users)."""
+
+    def __init__(self, pool: Pool, key: Any, wire: Wire, loop: asyncio.AbstractEventLoop) -> None:
+        FlowControl.__init__(self)
+        self._loop = loop
+        self._pool = pool
+        self.key = key
+        self._parser = wire.ResponseParser()
+        self._head_type = wire.ResponseHead
+        self.writer_type = wire.StreamWriter
+        self._buf = bytearray(READ_BUFFER_SIZE)
+        self._view = memoryview(self._buf)
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.in_use = False      # checked out of the pool
+        self.requests = 0        # requests sent on this connection
+        self.idle_since = 0.0
+        self.reading_paused = False
+        self.reusable = True     # False once an exchange left it in an unknown state
+        self.sending = False     # a streamed request body is being sent
+        # the exchange in flight
+        self.waiter: asyncio.Future[ClientResponse] | None = None
+        self.response: ClientResponse | None = None
+        self._method = "GET"
+        self._url: Any = None
+        self._session: Any = None
+        self.received = 0        # response bytes of this exchange
+        self._interim = False    # inside a 1xx message
+        self.continue_waiter: asyncio.Future[int] | None = None
+        # the lazily re-armed timer
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = _INF
+        self._deadline = _INF
+        self._read_timeout: float | None = None
+        self._read_deadline = _INF
+
+    # -- asyncio callbacks ----------------------------------------------------------
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:  # pragma: no cover - platform quirk
+                pass
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if self.waiter is None and self.response is None:
+            # Bytes while no request is in flight are not a response to anything.
+            self._abort()
+            return
+        self.received += nbytes
+        if self._read_timeout is not None:
+            self._read_deadline = self._loop.time() + self._read_timeout
+        try:
+            events = self._parser.feed(self._view[:nbytes])
+        except HttpParserError as exc:
+            self._fail(ResponseProtocolError(f"malformed response: {exc}", method=self._method, url=self._url), exc)
+            return
+        if events:
+            self._dispatch(events)
+
+    def eof_received(self) -> bool:
+        return False  # let the transport close; connection_lost finishes the exchange
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        FlowControl.connection_lost(self, exc)
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.waiter is not None or self.response is not None:
+            try:
+                events = self._parser.feed_eof()
+            except IncompleteMessage as perr:
+                self._lost_mid_message(exc, perr)
+            except HttpParserError as perr:
+                self._fail(ResponseProtocolError(f"malformed response: {perr}", method=self._method, url=self._url), perr)
+            else:
+                if events:
+                    self._dispatch(events)
+                if self.waiter is not None or self.response is not None:
+                    self._lost_mid_message(exc, None)
+        self._pool.lost(self)
+
+    # -- an exchange ------------------------------------------------------------------
+
+    def begin(self, session: Any, method: str, url: Any, deadline: float, read_timeout: float | None) -> asyncio.Future[ClientResponse]:
+        """Prepare for one request: its future, the parser's method, the deadlines."""
+        self.requests += 1
+        self._session = session
+        self._method = method
+        self._url = url
+        self.received = 0
+        if method != self._parser.method:
+            self._parser.method = method
+        waiter = self.waiter = self._loop.create_future()
+        self._deadline = deadline
+        self._read_timeout = read_timeout
+        if read_timeout is not None:
+            self._read_deadline = self._loop.time() + read_timeout
+            self._arm(min(deadline, self._read_deadline))
+        elif deadline != _INF:
+            self._arm(deadline)
+        return waiter
+
+    def _dispatch(self, events: list[Any]) -> None:
+        resp = self.response
+        head_type = self._head_type
+        ended = False
+        for ev in events:
+            if ended:
+                # Something followed the end of the response in the same read:
+                # the connection cannot be trusted for another request.
+                self._abort()
+                return
+            kind = type(ev)
+            if kind is memoryview:
+                if resp is not None:
+                    resp._piece(bytes(ev))
+            elif kind is head_type:
+                status = ev.status
+                if status < 200 and status != 101:
+                    self._interim = True
+                    cw = self.continue_waiter
+                    if cw is not None and not cw.done():
+                        cw.set_result(status)
+                    continue
+                resp = self.response = self._session._response_class(self._method, self._url, ev, self)
+            elif self._interim:
+                self._interim = False
+            else:
+                ended = True
+                if resp is not None:
+                    resp._end(ev)
+                self.response = None
+        waiter = self.waiter
+        if waiter is not None and resp is not None:
+            self.waiter = None
+            cw = self.continue_waiter
+            if cw is not None and not cw.done():
+                cw.set_result(resp.status)
+            if not waiter.done():
+                waiter.set_result(resp)
+        if ended:
+            self._message_done(resp)
+
+    def _message_done(self, resp: ClientResponse | None) -> None:
+        self._deadline = self._read_deadline = _INF
+        self._read_timeout = None
+        parser = self._parser
+        if (resp is not None and resp._keep_alive and self.reusable and not self.sending
+                and self.continue_waiter is None and not parser.done and parser.error is None and not self.closed):
+            self._pool.release(self)
+        else:
+            self._abort()
+
+    # -- failures ---------------------------------------------------------------------
+
+    def _lost_mid_message(self, exc: BaseException | None, perr: HttpParserError | None) -> None:
+        if self.waiter is not None:
+            err: Exception = ServerDisconnectedError(
+                "the server closed the connection before the response head" if not self.received
+                else "the server closed the connection inside the response head",
+                method=self._method, url=self._url)
+            err.nothing_received = not self.received  # type: ignore[attr-defined]
+        else:
+            err = ClientPayloadError(f"the response body ended early: {perr or 'connection lost'}",
+                                     method=self._method, url=self._url)
+        self._fail(err, perr or exc)
+
+    def _fail(self, err: Exception, cause: BaseException | None = None) -> None:
+        """End the exchange with ``err`` and close the connection."""
+        if cause is not None:
+            err.__cause__ = cause
+        waiter, resp = self.waiter, self.response
+        self.waiter = self.response = None
+        cw = self.continue_waiter
+        if cw is not None and not cw.done():
+            cw.set_exception(err)
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(err)
+        elif resp is not None:
+            resp._set_exception(err)
+        self._abort()
+
+    def _abort(self) -> None:
+        """Close now; the pool forgets this connection once (its slot frees)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+            self._timer_at = _INF
+        t = self.transport
+        if t is not None and not self.closed:
+            self.closed = True
+            t.abort()
+        self.closed = True
+        self._pool.lost(self)
+
+    def close(self) -> None:
+        """Abandon any exchange in flight and close (cancellation, early exit)."""
+        waiter, resp = self.waiter, self.response
+        self.waiter = self.response = None
+        if waiter is not None and not waiter.done():
+            waiter.cancel()
+        if resp is not None:
+            resp._set_exception(ClientPayloadError("the response was closed before its end",
+                                                   method=self._method, url=self._url))
+        self._abort()
+
+    # -- timeouts ---------------------------------------------------------------------
+
+    def _arm(self, when: float) -> None:
+        if when < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_at(when, self._on_timer)
+            self._timer_at = when
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = _INF
+        if self.waiter is None and self.response is None:
+            return
+        now = self._loop.time()
+        if now >= self._deadline:
+            self._fail(TotalTimeout("the request took longer than its total timeout", method=self._method, url=self._url))
+        elif now >= self._read_deadline:
+            self._fail(ReadTimeout("no response bytes within the read timeout", method=self._method, url=self._url))
+        else:
+            self._arm(min(self._deadline, self._read_deadline))
+
+    # -- read backpressure (called by the response) -------------------------------------
+
+    def pause_reading(self) -> None:
+        if not self.reading_paused and self.transport is not None and not self.closed:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.reading_paused and self.transport is not None and not self.closed:
+            self.reading_paused = False
+            self.transport.resume_reading()

@@ -1,0 +1,390 @@
+"""The response: its head at once, its body in memory or as a bounded stream.
+
+A response whose body arrived with its head (the common small case) is
+complete when the caller gets it: ``read()`` returns the joined bytes and
+the connection is already back in the pool.  Otherwise the connection feeds
+body pieces as they arrive; at most ``high_water`` bytes of undelivered body
+are kept before reading from the socket pauses, and reading resumes when the
+consumer has taken the buffer below ``low_water``.  Decoding
+(``Content-Encoding``) happens as the consumer pulls, through
+:class:`wirespeed.ContentDecoder`, so a compressed body never inflates ahead
+of demand.
+
+Text (``text()``): the ``charset`` parameter of Content-Type; failing that
+UTF-8, with undecodable bytes replaced (httpx's choice; aiohttp guesses with
+a detector instead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as _json
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from multidict import CIMultiDictProxy
+
+from ..decoding import ContentDecoder
+from ..errors import ClientPayloadError, ClientResponseError, ContentDecodingError, UnsupportedContentEncoding
+
+if TYPE_CHECKING:
+    from ._connection import Connection
+
+__all__ = ["ClientResponse", "StreamReader", "HIGH_WATER", "LOW_WATER", "DRAIN_CAP", "DRAIN_DEADLINE"]
+
+#: Undelivered body bytes buffered before reading from the socket pauses.
+HIGH_WATER = 256 * 1024
+#: Reading resumes once the consumer has taken the buffer below this.
+LOW_WATER = 64 * 1024
+#: ``release()`` reads the rest of a body to keep its connection only when the
+#: rest has a known length of at most this many bytes ...
+DRAIN_CAP = 64 * 1024
+#: ... and arrives within this many seconds; otherwise the connection closes.
+DRAIN_DEADLINE = 1.0
+
+
+def _charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"') or None
+    return None
+
+
+class ClientResponse:
+    """A response to one request (aiohttp's ClientResponse shape)."""
+
+    __slots__ = (
+        "method", "url", "status", "reason", "version", "headers", "raw_headers", "content_length",
+        "_keep_alive", "_conn", "_pieces", "_buffered", "_complete", "_exc", "_waiter", "_body",
+        "_decoder", "_auto_decompress", "_content", "history", "trailers", "_loop", "_fed",
+    )
+
+    def __init__(self, method: str, url: Any, head: Any, conn: Connection) -> None:
+        self.method = method
+        self.url = url
+        self.status: int = head.status
+        self.reason: str = head.reason
+        self.version: tuple[int, int] = head.version
+        self.headers: CIMultiDictProxy[str] = head.headers
+        self.raw_headers = head.raw_headers
+        self.content_length: int | None = head.content_length
+        self._keep_alive: bool = head.keep_alive
+        self._conn: Connection | None = conn
+        self._pieces: deque[bytes] = deque()
+        self._buffered = 0
+        self._complete = False
+        self._exc: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._body: bytes | None = None
+        self._decoder: ContentDecoder | None = None
+        self._auto_decompress = conn._session._auto_decompress
+        self._content: StreamReader | None = None
+        self.history: tuple[ClientResponse, ...] = ()
+        self.trailers: Any = None
+        self._loop = conn._loop
+        self._fed = 0
+
+    # -- fed by the connection ------------------------------------------------------
+
+    def _piece(self, data: bytes) -> None:
+        self._pieces.append(data)
+        n = len(data)
+        self._buffered += n
+        self._fed += n
+        if self._buffered > HIGH_WATER and self._conn is not None:
+            self._conn.pause_reading()
+        w = self._waiter
+        if w is not None:
+            self._waiter = None
+            if not w.done():
+                w.set_result(None)
+
+    def _end(self, end: Any) -> None:
+        self._complete = True
+        self.trailers = end.trailers
+        self._conn = None
+        w = self._waiter
+        if w is not None:
+            self._waiter = None
+            if not w.done():
+                w.set_result(None)
+
+    def _set_exception(self, exc: BaseException) -> None:
+        if self._complete:
+            return
+        self._exc = exc
+        self._conn = None
+        w = self._waiter
+        if w is not None:
+            self._waiter = None
+            if not w.done():
+                w.set_result(None)
+
+    # -- reading ----------------------------------------------------------------------
+
+    async def _next_raw(self) -> bytes:
+        """The next raw body piece, or ``b""`` at the end."""
+        while True:
+            pieces = self._pieces
+            if pieces:
+                data = pieces.popleft()
+                self._buffered -= len(data)
+                conn = self._conn
+                if conn is not None and conn.reading_paused and self._buffered < LOW_WATER:
+                    conn.resume_reading()
+                return data
+            if self._complete:
+                return b""
+            if self._exc is not None:
+                raise self._exc
+            waiter = self._waiter = self._loop.create_future()
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                self._waiter = None
+                raise
+
+    def _make_decoder(self) -> ContentDecoder | None:
+        coding = self.headers.get("Content-Encoding")
+        if not coding or not self._auto_decompress:
+            return None
+        try:
+            return ContentDecoder(coding)
+        except UnsupportedContentEncoding:
+            return None  # passed through raw, as aiohttp does
+
+    async def _next(self) -> bytes:
+        """The next decoded body piece, or ``b""`` at the end."""
+        decoder = self._decoder
+        if decoder is None:
+            if self._body is None and self.headers.get("Content-Encoding") is not None:
+                decoder = self._decoder = self._make_decoder()
+            if decoder is None:
+                return await self._next_raw()
+        try:
+            out = decoder.decode()
+            while not out:
+                raw = await self._next_raw()
+                if not raw:
+                    return decoder.flush()
+                out = decoder.decode(raw)
+            return out
+        except ContentDecodingError as exc:
+            raise ClientPayloadError(f"the response body could not be decoded: {exc}",
+                                     method=self.method, url=self.url) from exc
+
+    async def read(self) -> bytes:
+        """The whole body (decoded unless ``auto_decompress=False``)."""
+        if self._body is not None:
+            return self._body
+        if self._complete and self._exc is None and (
+                not self._auto_decompress or self.headers.get("Content-Encoding") is None):
+            pieces = self._pieces
+            body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            pieces.clear()
+            self._buffered = 0
+            self._body = body
+            return body
+        chunks = []
+        while True:
+            piece = await self._next()
+            if not piece:
+                break
+            chunks.append(piece)
+        self._body = b"".join(chunks)
+        return self._body
+
+    async def text(self, encoding: str | None = None, errors: str = "replace") -> str:
+        body = await self.read()
+        charset = encoding or _charset(self.headers.get("Content-Type")) or "utf-8"
+        try:
+            return body.decode(charset, errors)
+        except LookupError:
+            return body.decode("utf-8", errors)
+
+    async def json(self, *, loads: Any = _json.loads, content_type: str | None = "application/json") -> Any:
+        body = await self.read()
+        if content_type is not None:
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if not (ctype == content_type or ctype.endswith("+json")):
+                raise ClientResponseError(f"attempt to decode JSON with unexpected mimetype: {ctype or 'none'}",
+                                          method=self.method, url=self.url, status=self.status,
+                                          reason=self.reason, headers=self.headers)
+        return loads(body)
+
+    @property
+    def content(self) -> StreamReader:
+        """The body as a stream (aiohttp's ``response.content``)."""
+        c = self._content
+        if c is None:
+            c = self._content = StreamReader(self)
+        return c
+
+    # -- status and lifetime -----------------------------------------------------------
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    def raise_for_status(self) -> None:
+        if self.status >= 400:
+            raise ClientResponseError(f"{self.status} {self.reason}", method=self.method, url=self.url,
+                                      status=self.status, reason=self.reason, headers=self.headers)
+
+    @property
+    def complete(self) -> bool:
+        """True once the whole body has arrived (the connection is no longer held)."""
+        return self._complete
+
+    def close(self) -> None:
+        """Stop reading: an unfinished body closes its connection (never pooled mid-message)."""
+        conn = self._conn
+        if conn is not None:
+            self._conn = None
+            conn.close()
+        self._pieces.clear()
+        self._buffered = 0
+
+    async def release(self) -> None:
+        """Give the connection back: drain a small known rest, else close it.
+
+        The rest is read only when its length is known and at most
+        ``DRAIN_CAP`` bytes, and only for ``DRAIN_DEADLINE`` seconds: an
+        unbounded or slow body is never read just to keep a connection.
+        """
+        conn = self._conn
+        if conn is None:
+            return
+        remaining = None
+        if self.content_length is not None:
+            remaining = self.content_length - self._fed
+        if remaining is None or remaining > DRAIN_CAP:
+            self.close()
+            return
+        try:
+            async with asyncio.timeout(DRAIN_DEADLINE) if hasattr(asyncio, "timeout") else _Deadline(DRAIN_DEADLINE):
+                while await self._next_raw():
+                    pass
+        except (asyncio.TimeoutError, ClientPayloadError):
+            self.close()
+        except BaseException:
+            self.close()
+            raise
+        self._pieces.clear()
+
+    def __repr__(self) -> str:
+        return f"<ClientResponse {self.status} {self.reason} {self.method} {self.url}>"
+
+    async def __aenter__(self) -> ClientResponse:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Deadline:
+    """``asyncio.timeout`` for CPython 3.10 (a timer that cancels the current task)."""
+
+    def __init__(self, delay: float) -> None:
+        self._delay = delay
+        self._handle: asyncio.TimerHandle | None = None
+        self._fired = False
+
+    async def __aenter__(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+
+        def fire() -> None:
+            self._fired = True
+            task.cancel()
+
+        self._handle = asyncio.get_running_loop().call_later(self._delay, fire)
+
+    async def __aexit__(self, et: Any, e: Any, tb: Any) -> bool:
+        if self._handle is not None:
+            self._handle.cancel()
+        if self._fired and et is asyncio.CancelledError:
+            raise asyncio.TimeoutError
+        return False
+
+
+class StreamReader:
+    """The body as a stream: aiohttp's ``read(n)``, ``iter_chunked(n)``, ``iter_any()``."""
+
+    __slots__ = ("_resp", "_rest")
+
+    def __init__(self, resp: ClientResponse) -> None:
+        self._resp = resp
+        self._rest = b""
+
+    async def _take(self) -> bytes:
+        if self._rest:
+            data, self._rest = self._rest, b""
+            return data
+        return await self._resp._next()
+
+    async def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (``-1``: everything left); ``b""`` at the end."""
+        if n < 0:
+            parts: list[bytes] = []
+            while True:
+                data = await self._take()
+                if not data:
+                    return b"".join(parts)
+                parts.append(data)
+        if n == 0:
+            return b""
+        data = await self._take()
+        if len(data) > n:
+            self._rest = data[n:]
+            data = data[:n]
+        return data
+
+    async def readany(self) -> bytes:
+        return await self._take()
+
+    async def readexactly(self, n: int) -> bytes:
+        parts: list[bytes] = []
+        need = n
+        while need:
+            data = await self.read(need)
+            if not data:
+                raise asyncio.IncompleteReadError(b"".join(parts), n)
+            parts.append(data)
+            need -= len(data)
+        return b"".join(parts)
+
+    async def iter_any(self) -> AsyncIterator[bytes]:
+        while True:
+            data = await self._take()
+            if not data:
+                return
+            yield data
+
+    async def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
+        """Pieces of exactly ``n`` bytes, the last one shorter."""
+        buf = bytearray()
+        while True:
+            data = await self._take()
+            if not data:
+                if buf:
+                    yield bytes(buf)
+                return
+            if not buf and len(data) == n:
+                yield data
+                continue
+            buf += data
+            while len(buf) >= n:
+                yield bytes(buf[:n])
+                del buf[:n]
+
+    def at_eof(self) -> bool:
+        r = self._resp
+        return r._complete and not r._pieces and not self._rest
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.iter_any()

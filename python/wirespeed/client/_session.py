@@ -1,0 +1,466 @@
+"""ClientSession: requests over a pool of HTTP/1.1 connections.
+
+The shape is aiohttp's (``async with ClientSession() as s: async with
+s.get(url) as r: ...``); differences are listed in docs/client.md.
+
+The hot path (an idle pooled connection, a URL seen before, a ``bytes`` or
+empty body) is one ``async def`` frame per request: the target and the
+header list of an origin are cached, the connection is taken from its
+origin's idle stack, the request head and body leave in one transport call,
+and the request awaits one future that the connection completes, usually
+with the whole body already there.  Everything else (connecting, waiting for
+the pool, streamed bodies, ``Expect: 100-continue``, retries) is on slower
+paths that the hot one only branches to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Generator, Mapping
+from types import TracebackType
+from typing import Any
+
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from .. import wire as _wire
+from ..decoding import accept_encoding
+from ..errors import (
+    ClientError,
+    ConnectError,
+    ConnectTimeout,
+    InvalidRequest,
+    LocalProtocolError,
+    PoolTimeout,
+    ServerDisconnectedError,
+    TotalTimeout,
+    TransportError,
+)
+from ._body import Stream, encode_body
+from ._connect import Resolver, make_ssl_context, open_connection
+from ._connection import Connection
+from ._pool import Pool, PoolStats
+from ._response import ClientResponse
+from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
+from ._urls import TARGET_CACHE_SIZE, Target, make_target
+
+__all__ = ["ClientSession", "request", "EXPECT_CONTINUE_TIMEOUT", "IDEMPOTENT_METHODS"]
+
+_INF = float("inf")
+#: Methods retried once when a reused connection fails before any response
+#: byte (RFC 9110 §9.2.2: idempotent methods may be repeated).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+#: Seconds to wait for ``100 Continue`` before sending the body anyway (RFC 9110
+#: §10.1.1 lets a client proceed after a while; curl waits 1 s).
+EXPECT_CONTINUE_TIMEOUT = 1.0
+#: Methods whose empty body is still announced with ``Content-Length: 0``.
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_USER_AGENT = "wirespeed/0.1"
+
+
+class _RequestContext:
+    """What ``session.get(...)`` returns: awaitable, or an async context manager."""
+
+    __slots__ = ("_coro", "_resp")
+
+    def __init__(self, coro: Any) -> None:
+        self._coro = coro
+        self._resp: ClientResponse | None = None
+
+    def __await__(self) -> Generator[Any, None, ClientResponse]:
+        return self._coro.__await__()  # type: ignore[no-any-return]
+
+    async def __aenter__(self) -> ClientResponse:
+        resp: ClientResponse = await self._coro
+        self._resp = resp
+        return resp
+
+    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        resp = self._resp
+        if resp is not None:
+            resp.close()   # a no-op once the body is complete; else the connection closes
+
+
+class ClientSession:
+    """A pool of connections and the defaults of the requests made through it."""
+
+    _response_class = ClientResponse
+
+    def __init__(
+        self,
+        base_url: str | URL | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: ClientTimeout = DEFAULT_TIMEOUT,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        raise_for_status: bool = False,
+        auto_decompress: bool = True,
+        ssl: Any = None,
+        keepalive_timeout: float = 15.0,
+        wire: _wire.Wire | None = None,
+    ) -> None:
+        if not isinstance(timeout, ClientTimeout):
+            raise TypeError(f"timeout must be a ClientTimeout, not {type(timeout).__name__}")
+        self._base_url = URL(base_url) if base_url is not None else None
+        self._timeout = timeout
+        self._raise_for_status = raise_for_status
+        self._auto_decompress = auto_decompress
+        self._ssl = ssl
+        self._ssl_context: Any = None
+        self._wire = wire if wire is not None else _wire.default()
+        defaults = CIMultiDict({"User-Agent": _USER_AGENT, "Accept": "*/*", "Accept-Encoding": accept_encoding()})
+        if headers:
+            for name in CIMultiDict(headers).keys():
+                defaults.popall(name, None)
+            defaults.extend(headers)
+        self._headers = CIMultiDictProxy(defaults)
+        self._default_items = list(defaults.items())
+        self._limit = limit
+        self._limit_per_host = limit_per_host
+        self._keepalive_timeout = keepalive_timeout
+        for name, value in (("limit", limit), ("limit_per_host", limit_per_host)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an int >= 0, not {value!r}")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pool: Pool | None = None
+        self._resolver: Resolver | None = None
+        self._targets: dict[str, Target] = {}
+        self._heads: dict[tuple[str, Any], list[tuple[str, str]]] = {}
+        self._methods = set(IDEMPOTENT_METHODS | _BODY_METHODS | {"PATCH", "CONNECT"})
+        self._closed = False
+
+    # -- public ---------------------------------------------------------------------------
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The default headers of every request (read-only)."""
+        return self._headers
+
+    @property
+    def timeout(self) -> ClientTimeout:
+        return self._timeout
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def wire(self) -> _wire.Wire:
+        """The twin of the wire layer this session drives."""
+        return self._wire
+
+    @property
+    def stats(self) -> PoolStats:
+        if self._pool is None:
+            return PoolStats(0, 0, 0, 0, 0, 0)
+        return self._pool.stats()
+
+    def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContext:
+        return _RequestContext(self._request(method, url, **kwargs))
+
+    def get(self, url: str | URL, **kwargs: Any) -> _RequestContext:
+        return _RequestContext(self._request("GET", url, **kwargs))
+
+    def post(self, url: str | URL, **kwargs: Any) -> _RequestContext:
+        return _RequestContext(self._request("POST", url, **kwargs))
+
+    def put(self, url: str | URL, **kwargs: Any) -> _RequestContext:
+        return _RequestContext(self._request("PUT", url, **kwargs))
+
+    def patch(self, url: str | URL, **kwargs: Any) -> _RequestContext:
+        return _RequestContext(self._request("PATCH", url, **kwargs))
+
+    def delete(self, url: str | URL, **kwargs: Any) -> _RequestContext:
+        return _RequestContext(self._request("DELETE", url, **kwargs))
+
+    def head(self, url: str | URL, **kwargs: Any) -> _RequestContext:
+        return _RequestContext(self._request("HEAD", url, **kwargs))
+
+    def options(self, url: str | URL, **kwargs: Any) -> _RequestContext:
+        return _RequestContext(self._request("OPTIONS", url, **kwargs))
+
+    async def close(self) -> None:
+        """Close every connection; requests in flight fail."""
+        self._closed = True
+        if self._pool is not None:
+            self._pool.close()
+
+    async def __aenter__(self) -> ClientSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- the request -------------------------------------------------------------------------
+
+    def _bind(self) -> asyncio.AbstractEventLoop:
+        # Asking for the running loop is a getpid() syscall on CPython 3.10/3.11:
+        # once per session, not per request.
+        loop = self._loop = asyncio.get_running_loop()
+        self._pool = Pool(loop, self._limit, self._limit_per_host, self._keepalive_timeout)
+        self._resolver = Resolver(loop)
+        return loop
+
+    def _target(self, url: Any, params: Any) -> Target:
+        if params is None and type(url) is str:
+            t = self._targets.get(url)
+            if t is None:
+                t = make_target(url, self._base_url, None)
+                if len(self._targets) >= TARGET_CACHE_SIZE:
+                    self._targets.clear()
+                self._targets[url] = t
+            return t
+        return make_target(url, self._base_url, params)
+
+    def _check_method(self, method: Any) -> None:
+        if not isinstance(method, str) or not method or not _TCHAR.issuperset(method):
+            raise InvalidRequest(f"method must be a token, not {method!r}", method=str(method))
+        if len(self._methods) < 64:
+            self._methods.add(method)
+
+    def _head_items(self, t: Target, headers: Any, ctype: str | None, length: int | None,
+                    method: str, chunked: bool, expect: bool) -> list[tuple[str, str]]:
+        """The request's header list: Host, the session's defaults, the caller's, framing."""
+        if headers is None and ctype is None and length is None and not chunked and not expect:
+            key = (t.host_header, None)
+            items = self._heads.get(key)
+            if items is None:
+                items = [("Host", t.host_header), *self._default_items]
+                if len(self._heads) >= TARGET_CACHE_SIZE:
+                    self._heads.clear()
+                self._heads[key] = items
+            return items
+        merged = CIMultiDict(self._default_items)
+        if headers:
+            given = CIMultiDict(headers)
+            for name in given.keys():
+                merged.popall(name, None)
+            merged.extend(given)
+        items = list(merged.items())
+        if "Host" not in merged:
+            items.insert(0, ("Host", t.host_header))
+        if ctype is not None and "Content-Type" not in merged:
+            items.append(("Content-Type", ctype))
+        if chunked:
+            if "Transfer-Encoding" not in merged:
+                items.append(("Transfer-Encoding", "chunked"))
+        elif length is not None and "Content-Length" not in merged:
+            items.append(("Content-Length", str(length)))
+        if expect and "Expect" not in merged:
+            items.append(("Expect", "100-continue"))
+        return items
+
+    async def _request(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        params: Any = None,
+        headers: Any = None,
+        data: Any = None,
+        json: Any = None,
+        content: Any = None,
+        timeout: ClientTimeout | None = None,
+        ssl: Any = None,
+        raise_for_status: bool | None = None,
+        expect100: bool = False,
+    ) -> ClientResponse:
+        loop = self._loop
+        if loop is None:
+            if self._closed:
+                raise ClientError("the session is closed", method=method, url=url)
+            loop = self._bind()
+        elif self._closed:
+            raise ClientError("the session is closed", method=method, url=url)
+        t = self._target(url, params)
+        if method not in self._methods:
+            self._check_method(method)
+        if content is not None:
+            if data is not None or json is not None:
+                raise InvalidRequest("content= cannot be combined with data= or json=", method=method, url=t.url)
+            data = content
+        body: bytes | Stream | None
+        ctype: str | None
+        if data is None and json is None:
+            body, ctype = None, None
+        else:
+            try:
+                body, ctype = encode_body(data, json)
+            except InvalidRequest as exc:
+                exc.method, exc.url = method, t.url
+                raise
+        timeouts = timeout if timeout is not None else self._timeout
+        deadline = loop.time() + timeouts.total if timeouts.total is not None else _INF
+        chunked = False
+        if body is None:
+            length = 0 if method in _BODY_METHODS else None
+        elif type(body) is bytes:
+            length = len(body)
+        else:
+            length = body.length  # type: ignore[union-attr]
+            chunked = length is None
+        items = self._head_items(t, headers, ctype, length, method, chunked, expect100)
+        key = (t.scheme, t.host, t.port, ssl if ssl is not None else self._ssl) if t.is_tls else (t.scheme, t.host, t.port)
+        pool = self._pool
+        assert pool is not None
+        retried = False
+        while True:
+            conn = pool.take_idle(key)
+            if conn is None:
+                conn = await self._acquire(key, t, ssl, timeouts, deadline, method)
+            reused = conn.requests > 0
+            waiter = conn.begin(self, method, t.url, deadline, timeouts.read)
+            try:
+                writer = conn.writer_type(conn.transport, conn)
+                try:
+                    writer.write_request_headers(method, t.target, items)
+                except LocalProtocolError as exc:
+                    raise InvalidRequest(f"the request cannot be sent: {exc}", method=method, url=t.url) from exc
+                if body is None:
+                    writer.set_eof()
+                elif type(body) is bytes and not expect100:
+                    writer.write_eof(body)
+                else:
+                    await self._send_body(conn, writer, body, chunked, expect100, method, t)
+                resp = await waiter
+            except ServerDisconnectedError as exc:
+                if (reused and not retried and getattr(exc, "nothing_received", False)
+                        and method in IDEMPOTENT_METHODS and (body is None or type(body) is bytes)):
+                    retried = True
+                    continue
+                raise
+            except TransportError as exc:
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    # The response came before the connection went (an early 413):
+                    # it is the answer, and the connection is already closed.
+                    resp = waiter.result()
+                    break
+                conn.close()
+                if reused and not retried and method in IDEMPOTENT_METHODS and (body is None or type(body) is bytes):
+                    retried = True
+                    continue
+                raise ServerDisconnectedError(f"the connection was lost while sending: {exc}",
+                                              method=method, url=t.url) from exc
+            except BaseException:
+                # Cancelled, timed out or refused while in flight: the connection's
+                # state is unknown, so it is closed, never pooled.
+                conn.close()
+                raise
+            break
+        rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
+        if rfs and resp.status >= 400:
+            resp.close()
+            resp.raise_for_status()
+        return resp
+
+    async def _send_body(self, conn: Connection, writer: Any, body: Any, chunked: bool, expect100: bool,
+                         method: str, t: Target) -> None:
+        """A body that is streamed, or held back for ``100 Continue``."""
+        if chunked:
+            writer.enable_chunking()
+        if expect100:
+            cw = conn.continue_waiter = conn._loop.create_future()
+            writer.send_headers()
+            try:
+                status = await asyncio.wait_for(asyncio.shield(cw), EXPECT_CONTINUE_TIMEOUT)
+            except asyncio.TimeoutError:
+                status = 100   # no answer: send the body anyway (RFC 9110 §10.1.1)
+            finally:
+                conn.continue_waiter = None
+            if status != 100:
+                # A final status came first: the body is never sent, and the
+                # connection cannot carry another request (the server may wait for it).
+                conn.reusable = False
+                return
+        if type(body) is bytes:
+            writer.write_eof(body)
+            return
+        conn.sending = True
+        try:
+            async for piece in body:
+                if conn.waiter is None or conn.closed:
+                    # The response (an early 413, say) arrived while sending:
+                    # stop; the connection is not reused.
+                    conn.reusable = False
+                    return
+                writer.write(piece)
+                await writer.drain()
+            writer.write_eof()
+        finally:
+            conn.sending = False
+
+    async def _acquire(self, key: Any, t: Target, ssl: Any, timeouts: ClientTimeout, deadline: float,
+                       method: str) -> Connection:
+        """A connection of ``key``: wait for the pool, or open one."""
+        pool = self._pool
+        loop = self._loop
+        assert pool is not None and loop is not None
+        if not pool.reserve(key):
+            wait_for = timeouts.pool
+            total_left = deadline - loop.time()
+            limit = min(wait_for if wait_for is not None else _INF, total_left)
+            try:
+                if limit == _INF:
+                    got = await pool.wait(key)
+                else:
+                    got = await asyncio.wait_for(pool.wait(key), max(limit, 0))
+            except asyncio.TimeoutError:
+                cls = TotalTimeout if total_left <= (wait_for if wait_for is not None else _INF) else PoolTimeout
+                raise cls("no connection became free in time", method=method, url=t.url) from None
+            if got is not None:
+                return got
+        # a slot is reserved: open a connection
+        try:
+            conn = await self._open(key, t, ssl, timeouts, deadline, method)
+        except BaseException:
+            pool.unreserve(key)
+            raise
+        pool.connected(conn)
+        return conn
+
+    async def _open(self, key: Any, t: Target, ssl: Any, timeouts: ClientTimeout, deadline: float,
+                    method: str) -> Connection:
+        loop = self._loop
+        pool = self._pool
+        resolver = self._resolver
+        assert loop is not None and pool is not None and resolver is not None
+        ssl_context = None
+        if t.is_tls:
+            if ssl is None:
+                if self._ssl_context is None:
+                    self._ssl_context = make_ssl_context(self._ssl)
+                ssl_context = self._ssl_context
+            else:
+                ssl_context = make_ssl_context(ssl)
+        wire = self._wire
+
+        def factory() -> Connection:
+            return Connection(pool, key, wire, loop)
+
+        connect = timeouts.connect
+        total_left = deadline - loop.time()
+        limit = min(connect if connect is not None else _INF, total_left)
+        try:
+            coro = open_connection(loop, resolver, factory, t.host, t.port, ssl_context)
+            if limit == _INF:
+                _, conn = await coro
+            else:
+                _, conn = await asyncio.wait_for(coro, max(limit, 0))
+        except asyncio.TimeoutError:
+            cls = TotalTimeout if total_left <= (connect if connect is not None else _INF) else ConnectTimeout
+            raise cls(f"connecting to {t.host}:{t.port} took too long", method=method, url=t.url) from None
+        except (OSError, ValueError) as exc:
+            raise ConnectError(f"cannot connect to {t.host}:{t.port}: {exc}", method=method, url=t.url) from exc
+        return conn  # type: ignore[no-any-return]
+
+
+async def request(method: str, url: str | URL, **kwargs: Any) -> ClientResponse:
+    """One request in a session of its own; the response comes back read (``await r.read()`` is free)."""
+    session_kwargs = {k: kwargs.pop(k) for k in ("timeout", "wire", "auto_decompress", "ssl") if k in kwargs}
+    async with ClientSession(**session_kwargs) as session:
+        resp = await session._request(method, url, **kwargs)
+        await resp.read()
+        return resp
+

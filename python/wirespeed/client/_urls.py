@@ -1,0 +1,76 @@
+"""From what the caller passed as a URL to what a request needs to be sent.
+
+A :class:`Target` holds, computed once, everything per URL that the hot path
+needs: the ``yarl.URL`` for the response, the pool key, the request target
+and the ``Host`` value.  Targets of ``str`` URLs without ``params`` are kept in
+a small cache per session, so a client that requests the same URLs again
+(the common case) parses none of them twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yarl import URL
+
+from ..errors import InvalidURL
+
+__all__ = ["Target", "make_target", "TARGET_CACHE_SIZE"]
+
+#: URLs kept parsed per session; the cache is cleared when full (a client
+#: that walks more distinct URLs than this pays the parse, nothing worse).
+TARGET_CACHE_SIZE = 512
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Control bytes are refused before yarl sees the string: yarl drops CR and LF
+# silently, which would send a different URL from the one asked for.
+_CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
+
+
+class Target:
+    """One URL, ready to request."""
+
+    __slots__ = ("url", "scheme", "host", "port", "is_tls", "target", "host_header")
+
+    def __init__(self, url: URL) -> None:
+        scheme = url.scheme
+        if scheme not in _DEFAULT_PORTS:
+            raise InvalidURL(f"unsupported URL scheme {scheme!r}" if scheme else "URL has no scheme", url=url)
+        host = url.raw_host
+        if not host:
+            raise InvalidURL("URL has no host", url=url)
+        port = url.port
+        if port is None:
+            port = _DEFAULT_PORTS[scheme]
+        self.url = url.with_fragment(None) if url.raw_fragment else url
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.is_tls = scheme == "https"
+        self.target = url.raw_path_qs or "/"
+        self.host_header = url.host_port_subcomponent or host
+
+
+def make_target(url: Any, base_url: URL | None, params: Any) -> Target:
+    """Parse ``url`` (``str`` or ``yarl.URL``), join it to ``base_url``, merge ``params``."""
+    if isinstance(url, str):
+        if not _CONTROL.isdisjoint(url):
+            raise InvalidURL("URL contains a control character", url=url)
+        try:
+            u = URL(url)
+        except (ValueError, TypeError) as exc:
+            raise InvalidURL(f"URL cannot be parsed: {exc}", url=url) from exc
+    elif isinstance(url, URL):
+        u = url
+    else:
+        raise InvalidURL(f"URL must be a str or yarl.URL, not {type(url).__name__}", url=url)
+    if base_url is not None and not u.is_absolute():
+        u = base_url.join(u)
+    if params:
+        try:
+            u = u.extend_query(params)
+        except (TypeError, ValueError) as exc:
+            raise InvalidURL(f"bad params: {exc}", url=u) from exc
+    if not _CONTROL.isdisjoint(u.raw_path_qs):
+        raise InvalidURL("URL contains a control character", url=u)
+    return Target(u)
