@@ -26,7 +26,7 @@ from operator import index as _index
 
 import multidict
 from wirespeed import errors as _errors_module
-from wirespeed.wire import _constants, _messages
+from wirespeed.wire import _constants, _header_names, _messages
 
 cdef object _CIMultiDict = multidict.CIMultiDict
 cdef object _CIMultiDictProxy = multidict.CIMultiDictProxy

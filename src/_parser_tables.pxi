@@ -84,9 +84,11 @@ cdef inline bint _ieq(const unsigned char *p, Py_ssize_t n, const char *lower, P
 
 # --- header names -----------------------------------------------------------
 # The name objects are most of the cost of a head, so names are cached by
-# their raw bytes exactly as sent (keys must keep the wire spelling): a
-# read-only table of common spellings built at import, and a small table per
-# parser that learns the names its server sends.  A miss decodes the name.
+# their raw bytes exactly as sent (keys must keep the wire spelling), by the
+# policy both twins share (wirespeed.wire._header_names): a read-only table of
+# the known names built at import from that module's istr objects, and a small
+# table per parser that learns the first LEARN_MAX other names its server sends.
+# Past that, a name is decoded to a plain str per head.
 
 cdef struct Field:
     # One header or trailer field, as offsets into the block being scanned.
@@ -115,32 +117,19 @@ cdef enum:
     KIND_CONN = 3
     KIND_SINGLETON = 8      # + the index in _SINGLETONS
     GLOBAL_SLOTS = 1024     # power of two, at most half full
-    LEARN_SLOTS = 128       # power of two
-    LEARN_MAX = 64          # a server sending more distinct names gets plain str keys
 
 cdef NameEntry GLOBAL_NAMES[GLOBAL_SLOTS]
+# Names one parser learns (wirespeed.wire._header_names.LEARN_MAX, the policy both
+# twins follow), in a table of LEARN_SLOTS entries: a power of two, at most half full.
+cdef Py_ssize_t LEARN_MAX = _header_names.LEARN_MAX
+cdef Py_ssize_t LEARN_SLOTS = 2
+while LEARN_SLOTS < 2 * LEARN_MAX:
+    LEARN_SLOTS *= 2
 
 _SINGLETONS = sorted(_SINGLETON_HEADERS)
 _KINDS = {b"content-length": KIND_CL, b"transfer-encoding": KIND_TE, b"connection": KIND_CONN}
 for _i, _n in enumerate(_SINGLETONS):
     _KINDS[_n.encode("ascii")] = KIND_SINGLETON + _i
-
-# Spellings seen in the wild (Title-Case, lower-case from HTTP/2 gateways).
-_COMMON_NAMES = """
-Accept-Ranges Access-Control-Allow-Credentials Access-Control-Allow-Headers
-Access-Control-Allow-Methods Access-Control-Allow-Origin Access-Control-Expose-Headers
-Access-Control-Max-Age Age Allow Alt-Svc Cache-Control CF-Cache-Status CF-RAY Connection
-Content-Disposition Content-Encoding Content-Language Content-Length Content-Location
-Content-Range Content-Security-Policy Content-Type Cross-Origin-Opener-Policy
-Cross-Origin-Resource-Policy Date ETag Etag Expires Keep-Alive Last-Modified Link Location
-NEL Permissions-Policy Pragma Proxy-Authenticate Referrer-Policy Report-To Retry-After Server
-Server-Timing Set-Cookie Strict-Transport-Security Timing-Allow-Origin Trailer
-Transfer-Encoding Upgrade Vary Via WWW-Authenticate Warning X-Amz-Cf-Id X-Amz-Cf-Pop
-X-Cache X-Cache-Hits X-Content-Type-Options X-Frame-Options X-Powered-By X-Request-Id
-X-Request-ID X-RateLimit-Limit X-RateLimit-Remaining X-RateLimit-Reset X-Served-By
-X-Timer X-XSS-Protection
-""".split()
-
 
 cdef inline size_t _name_hash(const unsigned char *p, Py_ssize_t n) noexcept:
     # length, both ends and the middle tell common names apart; probing does the rest
@@ -177,15 +166,19 @@ cdef int _name_store(NameEntry *e, const unsigned char *p, Py_ssize_t n, object 
 
 
 cdef void _init_names() except *:
+    """GLOBAL_NAMES from the known names both twins share, keyed by their raw bytes."""
     cdef bytes raw
     cdef const unsigned char *p
     cdef NameEntry *e
-    for name in _COMMON_NAMES + [n.lower() for n in _COMMON_NAMES]:
-        raw = name.encode("ascii")
+    known = _header_names.KNOWN_KEYS
+    if 2 * len(known) > GLOBAL_SLOTS:
+        raise RuntimeError("GLOBAL_SLOTS is too small for _header_names.KNOWN_NAMES")
+    for spelling, key in known.items():
+        raw = spelling.encode("ascii")
         p = <const unsigned char *>PyBytes_AS_STRING(raw)
         e = _name_slot(GLOBAL_NAMES, GLOBAL_SLOTS - 1, p, len(raw), _name_hash(p, len(raw)))
         if e.key == NULL:
-            _name_store(e, p, len(raw), _istr(name))
+            _name_store(e, p, len(raw), key)
 
 
 _init_names()

@@ -8,6 +8,7 @@ offsets across calls, zero-copy body pieces, ``done``/``unconsumed``, ``method``
 
 from __future__ import annotations
 
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,10 @@ from wirespeed.wire import Wire
 from multidict import CIMultiDictProxy
 
 from wirespeed.errors import BadChunk, BadStatusLine, HttpParserError, IncompleteMessage, InvalidHeader
+from wirespeed.wire._header_names import KNOWN_KEYS, LEARN_MAX
 
 OK = b"HTTP/1.1 200 OK\r\n"
+CL0 = b"Content-Length: 0\r\n"
 
 
 def test_events_before_the_bad_byte_come_first_and_the_error_next(wire_impl: Wire) -> None:
@@ -195,3 +198,44 @@ def test_limits_are_constructor_arguments(wire_impl: Wire) -> None:
         p.feed(OK + b"A: 1\r\nB: 2\r\n\r\n")
     assert type(raised.value).__name__ == "TooManyHeaders"
     assert raised.value.offset == len(OK) + 6
+
+
+def _keys(p: Any, head: bytes, bytewise: bool) -> list[str]:
+    """The header keys of one response fed whole (the fast path) or byte by byte."""
+    events: list[Any] = []
+    for piece in ([head[i:i + 1] for i in range(len(head))] if bytewise else [head]):
+        events += p.feed(piece)
+    return list(events[0].headers.keys())
+
+
+@pytest.mark.parametrize("bytewise", [False, True], ids=["whole", "bytewise"])
+def test_header_name_keys_follow_the_one_cache_policy(wire_impl: Wire, bytewise: bool) -> None:
+    """docs/parser.md, "Header names": known names are the shared istr objects, other
+    names are learnt per parser up to LEARN_MAX (one istr kept for each), then made
+    afresh per head; the same on both twins.  (A CIMultiDict hands out every key as
+    an istr, so what tells a cached key is its identity across heads.)"""
+    p = wire_impl.ResponseParser("GET")
+    date, cl, upper, other = _keys(p, OK + b"Date: d\r\ncontent-length: 0\r\nCONTENT-TYPE: t\r\nX-Mine: 1\r\n\r\n", bytewise)
+    assert date is KNOWN_KEYS["Date"] and cl is KNOWN_KEYS["content-length"]
+    assert upper == "CONTENT-TYPE" and "CONTENT-TYPE" not in KNOWN_KEYS and other == "X-Mine"
+    again = _keys(p, OK + b"X-Mine: 2\r\nCONTENT-TYPE: u\r\nContent-Length: 0\r\n\r\n", bytewise)
+    assert again[0] is other and again[1] is upper  # learnt once, kept by this parser
+    # two learnt so far; fill up to LEARN_MAX, then a new name is made per head
+    fill = b"".join(b"X-%d: v\r\n" % i for i in range(LEARN_MAX - 2))
+    first = _keys(p, OK + fill + b"X-Late: v\r\nContent-Length: 0\r\n\r\n", bytewise)
+    second = _keys(p, OK + fill + b"X-Late: v\r\nContent-Length: 0\r\n\r\n", bytewise)
+    assert all(a is b for a, b in zip(first[:-2], second[:-2]))
+    assert first[-2] == second[-2] == "X-Late" and first[-2] is not second[-2]
+    assert first[-1] is second[-1] is KNOWN_KEYS["Content-Length"]  # never crowded out
+    fresh = wire_impl.ResponseParser("GET")
+    late = [_keys(fresh, OK + b"X-Late: v\r\n" + CL0 + b"\r\n", bytewise)[0] for _ in range(2)]
+    assert late[0] is late[1]  # per parser: another connection learns afresh
+
+
+def test_trailer_names_follow_the_same_policy(wire_impl: Wire) -> None:
+    p = wire_impl.ResponseParser("GET")
+    events = p.feed(OK + b"Transfer-Encoding: chunked\r\n\r\n0\r\nServer-Timing: a\r\nX-Sum: 1\r\n\r\n")
+    timing, other = events[-1].trailers.keys()
+    assert timing is KNOWN_KEYS["Server-Timing"]
+    events = p.feed(OK + b"Transfer-Encoding: chunked\r\n\r\n0\r\nX-Sum: 2\r\n\r\n")
+    assert next(iter(events[-1].trailers.keys())) is other

@@ -107,6 +107,7 @@ class ResponseParser:
         self._version = (1, 1)
         self._status = 0
         self._reason = ""
+        self._learned: dict[str, str] = {}  # names outside the known ones (_header_names)
         self._reset_message()
 
     def _reset_message(self) -> None:

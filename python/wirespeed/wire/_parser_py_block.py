@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import _messages as msg
+from ._header_names import KNOWN_KEYS
 from ._parser_py_build import _connection_tokens, _deliver_head, _finish_head, _finish_trailers
 from ._parser_py_chunk import _chunk_size_line
 from ._parser_py_tables import (
@@ -37,7 +38,6 @@ from ._parser_py_tables import (
     _LENIENT_VALUE,
     _LF,
     _LF_RE,
-    _NAMES,
     _SP,
     _STATUS_LENIENT,
     _STATUS_STRICT,
@@ -45,6 +45,7 @@ from ._parser_py_tables import (
     _TCHAR,
     _VERSIONS,
     _Field,
+    _name_key,
     _text,
 )
 from ..errors import BadStatusLine, InvalidHeader, InvalidLineEnding, LineTooLong, TooManyHeaders
@@ -272,10 +273,11 @@ def _fast_head(self: ResponseParser, data: Any, pos: int, base: int, events: lis
     if nfields > self._max_headers:
         return -1
     pairs = []
-    names = _NAMES
+    known = KNOWN_KEYS
+    learned = self._learned
     for line in fields.decode("utf-8", "surrogateescape").split("\r\n")[:-1]:
         name, _, value = line.partition(":")
-        pairs.append((names.get(name) or name, value.strip(" \t")))
+        pairs.append((known.get(name) or _name_key(learned, name), value.strip(" \t")))
     md = CIMultiDict(pairs)
     length = None
     chunked = False

@@ -137,7 +137,7 @@ def _finish_head(self: ResponseParser, events: list[Any]) -> None:
             te_seen = True
             last_coding = last
     raw = tuple((f.name, f.value) for f in self._fields)
-    md = CIMultiDict([(_name(f.name), _text(f.value)) for f in self._fields])
+    md = CIMultiDict([(_name(self._learned, f.name), _text(f.value)) for f in self._fields])
     close, keep = _connection_tokens(md.getall("Connection", None))
     chunked = te_seen and last_coding == b"chunked"
     if te_seen and not chunked:
@@ -226,7 +226,7 @@ def _finish_trailers(self: ResponseParser, events: list[Any]) -> None:
         for f in fields:
             _check_singleton(self, f, f.name.lower(), seen)
     raw = tuple((f.name, f.value) for f in fields)
-    md = CIMultiDict([(_name(f.name), _text(f.value)) for f in fields])
+    md = CIMultiDict([(_name(self._learned, f.name), _text(f.value)) for f in fields])
     self._fields = []
     _end_message(self, MessageEnd(CIMultiDictProxy(md), raw), events)
 

@@ -1,8 +1,9 @@
 """Byte classes, patterns, text decoding and the header-name cache of the Python parser.
 
 Twin of ``src/_parser_tables.pxi`` (the C twin's 256-byte tables, ``_text`` and its
-name tables).  Everything here is built at import and read-only afterwards, except
-the name cache, which only grows up to a bound.  Also here, because every unit of
+name tables).  Everything here is built at import and read-only afterwards; the
+known header names come from ``_header_names``, shared with the C twin, and the
+names a parser learns are kept by that parser.  Also here, because every unit of
 the Python twin needs them: the parser's states (the C twin's ``ST_*`` enum in
 ``src/_parser.pyx``) and :class:`_Field` (the C twin's ``Field`` struct).
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 
 from multidict import istr
+
+from ._header_names import KNOWN_KEYS, LEARN_MAX
 
 #: Largest Content-Length or chunk size accepted (docs/parser.md: 2**63-1).
 MAX_LENGTH = 2**63 - 1
@@ -53,33 +56,23 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-# Header names as spelled on the wire -> istr, so CIMultiDict skips folding their case.
-_COMMON_NAMES = (
-    "Date Server Content-Type Content-Length Connection Cache-Control Vary ETag Expires "
-    "Last-Modified Location Set-Cookie Transfer-Encoding Content-Encoding Keep-Alive Age "
-    "Accept-Ranges Access-Control-Allow-Origin Strict-Transport-Security X-Frame-Options "
-    "X-Content-Type-Options X-Request-Id Content-Security-Policy Referrer-Policy Via Pragma "
-    "Alt-Svc X-Cache Upgrade Link Content-Disposition Content-Language Trailer "
-    "Access-Control-Allow-Credentials Access-Control-Allow-Headers Access-Control-Allow-Methods "
-    "Access-Control-Expose-Headers X-XSS-Protection WWW-Authenticate Retry-After Content-Range"
-).split()
-_NAMES: dict[str, istr] = {}
-for _n in _COMMON_NAMES:
-    for _spelling in (_n, _n.lower()):
-        _NAMES[_spelling] = istr(_spelling)
-#: Names learnt at run time stop being cached past this many (a peer must not grow it).
-_NAME_CACHE_MAX = 512
-
-
-def _name(raw: bytes) -> str:
-    text = raw.decode("ascii")  # a token: ASCII only
-    cached = _NAMES.get(text)
-    if cached is not None:
-        return cached
-    if len(_NAMES) < _NAME_CACHE_MAX:
-        cached = _NAMES[text] = istr(text)
-        return cached
+# Header names: the policy of ``_header_names`` (known names shared, others learnt per parser).
+def _name_key(learned: dict[str, str], text: str) -> str:
+    """The multidict key for a field name (a token, so ASCII text)."""
+    key: str | None = KNOWN_KEYS.get(text)
+    if key is not None:
+        return key
+    key = learned.get(text)
+    if key is not None:
+        return key
+    if len(learned) < LEARN_MAX:
+        key = learned[text] = istr(text)
+        return key
     return text
+
+
+def _name(learned: dict[str, str], raw: bytes) -> str:
+    return _name_key(learned, raw.decode("ascii"))
 
 
 class _Field:
