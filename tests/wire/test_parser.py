@@ -479,6 +479,18 @@ case("adv-chunk-junk-after-message", OK + TE + b"\r\n0\r\n\r\nJUNK\r\n", M(), er
 case("adv-many-leading-empty-lines", b"\r\n" * 3000 + OK + CL0 + b"\r\n", M(), mode="lenient")
 case("adv-leading-lf-then-crlf", b"\n\r\n" + OK + CL0 + b"\r\n", M(), mode="lenient")
 case("adv-1xx-junk-without-lf-waits", b"HTTP/1.1 100 Continue\r\n\r\nxyz", M(100))
+# Tokens are ASCII (RFC 9110 §5.6.2): a non-ASCII look-alike that str case mapping turns
+# into an ASCII letter ("\u212a" KELVIN SIGN lowers to "k") makes no token, fed whole or split
+case("adv-te-kelvin-sign", OK + "Transfer-Encoding: chun\u212aed\r\n\r\n1\r\nx\r\n0\r\n\r\n".encode(),
+     err=(BadTransferEncoding, (b"\xe2\x84\xaa", 0)))
+case("adv-te-kelvin-sign-in-list", OK + "Transfer-Encoding: gzip, CHUN\u212aED\r\n\r\n".encode(),
+     err=(BadTransferEncoding, (b"\xe2\x84\xaa", 0)))
+case("adv-connection-kelvin-keep-alive-http10", b"HTTP/1.0 200 OK\r\n" + "Connection: \u212aeep-alive\r\n".encode() + CL0 + b"\r\n",
+     M(keep_alive=False, headers=[("Connection", "\u212aeep-alive"), ("Content-Length", "0")]))
+case("adv-connection-dotless-i-keep-alive-http10", b"HTTP/1.0 200 OK\r\n" + "Connection: keep-al\u0131ve\r\n".encode() + CL0 + b"\r\n",
+     M(keep_alive=False))
+case("adv-connection-long-s-close", OK + "Connection: clo\u017fe\r\n".encode() + CL0 + b"\r\n", M(keep_alive=True))
+case("adv-cl-fullwidth-digit", OK + "Content-Length: \uff13\r\n\r\nabc".encode(), err=(BadContentLength, (b"\xef", 0)))
 
 
 # The exact text of representative errors, the same on both twins: the message names

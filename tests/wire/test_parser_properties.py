@@ -70,6 +70,24 @@ def text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+#: Non-ASCII look-alikes of the letters in the tokens framing hangs on (keep-alive,
+#: close, chunked): str case mapping turns each into ASCII ("\u212a" KELVIN SIGN lowers
+#: to "k", "\u017f" LONG S uppers to "S", "\u0131" DOTLESS I uppers to "I", "\u0130"
+#: lowers to "i" + a combining dot), a byte compare never does.  Tokens are ASCII
+#: (RFC 9110 §5.6.2), so a token holding one is no token at all, in both twins.
+LOOKALIKES = {ord("k"): ["\u212a"], ord("s"): ["\u017f"], ord("i"): ["\u0131", "\u0130"]}
+
+
+@st.composite
+def lookalike(draw: st.DrawFn, word: bytes) -> bytes:
+    """``word`` with one letter replaced by the UTF-8 bytes of a non-ASCII look-alike."""
+    spots = [i for i, c in enumerate(word) if c | 0x20 in LOOKALIKES]
+    if not spots:
+        return word
+    i = draw(st.sampled_from(spots))
+    return word[:i] + draw(st.sampled_from(LOOKALIKES[word[i] | 0x20])).encode() + word[i + 1:]
+
+
 def recase(draw: st.DrawFn, word: bytes) -> bytes:
     flips = draw(st.lists(st.booleans(), min_size=len(word), max_size=len(word)))
     return bytes(c ^ 0x20 if f and 0x41 <= (c | 0x20) - 0x20 <= 0x5A else c for c, f in zip(word, flips))
@@ -214,7 +232,9 @@ def message(draw: st.DrawFn, method: str, lenient: bool, last: bool, expected: E
     if framing == "chunked" and version == (1, 0) and no_body:
         framing = "length"  # the model leaves TE on a bodiless 1.0 response alone
     tokens = [b"close", b"keep-alive", b"Keep-Alive", b"upgrade", b"foo"] if last else [b"keep-alive", b"foo"]
-    conn = draw(st.lists(st.sampled_from(tokens), max_size=2))
+    # a look-alike of close or keep-alive is neither, so it may stand in any message
+    fakes = lookalike(b"close") | lookalike(b"keep-alive") | lookalike(b"Keep-Alive")
+    conn = draw(st.lists(st.sampled_from(tokens) | fakes, max_size=2))
     if version == (1, 0) and not last:
         conn.append(b"keep-alive")
     extra = []
@@ -426,10 +446,14 @@ limits = st.fixed_dictionaries(
 )
 
 
-BAD_LENGTHS = [b"+3", b"-1", b"0x3", b"3 3", b"3,3", b"", b"3a", b"99999999999999999999", b"9223372036854775808", b"\xb3"]
-BAD_CODINGS = [b"", b",", b"chunked, chunked", b"chu nked", b"chunked;", b"\"chunked\"", b"gzip ,", b"chunked\x01"]
+# Non-ASCII digits ("\u0663" ARABIC-INDIC THREE, "\uff13" FULLWIDTH THREE) pass str.isdigit()
+# and int(); a coding with a look-alike letter lowers to "chunked" as str.
+BAD_LENGTHS = [b"+3", b"-1", b"0x3", b"3 3", b"3,3", b"", b"3a", b"99999999999999999999", b"9223372036854775808", b"\xb3",
+               "\u0663".encode(), "\uff13".encode()]
+BAD_CODINGS = [b"", b",", b"chunked, chunked", b"chu nked", b"chunked;", b"\"chunked\"", b"gzip ,", b"chunked\x01",
+               "chun\u212aed".encode(), "gzip, CHUN\u212aED".encode()]
 BAD_SIZES = [b"+3", b"0x3", b"3 ", b" 3", b"3;", b"3;a=", b'3;a="x', b"3 ;a", b"3;a=b ", b"fffffffffffffffff",
-             b"8000000000000000", b"3;a=\"\\", b"3;\x00", b"3\x0b", b"-3", b"g"]
+             b"8000000000000000", b"3;a=\"\\", b"3;\x00", b"3\x0b", b"-3", b"g", "\uff13".encode(), "3;\u212a".encode()]
 #: Places where a framing decision is made, and what may be put there instead.
 FRAMING_SITES = [
     (rb"(?i)(\ncontent-length:[ \t]*)([^\r\n]*)", BAD_LENGTHS),
@@ -466,7 +490,13 @@ def inputs(draw: st.DrawFn) -> tuple[bytes, dict[str, Any]]:
     if draw(st.booleans()):
         data = bytearray(draw(corrupt_framing(stream.data)))
     for _ in range(draw(st.sampled_from([0, 1, 1, 2, 3, 4]))):
-        op = draw(st.sampled_from(["flip", "insert", "insert", "delete", "truncate"]))
+        op = draw(st.sampled_from(["flip", "insert", "insert", "delete", "truncate", "lookalike"]))
+        if op == "lookalike":  # a letter of a token (or anywhere) becomes a non-ASCII look-alike
+            letters = [i for i, b in enumerate(data) if b | 0x20 in LOOKALIKES]
+            if letters:
+                i = letters[draw(st.integers(0, len(letters) - 1))]
+                data[i:i + 1] = draw(lookalike(bytes(data[i:i + 1])))
+            continue
         spots = [i for i, b in enumerate(data) if b in SPOTS]
         if spots and draw(st.booleans()):
             pos = spots[draw(st.integers(0, len(spots) - 1))] + draw(st.integers(0, 1))

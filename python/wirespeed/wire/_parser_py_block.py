@@ -284,8 +284,11 @@ def _fast_head(self: ResponseParser, data: Any, pos: int, base: int, events: lis
     lengths = md.getall("Content-Length", None)
     codings = md.getall("Transfer-Encoding", None)
     if codings is not None:
-        if lengths is not None or len(codings) != 1 or codings[0].lower() != "chunked":
-            return -1  # conflicts, lists and other codings: the slow path judges them
+        coding = codings[0]
+        if lengths is not None or len(codings) != 1 or not coding.isascii() or coding.lower() != "chunked":
+            # conflicts, lists and other codings: the slow path judges them (on bytes:
+            # "chun\u212aed" lowers to "chunked" as str, but it is no token)
+            return -1
         chunked = True
     elif lengths is not None:
         value = lengths[0]

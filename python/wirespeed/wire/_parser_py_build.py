@@ -94,12 +94,20 @@ _END = MessageEnd(_EMPTY_MAP, ())
 
 
 def _connection_tokens(values: list[str] | None) -> tuple[bool, bool]:
-    """(close, keep-alive) from the Connection fields (comma lists, OWS, any case)."""
+    """(close, keep-alive) from the Connection fields (comma lists, OWS, ASCII case).
+
+    Tokens are ASCII (RFC 9110 §5.6.2): str.lower() would also fold non-ASCII
+    look-alikes ("\u212a", KELVIN SIGN, lowers to "k"), which the C twin's byte
+    compare never matches, so a token that is not ASCII is no token here.
+    """
     close = keep = False
     if values:
         for value in values:
             for token in value.split(","):
-                token = token.strip(" \t").lower()
+                token = token.strip(" \t")
+                if not token.isascii():
+                    continue
+                token = token.lower()
                 if token == "close":
                     close = True
                 elif token == "keep-alive":
