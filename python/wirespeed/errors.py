@@ -23,6 +23,8 @@ and falls in one of three families, so a user can catch by intent::
         ├── ResponseProtocolError    the response broke the protocol (wraps an HttpParserError)
         ├── ClientPayloadError       the body could not be read to its end (wraps the cause)
         ├── ClientResponseError      a 4xx/5xx status under raise_for_status
+        │   ├── TooManyRedirects     more redirects than max_redirects
+        │   └── InvalidRedirect      a Location that cannot be followed
         └── TimeoutError             (also asyncio.TimeoutError)
             ├── ConnectTimeout, PoolTimeout, ReadTimeout, TotalTimeout
 
@@ -67,6 +69,8 @@ __all__ = [
     "ResponseProtocolError",
     "ClientPayloadError",
     "ClientResponseError",
+    "TooManyRedirects",
+    "InvalidRedirect",
     "TimeoutError",
     "ConnectTimeout",
     "PoolTimeout",
@@ -275,6 +279,18 @@ class ClientResponseError(ClientError):
         self.status = status
         self.reason = reason
         self.headers = headers
+
+
+class TooManyRedirects(ClientResponseError):
+    """A redirect chain longer than ``max_redirects``; ``history`` holds the responses followed."""
+
+    history: tuple[object, ...] = ()
+
+
+class InvalidRedirect(ClientResponseError):
+    """A redirect that cannot be followed: a missing or malformed ``Location``, a
+    scheme that is not http(s), an https to http hop not allowed, or a body that
+    cannot be sent again for a 307/308."""
 
 
 class TimeoutError(ClientError, asyncio.TimeoutError):  # noqa: A001 - the name users expect
