@@ -5,6 +5,8 @@
 #   make test                      every test, on both twins
 #   make bench                     the benchmarks, ours and the peers side by side
 #   make test PYTHON=python3.12 VENV=.venv-3.12   the same on another CPython
+#   make test JOBS=0               the same in one process (default: 2 pytest-xdist workers)
+#   HYPOTHESIS_PROFILE=deep make test   property tests with more examples (tests/conftest.py)
 #   make fuzz                      atheris: the parser twins must agree (FUZZ_RUNS=..., not part of test)
 #   make debug                     the C twins unoptimised, with Cython's checks on
 
@@ -12,6 +14,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+JOBS ?= 2
 FUZZ_RUNS ?= 200000
 STAMP_VENV := $(VENV)/.stamp-venv
 STAMP_BUILD := $(VENV)/.stamp-build
@@ -39,9 +42,10 @@ $(STAMP_BUILD): $(STAMP_VENV) $(SOURCES)
 build: $(STAMP_BUILD)
 	@$(PY) -c "import wirespeed.wire as w; print('==> live implementation:', w.IMPLEMENTATION)"
 
+# pytest-xdist (a test extra) spreads the tests over JOBS processes; JOBS=0 runs them in one.
 test: build
 	@echo "==> running the tests on both twins (ids [c] and [python])"
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $$($(PY) -c "import xdist" 2>/dev/null && echo "-n $(JOBS) --dist worksteal") $(PYTEST_ARGS)
 
 typecheck: build
 	$(PY) -m mypy

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 
 WARMUP = 200
 ROUNDS = 1000
@@ -112,6 +113,7 @@ def measure(implementation: str, workload: str = WORKLOAD) -> dict[str, int]:
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
+@pytest.mark.leak
 def test_parsing_many_messages_does_not_grow_memory(wire_impl: Wire) -> None:
     growth = measure(wire_impl.IMPLEMENTATION)
     # one leaked 2-tuple or str per round would already be ~50 KB over 1000 rounds
@@ -119,6 +121,7 @@ def test_parsing_many_messages_does_not_grow_memory(wire_impl: Wire) -> None:
     assert growth["objects"] < 50, growth
 
 
+@pytest.mark.leak
 def test_a_leak_of_one_object_per_round_would_be_caught(wire_impl: Wire) -> None:
     """The measurement is sensitive: the same workload keeping one list per round fails it."""
     leaky = WORKLOAD.replace("def one_round():", "KEPT = []\ndef one_round():\n    KEPT.append([])")

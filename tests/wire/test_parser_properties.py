@@ -39,7 +39,6 @@ CI = os.environ.get("CI", "") not in ("", "0")
 PROPERTY = settings(
     deadline=None,
     derandomize=CI,
-    max_examples=150 if CI else 300,
     phases=[Phase.explicit, Phase.reuse, Phase.generate] if CI else list(Phase),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -548,7 +547,7 @@ FOUND = [
 
 
 @pytest.mark.c_extension
-@settings(PROPERTY, max_examples=400 if CI else 600)  # runs once, not per twin
+@settings(PROPERTY, max_examples=2 * PROPERTY.max_examples)  # runs once, not per twin
 @given(case=inputs(), c_feeding=feedings, py_feeding=feedings)
 def test_twins_agree_on_generated_and_mutated_input(
     twins: tuple[Wire, Wire], case: tuple[bytes, dict[str, Any]],
@@ -574,7 +573,7 @@ def test_twins_agree_on_cases_found_by_fuzzing(
         assert outcome(c, data, feeding, strict=strict)[1] == theirs
 
 
-@settings(PROPERTY, max_examples=1000)
+@settings(PROPERTY, max_examples=10 * PROPERTY.max_examples)  # cheap examples
 @given(
     data=st.binary(max_size=200) | st.binary(max_size=200).map(lambda b: b"HTTP/1.1 200 OK\r\n" + b),
     options=st.fixed_dictionaries({"method": st.sampled_from(["GET", "HEAD", "CONNECT"]), "strict": st.booleans()}) | limits,

@@ -76,7 +76,7 @@ def run(impl: str, limit: int, head: tuple[Any, ...], steps: list[tuple[Any, ...
     return [outcome, transport.as_bytes(), writer.headers_length, writer.body_length]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4 * settings().max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     limit=st.sampled_from([0, 64, 4096, 1 << 20]),
     head=_head,

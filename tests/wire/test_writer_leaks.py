@@ -18,6 +18,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent(
@@ -76,6 +78,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.leak
 def test_writer_memory_is_flat_over_many_messages(wire_impl: Wire) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
     out = subprocess.run(
