@@ -29,10 +29,12 @@ from ..errors import (
     ClientError,
     ConnectError,
     ConnectTimeout,
+    InvalidRedirect,
     InvalidRequest,
     LocalProtocolError,
     PoolTimeout,
     ServerDisconnectedError,
+    TooManyRedirects,
     TotalTimeout,
     TransportError,
 )
@@ -57,6 +59,13 @@ EXPECT_CONTINUE_TIMEOUT = 1.0
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _USER_AGENT = "wirespeed/0.1"
+#: Statuses that are followed (RFC 9110 §15.4); 300 and 304 are not redirects to follow.
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Most redirects followed by default (aiohttp's and httpx's figure is 10 and 20; 10 here).
+MAX_REDIRECTS = 10
+#: Fields of the caller's that never cross to another origin (RFC 9110 §15.4: a
+#: user agent must not leak credentials across origins).
+_ORIGIN_BOUND = ("Authorization", "Cookie", "Proxy-Authorization")
 
 
 class _RequestContext:
@@ -99,6 +108,8 @@ class ClientSession:
         auto_decompress: bool = True,
         ssl: Any = None,
         keepalive_timeout: float = 15.0,
+        max_redirects: int = MAX_REDIRECTS,
+        allow_insecure_redirects: bool = False,
         wire: _wire.Wire | None = None,
     ) -> None:
         if not isinstance(timeout, ClientTimeout):
@@ -106,6 +117,8 @@ class ClientSession:
         self._base_url = URL(base_url) if base_url is not None else None
         self._timeout = timeout
         self._raise_for_status = raise_for_status
+        self._max_redirects = max_redirects
+        self._allow_insecure_redirects = allow_insecure_redirects
         self._auto_decompress = auto_decompress
         self._ssl = ssl
         self._ssl_context: Any = None
@@ -266,6 +279,9 @@ class ClientSession:
         ssl: Any = None,
         raise_for_status: bool | None = None,
         expect100: bool = False,
+        allow_redirects: bool = True,
+        max_redirects: int | None = None,
+        _foreign: bool = False,
     ) -> ClientResponse:
         loop = self._loop
         if loop is None:
@@ -302,10 +318,13 @@ class ClientSession:
             length = body.length  # type: ignore[union-attr]
             chunked = length is None
         items = self._head_items(t, headers, ctype, length, method, chunked, expect100)
+        if _foreign:
+            items = [(k, v) for k, v in items if k.title() not in _ORIGIN_BOUND]
         key = (t.scheme, t.host, t.port, ssl if ssl is not None else self._ssl) if t.is_tls else (t.scheme, t.host, t.port)
         pool = self._pool
         assert pool is not None
         retried = False
+        resp: ClientResponse
         while True:
             conn = pool.take_idle(key)
             if conn is None:
@@ -349,11 +368,81 @@ class ClientSession:
                 conn.close()
                 raise
             break
+        if allow_redirects and resp.status in _REDIRECTS:
+            resp = await self._follow(resp, t, method, body, headers, timeout, ssl, expect100,
+                                      max_redirects if max_redirects is not None else self._max_redirects)
         rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
         if rfs and resp.status >= 400:
             resp.close()
             resp.raise_for_status()
         return resp
+
+    async def _follow(self, resp: ClientResponse, t: Target, method: str, body: Any, headers: Any,
+                      timeout: ClientTimeout | None, ssl: Any, expect100: bool, max_redirects: int) -> ClientResponse:
+        """Follow redirects from ``resp``: each hop a request of its own through the pool."""
+        history: list[ClientResponse] = []
+        url = t.url
+        foreign = False
+        while resp.status in _REDIRECTS:
+            history.append(resp)
+            location = resp.headers.get("Location")
+            if location is None:
+                break   # a redirect status without a target is the final answer
+            if len(history) > max_redirects:
+                await resp.release()
+                err = TooManyRedirects(f"more than {max_redirects} redirects", method=method, url=url,
+                                       status=resp.status, reason=resp.reason, headers=resp.headers)
+                err.history = tuple(history)
+                raise err
+            next_url = self._redirect_target(resp, url, location, method)
+            status = resp.status
+            if status == 303 and method != "HEAD" or status in (301, 302) and method == "POST":
+                method, body = ("GET" if status == 303 or method == "POST" else method), None
+            elif body is not None and type(body) is not bytes:
+                replay = body.replay()
+                if replay is None:
+                    await resp.release()
+                    raise InvalidRedirect(f"a {status} redirect needs the request body again, and it was "
+                                          "a stream that cannot be replayed", method=method, url=url,
+                                          status=status, reason=resp.reason, headers=resp.headers)
+                body = replay
+            if (next_url.scheme, next_url.host, next_url.port) != (t.url.scheme, t.url.host, t.url.port):
+                foreign = True   # once another origin, always: credentials never follow
+            if foreign and headers:
+                given = CIMultiDict(headers)
+                for name in _ORIGIN_BOUND:
+                    given.popall(name, None)
+                headers = given
+            await resp.release()
+            resp = await self._request(method, next_url, headers=headers, data=body, timeout=timeout,
+                                       ssl=ssl, expect100=expect100 and body is not None,
+                                       raise_for_status=False, allow_redirects=False, _foreign=foreign)
+            url = next_url
+        resp.history = tuple(history)
+        return resp
+
+    def _redirect_target(self, resp: ClientResponse, url: URL, location: str, method: str) -> URL:
+        """The URL a ``Location`` names, resolved against ``url``; refused when unsafe or malformed."""
+        def refuse(why: str) -> InvalidRedirect:
+            return InvalidRedirect(f"cannot follow the redirect: {why}", method=method, url=url,
+                                   status=resp.status, reason=resp.reason, headers=resp.headers)
+        try:
+            location.encode("utf-8")
+        except UnicodeEncodeError:
+            raise refuse("Location is not valid UTF-8") from None
+        if any(c < " " or c == "\x7f" for c in location):
+            raise refuse("Location contains a control character")
+        try:
+            next_url = url.join(URL(location))
+        except (ValueError, TypeError) as exc:
+            raise refuse(f"Location cannot be parsed: {exc}") from exc
+        if next_url.scheme not in ("http", "https") or not next_url.raw_host:
+            raise refuse(f"Location {location!r} is not an http(s) URL with a host")
+        if url.scheme == "https" and next_url.scheme == "http" and not self._allow_insecure_redirects:
+            raise refuse("an https to http redirect (allow_insecure_redirects=True allows it)")
+        if not next_url.raw_fragment and url.raw_fragment:
+            next_url = next_url.with_fragment(url.fragment)   # RFC 9110 §10.2.2
+        return next_url
 
     async def _send_body(self, conn: Connection, writer: Any, body: Any, chunked: bool, expect100: bool,
                          method: str, t: Target) -> None:

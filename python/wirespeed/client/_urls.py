@@ -42,7 +42,7 @@ class Target:
         port = url.port
         if port is None:
             port = _DEFAULT_PORTS[scheme]
-        self.url = url.with_fragment(None) if url.raw_fragment else url
+        self.url = url  # the fragment is kept for the caller, never sent
         self.scheme = scheme
         self.host = host
         self.port = port
