@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,22 @@ def test_top_level_exports_are_the_live_twin() -> None:
     assert wirespeed.ResponseParser is wire.ResponseParser
     for name in wirespeed.__all__:
         assert hasattr(wirespeed, name), name
+
+
+@pytest.mark.parametrize(
+    ("require", "outcome"),
+    [("", "1 skipped"), ("1", "1 failed")],
+    ids=["CI-alone-skips", "WIRESPEED_REQUIRE_SERVERS-fails"],
+)
+def test_missing_strace_fails_only_when_servers_are_required(tmp_path: Path, require: str, outcome: str) -> None:
+    """CI=true alone (GitHub sets it everywhere, cibuildwheel's test step too) does not
+    make a missing server or strace a failure; WIRESPEED_REQUIRE_SERVERS=1 (.ci/run) does."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "WIRESPEED_"))}
+    env.update(CI="true", PATH=str(tmp_path), WIRESPEED_REQUIRE_SERVERS=require)  # no strace on PATH
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
+         "tests/wire/test_writer_socket.py::test_small_post_is_one_write_syscall[python]"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert outcome in result.stdout, result.stdout[-3000:] + result.stderr[-3000:]
