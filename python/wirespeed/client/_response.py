@@ -276,6 +276,15 @@ class ClientResponse:
             raise
         self._pieces.clear()
 
+    def __del__(self) -> None:
+        # A response dropped before its end must not hold its pool slot forever.
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            try:
+                conn.close()
+            except Exception:  # the loop may be closed already  # noqa: BLE001
+                pass
+
     def __repr__(self) -> str:
         return f"<ClientResponse {self.status} {self.reason} {self.method} {self.url}>"
 
