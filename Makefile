@@ -29,7 +29,7 @@ $(STAMP_VENV): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing build tools and wirespeed's test extras"
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "setuptools>=68" "Cython>=3.1" wheel
+	$(PY) -m pip install -q "setuptools>=77.0.1" "Cython>=3.1"
 	@# the C twins are compiled by the build step below, once
 	WIRESPEED_NO_EXTENSIONS=1 $(PY) -m pip install -q --no-build-isolation -e ".[test]"
 	@touch $@

@@ -4,6 +4,12 @@ The extension is optional.  Without a compiler (or with
 ``WIRESPEED_NO_EXTENSIONS=1``) the package installs with its pure-Python
 twins and says so in the build output.  Under ``CI=true`` or
 ``CIBUILDWHEEL=1`` a failed compile is an error: CI must test the C twin.
+
+Release builds (the default, and every wheel) are optimised (-O2) and carry no
+debug information: -g0 overrides the -g in Python's own CFLAGS, and on Linux
+the linker strips the symbol table (-s; PyInit_*, which Python looks up, is in
+the dynamic symbol table and stays).  ``WIRESPEED_DEBUG=1`` (``make debug``) compiles -O0 -g3 instead and
+strips nothing.
 """
 
 import os
@@ -40,6 +46,7 @@ class OptionalBuildExt(build_ext):
             self._fallback(exc)
 
     def build_extension(self, ext):
+        ext.extra_compile_args, ext.extra_link_args = flags(self.compiler.compiler_type)
         try:
             super().build_extension(ext)
         except Exception as exc:
@@ -50,6 +57,18 @@ class OptionalBuildExt(build_ext):
             say(f"building {name} failed and CI requires the C twin: {exc}")
             raise
         say(f"building {name} failed ({exc}); installing the pure-Python twin")
+
+
+def flags(compiler_type):
+    """(compile args, link args) for this compiler: release or debug (WIRESPEED_DEBUG)."""
+    if compiler_type == "msvc":
+        # MSVC's release defaults are /O2 without debug information; a debug build adds it.
+        return (["/Od", "/Zi", "/UNDEBUG"], ["/DEBUG"]) if DEBUG else ([], [])
+    if DEBUG:
+        return ["-O0", "-g3", "-UNDEBUG"], []
+    # -s: GNU and LLVM ld strip the symbol table at link time.  On macOS -g0 is
+    # enough: Apple's ld never copies DWARF into the binary.
+    return ["-O2", "-g0"], (["-s"] if sys.platform.startswith("linux") else [])
 
 
 def extensions():
@@ -63,12 +82,11 @@ def extensions():
             raise
         say("Cython is not available: installing the pure-Python twins only")
         return []
-    cflags = ["-O0", "-g3", "-UNDEBUG"] if DEBUG else ["-O2"]
     directives = {"language_level": "3", "freethreading_compatible": True}
     if DEBUG:
         directives.update(boundscheck=True, wraparound=True, initializedcheck=True)
     exts = [
-        Extension(name, [src], extra_compile_args=cflags)
+        Extension(name, [src])  # flags per compiler: OptionalBuildExt.build_extension
         for name, src in MODULES
         if os.path.exists(src)
     ]
