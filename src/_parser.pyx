@@ -81,6 +81,7 @@ cdef str CL_NOT_DIGITS = _messages.CL_NOT_DIGITS
 cdef str CL_TOO_LARGE = _messages.CL_TOO_LARGE
 cdef str CL_FOLDED = _messages.CL_FOLDED
 cdef str CL_CONFLICT = _messages.CL_CONFLICT
+cdef str CL_REPEATED = _messages.CL_REPEATED
 cdef str CL_AFTER_TE = _messages.CL_AFTER_TE
 cdef str TE_AFTER_CL = _messages.TE_AFTER_CL
 cdef str TE_FOLDED = _messages.TE_FOLDED

@@ -52,21 +52,74 @@ cdef object _unfolded(const unsigned char *buf, Field *f):
     return bytes(out)
 
 
-# Content-Length = 1*DIGIT   (RFC 9110 §8.6), at most 2**63-1
-cdef long long _content_length(const unsigned char *p, Py_ssize_t n, long long off, int term) except -2:
-    cdef long long v = 0
-    cdef Py_ssize_t i
+# Content-Length = 1*DIGIT   (RFC 9110 §8.6), at most 2**63-1.  A list of values
+# ("4, 4": a repeated field combined upstream) is read as
+#   1*DIGIT *( OWS "," OWS 1*DIGIT )
+# checked whole first; then each value in wire order must equal the first one
+# (as a number), and in strict mode there must be only one (docs/parser.md).
+cdef long long _content_length(const unsigned char *p, Py_ssize_t n, long long off, int term,
+                               long long cl, bint strict) except -2:
+    """Validate the value p[0:n] and fold it into ``cl`` (-1: no value yet); return the length."""
+    cdef long long v = 0, first = -1
+    cdef Py_ssize_t i = 0, s, comma = 0
     cdef int d
+    cdef bint listed = False
     if n == 0:
         _raise_at(_BadContentLength, CL_EMPTY, off, term)
-    for i in range(n):
-        d = p[i] - 48
-        if d < 0 or d > 9:
+    # the common case: the first value, digits only, not too large
+    while i < n and 48 <= p[i] <= 57 and i < 18:
+        v = v * 10 + (p[i] - 48)
+        i += 1
+    if i == n and cl < 0:
+        return v
+    i = 0
+    while True:
+        s = i
+        v = 0
+        while i < n:
+            d = p[i] - 48
+            if d < 0 or d > 9:
+                break
+            if v > (MAX_LENGTH - d) // 10:
+                _raise_at(_BadContentLength, CL_TOO_LARGE, off + i, p[i])
+            v = v * 10 + d
+            i += 1
+        if i == s:  # a value expected; at the end of the value, the trailing comma is at fault
+            if i == n:
+                i = comma
             _raise_at(_BadContentLength, CL_NOT_DIGITS, off + i, p[i])
-        if v > (MAX_LENGTH - d) // 10:
-            _raise_at(_BadContentLength, CL_TOO_LARGE, off + i, p[i])
-        v = v * 10 + d
-    return v
+        if first < 0:
+            first = v
+        while i < n and (p[i] == SP or p[i] == HT):
+            i += 1
+        if i == n:
+            break
+        if p[i] != 44:  # ","
+            _raise_at(_BadContentLength, CL_NOT_DIGITS, off + i, p[i])
+        listed = True
+        comma = i
+        i += 1
+        while i < n and (p[i] == SP or p[i] == HT):
+            i += 1
+    if cl < 0 and not listed:
+        return first
+    # more than one value: compare them in wire order
+    i = 0
+    while i < n:
+        s = i
+        v = 0
+        while i < n and 48 <= p[i] <= 57:
+            v = v * 10 + (p[i] - 48)
+            i += 1
+        if cl >= 0:
+            if v != cl:
+                _raise_at(_BadContentLength, CL_CONFLICT, off + s, p[s])
+            if strict:
+                _raise_at(_BadContentLength, CL_REPEATED, off + s, p[s])
+        cl = v
+        while i < n and not (48 <= p[i] <= 57):
+            i += 1
+    return cl
 
 
 # Transfer-Encoding = #transfer-coding   (RFC 9112 §6.1, RFC 9110 §10.1.4)
@@ -138,7 +191,7 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
     cdef Field *f
     cdef int kind = 0, te = 0, conn = 0
     cdef unsigned int singletons = 0
-    cdef long long cl = -1, v, base = self._blk_base
+    cdef long long cl = -1, base = self._blk_base
     cdef Py_ssize_t cl_at = -1, te_at = -1
     cdef const unsigned char *vp
     cdef Py_ssize_t vn
@@ -171,12 +224,9 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
         if kind == KIND_CL:
             if f.folded:
                 _raise_at(_BadContentLength, CL_FOLDED, base + f.fold_start, buf[f.fold_start])
-            v = _content_length(vp, vn, base + f.value_start, buf[f.value_start])
-            if cl >= 0 and v != cl:
-                _raise_at(_BadContentLength, CL_CONFLICT, base + f.value_start, buf[f.value_start])
+            cl = _content_length(vp, vn, base + f.value_start, buf[f.value_start], cl, self.strict)
             if te_at >= 0:
                 _raise_at(_BadTransferEncoding, CL_AFTER_TE, base + f.start, buf[f.start])
-            cl = v
             cl_at = i
         elif kind == KIND_TE:
             if f.folded:

@@ -10,9 +10,11 @@ in each mode it names (``any`` means both), fed whole, byte by byte and in seede
 random splits; the messages must match field by field, or the parser must raise its
 typed error (at the latest at ``feed_eof()`` when the case closes the stream).
 
-One case contradicts the contract: ``duplicate-server`` is marked ``mode: any`` and
-expects acceptance, while DESIGN.md and docs/parser.md reject a repeated ``Server`` in
-strict mode.  Its strict run is an expected failure, kept visible rather than skipped.
+Two cases contradict the contract: ``duplicate-server`` and ``cl-repeated-same`` are
+marked ``mode: any`` and expect acceptance, while docs/parser.md rejects a repeated
+``Server`` (as DESIGN.md does) and a repeated ``Content-Length`` (RFC 9110 §8.6 allows
+either answer; DESIGN.md lists a repeated Content-Length among framing errors) in strict
+mode.  Their strict runs are expected failures, kept visible rather than skipped.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ _CASES = _load_cases()
 # (case id, strict) pairs whose expectation contradicts docs/parser.md, with the reason.
 _CONTRADICTS_CONTRACT = {
     ("duplicate-server", True): "strict mode rejects a repeated Server field (DESIGN.md, docs/parser.md)",
+    ("cl-repeated-same", True): "strict mode rejects a repeated Content-Length, even an equal one (docs/parser.md)",
 }
 
 

@@ -129,12 +129,9 @@ def _finish_head(self: ResponseParser, events: list[Any]) -> None:
         if lname == b"content-length":
             if f.fold_off >= 0:
                 raise BadContentLength(msg.CL_FOLDED, f.fold_off, f.fold_byte)
-            value = _content_length(f)
-            if length is not None and value != length:
-                raise BadContentLength(msg.CL_CONFLICT, f.value_off, f.value[0])
+            length = _content_length(f, length, strict)
             if te_seen:
                 raise BadTransferEncoding(msg.CL_AFTER_TE, f.name_off, f.name[0])
-            length = value
             length_seen = True
         elif lname == b"transfer-encoding":
             if f.fold_off >= 0:
@@ -239,19 +236,53 @@ def _finish_trailers(self: ResponseParser, events: list[Any]) -> None:
     _end_message(self, MessageEnd(CIMultiDictProxy(md), raw), events)
 
 
-def _content_length(f: _Field) -> int:
-    """RFC 9110 §8.6: Content-Length = 1*DIGIT, at most 2**63-1."""
+def _content_length(f: _Field, length: int | None, strict: bool) -> int:
+    """RFC 9110 §8.6: Content-Length = 1*DIGIT, at most 2**63-1; returns the length.
+
+    ``length`` is the value of the Content-Length fields before this one (None if
+    none).  A list of values ("4, 4": a repeated field combined upstream) is read as
+    ``1*DIGIT *( OWS "," OWS 1*DIGIT )``, the value checked whole first; then each
+    value in wire order must equal the first one (as a number), and in strict mode
+    there must be only one (docs/parser.md, Framing).
+    """
     value = f.value
-    if not value:
+    n = len(value)
+    if not n:
         raise BadContentLength(msg.CL_EMPTY, f.value_off, f.value_byte)
-    total = 0
-    for i, byte in enumerate(value):
-        if byte not in _DIGIT:
-            raise BadContentLength(msg.CL_NOT_DIGITS, f.value_off + i, byte)
-        total = total * 10 + byte - 0x30
-        if total > MAX_LENGTH:
-            raise BadContentLength(msg.CL_TOO_LARGE, f.value_off + i, byte)
-    return total
+    off = f.value_off
+    starts = []  # (where each value starts, the value)
+    i = comma = 0
+    while True:
+        start = i
+        total = 0
+        while i < n and value[i] in _DIGIT:
+            total = total * 10 + value[i] - 0x30
+            if total > MAX_LENGTH:
+                raise BadContentLength(msg.CL_TOO_LARGE, off + i, value[i])
+            i += 1
+        if i == start:  # a value expected; at the end of the value, the trailing comma is at fault
+            at = i if i < n else comma
+            raise BadContentLength(msg.CL_NOT_DIGITS, off + at, value[at])
+        starts.append((start, total))
+        while i < n and value[i] in b" \t":
+            i += 1
+        if i == n:
+            break
+        if value[i] != 0x2C:  # ","
+            raise BadContentLength(msg.CL_NOT_DIGITS, off + i, value[i])
+        comma = i
+        i += 1
+        while i < n and value[i] in b" \t":
+            i += 1
+    for start, total in starts:
+        if length is not None:
+            if total != length:
+                raise BadContentLength(msg.CL_CONFLICT, off + start, value[start])
+            if strict:
+                raise BadContentLength(msg.CL_REPEATED, off + start, value[start])
+        length = total
+    assert length is not None
+    return length
 
 
 def _codings(f: _Field, chunked_seen: bool) -> tuple[bool, bytes]:
