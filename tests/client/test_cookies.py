@@ -444,10 +444,10 @@ def test_load_drops_expired_and_replaces_the_content(tmp_path: Path) -> None:
     '{"version": 2, "cookies": []}',
     '[]',
     '{"version": 1, "cookies": [{"name": "a"}]}',
-    '{"version": 1, "cookies": [{"name": "a", "value": "x\\r\\ny", "domain": "e.com", "path": "/",'
-    ' "host_only": true, "secure": false, "http_only": false, "same_site": null, "expires": null,'
-    ' "creation": 1, "last_access": 1}]}',
-])
+    ('{"version": 1, "cookies": [{"name": "a", "value": "x\\r\\ny", "domain": "e.com", "path": "/",'
+     ' "host_only": true, "secure": false, "http_only": false, "same_site": null, "expires": null,'
+     ' "creation": 1, "last_access": 1}]}'),
+], ids=["other-version", "not-an-object", "missing-fields", "control-characters"])
 def test_load_refuses_a_malformed_file(tmp_path: Path, content: str) -> None:
     path = tmp_path / "cookies.json"
     path.write_text(content)
