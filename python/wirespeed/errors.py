@@ -19,6 +19,7 @@ and falls in one of three families, so a user can catch by intent::
         ├── InvalidRequest           (also ValueError) a method, header or body that cannot be sent
         ├── ClientConnectionError    (also ConnectionError)
         │   ├── ConnectError         could not connect (DNS, refused, TLS handshake)
+        │   ├── ProxyError           the proxy refused (407, a failed CONNECT)
         │   └── ServerDisconnectedError   the server closed before the response ended
         ├── ResponseProtocolError    the response broke the protocol (wraps an HttpParserError)
         ├── ClientPayloadError       the body could not be read to its end (wraps the cause)
@@ -65,6 +66,7 @@ __all__ = [
     "InvalidRequest",
     "ClientConnectionError",
     "ConnectError",
+    "ProxyError",
     "ServerDisconnectedError",
     "ResponseProtocolError",
     "ClientPayloadError",
@@ -245,6 +247,15 @@ class ClientConnectionError(ClientError, ConnectionError):
 
 class ConnectError(ClientConnectionError):
     """Could not connect: name resolution, a refused or unreachable address, or the TLS handshake."""
+
+
+class ProxyError(ClientConnectionError):
+    """The proxy refused the request: ``407 Proxy Authentication Required``, or a
+    CONNECT answered with anything but 2xx.  ``status`` is the proxy's status."""
+
+    def __init__(self, message: str = "", *, method: str | None = None, url: object = None, status: int = 0) -> None:
+        super().__init__(message, method=method, url=url)
+        self.status = status
 
 
 class ServerDisconnectedError(ClientConnectionError):
