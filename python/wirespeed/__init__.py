@@ -9,7 +9,18 @@ importable from here.
 from __future__ import annotations
 
 from . import errors as _errors
-from .client import ClientResponse, ClientSession, ClientTimeout, FormData, PoolStats, StreamReader, request
+from .client import (
+    ClientResponse,
+    ClientSession,
+    ClientTimeout,
+    Cookie,
+    CookieJar,
+    DummyCookieJar,
+    FormData,
+    PoolStats,
+    StreamReader,
+    request,
+)
 from .decoding import ContentDecoder, accept_encoding, available_codings
 from .errors import *  # noqa: F403 - every public exception, listed in errors.__all__
 from .wire import IMPLEMENTATION, FlowControl, MessageEnd, ResponseHead, ResponseParser, StreamWriter
@@ -21,6 +32,9 @@ __all__ = [
     "ClientResponse",
     "ClientSession",
     "ClientTimeout",
+    "Cookie",
+    "CookieJar",
+    "DummyCookieJar",
     "FormData",
     "PoolStats",
     "StreamReader",

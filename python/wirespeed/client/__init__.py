@@ -11,15 +11,29 @@ it never parses or serialises HTTP itself.  Modules:
 - ``_response``: :class:`ClientResponse` and its body stream;
 - ``_body``: request bodies (bytes, text, JSON, forms, multipart, files, iterators);
 - ``_urls``: URL to request target, with a per-session cache;
+- ``_cookies``: the cookie jar (RFC 6265);
+- ``_proxies``: proxy settings from the environment and ``.netrc`` (``trust_env=True``);
 - ``_timeouts``: :class:`ClientTimeout`.
 """
 
 from __future__ import annotations
 
 from ._body import FormData
+from ._cookies import Cookie, CookieJar, DummyCookieJar
 from ._pool import PoolStats
 from ._response import ClientResponse, StreamReader
 from ._session import ClientSession, request
 from ._timeouts import ClientTimeout
 
-__all__ = ["ClientResponse", "ClientSession", "ClientTimeout", "FormData", "PoolStats", "StreamReader", "request"]
+__all__ = [
+    "ClientResponse",
+    "ClientSession",
+    "ClientTimeout",
+    "Cookie",
+    "CookieJar",
+    "DummyCookieJar",
+    "FormData",
+    "PoolStats",
+    "StreamReader",
+    "request",
+]

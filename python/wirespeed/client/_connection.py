@@ -61,6 +61,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self._loop = loop
         self._pool = pool
         self.key = key
+        self._wire = wire
         self._parser = wire.ResponseParser()
         self._head_type = wire.ResponseHead
         self.writer_type = wire.StreamWriter
@@ -69,11 +70,13 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.in_use = False      # checked out of the pool
+        self.pooled = False      # counted by the pool (from Pool.connected() on)
         self.requests = 0        # requests sent on this connection
         self.idle_since = 0.0
         self.reading_paused = False
         self.reusable = True     # False once an exchange left it in an unknown state
         self.sending = False     # a streamed request body is being sent
+        self.tunneling = False   # a CONNECT to a proxy is in flight
         # the exchange in flight
         self.waiter: asyncio.Future[ClientResponse] | None = None
         self.response: ClientResponse | None = None
@@ -208,12 +211,20 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
     def _message_done(self, resp: ClientResponse | None) -> None:
         self._deadline = self._read_deadline = _INF
         self._read_timeout = None
+        if self.tunneling:
+            return   # the session decides: TLS through the tunnel, or close
         parser = self._parser
         if (resp is not None and resp._keep_alive and self.reusable and not self.sending
                 and self.continue_waiter is None and not parser.done and parser.error is None and not self.closed):
             self._pool.release(self)
         else:
             self._abort()
+
+    def tunneled(self) -> None:
+        """The proxy opened the tunnel: the next bytes are the origin's, to a fresh parser."""
+        self.tunneling = False
+        self.requests = 0
+        self._parser = self._wire.ResponseParser()
 
     # -- failures ---------------------------------------------------------------------
 

@@ -145,6 +145,7 @@ class Pool:
         """A reserved slot became an open connection, checked out."""
         self._connecting -= 1
         self._opened += 1
+        conn.pooled = True
         conn.in_use = True
         self._in_use += 1
 
@@ -190,9 +191,9 @@ class Pool:
 
     def lost(self, conn: Connection) -> None:
         """A connection closed (by either side): forget it, once."""
-        if getattr(conn, "_forgotten", False):
-            return
-        conn._forgotten = True  # type: ignore[attr-defined]
+        if not conn.pooled:
+            return   # still connecting: the reserved slot is given back by unreserve()
+        conn.pooled = False
         if conn.in_use:
             conn.in_use = False
             self._in_use -= 1

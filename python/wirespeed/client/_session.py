@@ -16,6 +16,7 @@ paths that the hot one only branches to.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Generator, Mapping
 from types import TracebackType
 from typing import Any
@@ -33,12 +34,15 @@ from ..errors import (
     InvalidRequest,
     LocalProtocolError,
     PoolTimeout,
+    ProxyError,
     ServerDisconnectedError,
     TooManyRedirects,
     TotalTimeout,
     TransportError,
 )
 from ._body import Stream, encode_body
+from ._cookies import CookieJar, DummyCookieJar
+from ._proxies import EnvProxies, ProxyInfo, netrc_auth, parse_proxy_url
 from ._connect import Resolver, make_ssl_context, open_connection
 from ._connection import Connection
 from ._pool import Pool, PoolStats
@@ -110,6 +114,11 @@ class ClientSession:
         keepalive_timeout: float = 15.0,
         max_redirects: int = MAX_REDIRECTS,
         allow_insecure_redirects: bool = False,
+        cookie_jar: CookieJar | DummyCookieJar | None = None,
+        cookies: Any = None,
+        proxy: str | URL | None = None,
+        proxy_auth: tuple[str, str] | None = None,
+        trust_env: bool = False,
         wire: _wire.Wire | None = None,
     ) -> None:
         if not isinstance(timeout, ClientTimeout):
@@ -118,6 +127,13 @@ class ClientSession:
         self._timeout = timeout
         self._raise_for_status = raise_for_status
         self._max_redirects = max_redirects
+        self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
+        if cookies:
+            self._cookie_jar.update_cookies(cookies)
+        self._proxy = _proxy_info(proxy, proxy_auth)
+        self._trust_env = trust_env
+        self._env_proxies = EnvProxies() if trust_env else None
+        self._netrc: dict[str, str | None] = {}
         self._allow_insecure_redirects = allow_insecure_redirects
         self._auto_decompress = auto_decompress
         self._ssl = ssl
@@ -163,6 +179,10 @@ class ClientSession:
     def wire(self) -> _wire.Wire:
         """The twin of the wire layer this session drives."""
         return self._wire
+
+    @property
+    def cookie_jar(self) -> CookieJar | DummyCookieJar:
+        return self._cookie_jar
 
     @property
     def stats(self) -> PoolStats:
@@ -281,6 +301,9 @@ class ClientSession:
         expect100: bool = False,
         allow_redirects: bool = True,
         max_redirects: int | None = None,
+        cookies: Any = None,
+        proxy: str | URL | None = None,
+        proxy_auth: tuple[str, str] | None = None,
         _foreign: bool = False,
     ) -> ClientResponse:
         loop = self._loop
@@ -320,7 +343,26 @@ class ClientSession:
         items = self._head_items(t, headers, ctype, length, method, chunked, expect100)
         if _foreign:
             items = [(k, v) for k, v in items if k.title() not in _ORIGIN_BOUND]
-        key = (t.scheme, t.host, t.port, ssl if ssl is not None else self._ssl) if t.is_tls else (t.scheme, t.host, t.port)
+        jar = self._cookie_jar
+        if jar or cookies:
+            items = self._with_cookies(items, t.url, cookies)
+        if self._trust_env:
+            items = self._with_netrc(items, t)
+        target = t.target
+        px = self._proxy if proxy is None else _proxy_info(proxy, proxy_auth)
+        if px is None and self._env_proxies:
+            px = self._env_proxies.proxy_for(t.url)
+        if px is None:
+            key: Any = (t.scheme, t.host, t.port, ssl if ssl is not None else self._ssl) if t.is_tls else (t.scheme, t.host, t.port)
+        elif t.is_tls:
+            # a tunnel per origin: its connections carry that origin's TLS, never another's
+            key = ("https", t.host, t.port, ssl if ssl is not None else self._ssl, px.url, px.auth)
+        else:
+            # absolute-form requests: one set of connections to the proxy for every http origin
+            key = ("http", px.url, px.auth)
+            target = str(t.url.with_fragment(None))
+            if px.auth is not None:
+                items = [*items, ("Proxy-Authorization", px.auth)]
         pool = self._pool
         assert pool is not None
         retried = False
@@ -328,13 +370,13 @@ class ClientSession:
         while True:
             conn = pool.take_idle(key)
             if conn is None:
-                conn = await self._acquire(key, t, ssl, timeouts, deadline, method)
+                conn = await self._acquire(key, t, ssl, timeouts, deadline, method, px)
             reused = conn.requests > 0
             waiter = conn.begin(self, method, t.url, deadline, timeouts.read)
             try:
                 writer = conn.writer_type(conn.transport, conn)
                 try:
-                    writer.write_request_headers(method, t.target, items)
+                    writer.write_request_headers(method, target, items)
                 except LocalProtocolError as exc:
                     raise InvalidRequest(f"the request cannot be sent: {exc}", method=method, url=t.url) from exc
                 if body is None:
@@ -368,6 +410,11 @@ class ClientSession:
                 conn.close()
                 raise
             break
+        if jar is not None and "Set-Cookie" in resp.headers:
+            jar.update_from_response(resp.headers, t.url)
+        if resp.status == 407 and px is not None:
+            resp.close()
+            raise ProxyError("the proxy requires authentication (407)", method=method, url=t.url, status=407)
         if allow_redirects and resp.status in _REDIRECTS:
             resp = await self._follow(resp, t, method, body, headers, timeout, ssl, expect100,
                                       max_redirects if max_redirects is not None else self._max_redirects)
@@ -481,7 +528,7 @@ class ClientSession:
             conn.sending = False
 
     async def _acquire(self, key: Any, t: Target, ssl: Any, timeouts: ClientTimeout, deadline: float,
-                       method: str) -> Connection:
+                       method: str, proxy: ProxyInfo | None) -> Connection:
         """A connection of ``key``: wait for the pool, or open one."""
         pool = self._pool
         loop = self._loop
@@ -502,7 +549,7 @@ class ClientSession:
                 return got
         # a slot is reserved: open a connection
         try:
-            conn = await self._open(key, t, ssl, timeouts, deadline, method)
+            conn = await self._open(key, t, ssl, timeouts, deadline, method, proxy)
         except BaseException:
             pool.unreserve(key)
             raise
@@ -510,7 +557,7 @@ class ClientSession:
         return conn
 
     async def _open(self, key: Any, t: Target, ssl: Any, timeouts: ClientTimeout, deadline: float,
-                    method: str) -> Connection:
+                    method: str, proxy: ProxyInfo | None = None) -> Connection:
         loop = self._loop
         pool = self._pool
         resolver = self._resolver
@@ -531,18 +578,106 @@ class ClientSession:
         connect = timeouts.connect
         total_left = deadline - loop.time()
         limit = min(connect if connect is not None else _INF, total_left)
+        if proxy is None:
+            coro = self._connect(factory, t.host, t.port, ssl_context)
+        else:
+            coro = self._connect_proxy(factory, t, ssl_context, proxy, deadline, timeouts.read)
         try:
-            coro = open_connection(loop, resolver, factory, t.host, t.port, ssl_context)
             if limit == _INF:
-                _, conn = await coro
+                conn = await coro
             else:
-                _, conn = await asyncio.wait_for(coro, max(limit, 0))
+                conn = await asyncio.wait_for(coro, max(limit, 0))
         except asyncio.TimeoutError:
             cls = TotalTimeout if total_left <= (connect if connect is not None else _INF) else ConnectTimeout
             raise cls(f"connecting to {t.host}:{t.port} took too long", method=method, url=t.url) from None
+        except ClientError:
+            raise
         except (OSError, ValueError) as exc:
             raise ConnectError(f"cannot connect to {t.host}:{t.port}: {exc}", method=method, url=t.url) from exc
+        return conn
+
+    async def _connect(self, factory: Any, host: str, port: int, ssl_context: Any) -> Connection:
+        assert self._loop is not None and self._resolver is not None
+        _, conn = await open_connection(self._loop, self._resolver, factory, host, port, ssl_context)
         return conn  # type: ignore[no-any-return]
+
+    async def _connect_proxy(self, factory: Any, t: Target, ssl_context: Any, proxy: ProxyInfo,
+                             deadline: float, read_timeout: float | None) -> Connection:
+        """A connection through ``proxy``: plain for http, a CONNECT tunnel then TLS for https."""
+        loop = self._loop
+        assert loop is not None
+        purl = proxy.url
+        if purl.scheme != "http":
+            raise ConnectError("only http:// proxies are supported", method="CONNECT", url=purl)
+        conn = await self._connect(factory, purl.raw_host or "", purl.port or 80, None)
+        if not t.is_tls:
+            return conn
+        hh = t.host_header   # "host", "host:port", "[v6]" or "[v6]:port"
+        has_port = not hh.endswith("]") and hh.rpartition(":")[2].isdigit() and ":" in hh
+        authority = hh if has_port else f"{hh}:{t.port}"
+        try:
+            waiter = conn.begin(self, "CONNECT", purl, deadline, read_timeout)
+            conn.tunneling = True
+            writer = conn.writer_type(conn.transport, conn)
+            head = [("Host", authority)]
+            if proxy.auth is not None:
+                head.append(("Proxy-Authorization", proxy.auth))
+            writer.write_request_headers("CONNECT", authority, head)
+            writer.set_eof()
+            resp = await waiter
+            if not 200 <= resp.status < 300:
+                raise ProxyError(f"the proxy refused the tunnel: {resp.status} {resp.reason}",
+                                 method="CONNECT", url=t.url, status=resp.status)
+            conn.tunneled()
+            transport = await loop.start_tls(conn.transport, conn, ssl_context, server_hostname=t.host)  # type: ignore[arg-type]
+            if transport is None:
+                raise ConnectError("TLS through the proxy tunnel failed", method="CONNECT", url=t.url)
+            conn.transport = transport
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _with_cookies(self, items: list[tuple[str, str]], url: URL, cookies: Any) -> list[tuple[str, str]]:
+        """``items`` with the Cookie the jar (and ``cookies=``) give for ``url``, unless the caller set one."""
+        for name, _ in items:
+            if name.lower() == "cookie":
+                return items
+        if cookies:
+            found = self._cookie_jar.filter_cookies(url)
+            extra = CookieJar(unsafe=True)
+            extra.update_cookies(cookies)
+            found.update(extra.filter_cookies(url))
+            value = "; ".join(f"{k}={v}" for k, v in found.items()) or None
+        else:
+            value = self._cookie_jar.header_for(url)
+        return [*items, ("Cookie", value)] if value else items
+
+    def _with_netrc(self, items: list[tuple[str, str]], t: Target) -> list[tuple[str, str]]:
+        """With ``trust_env``, Basic credentials from .netrc when the caller gave none."""
+        for name, _ in items:
+            if name.lower() == "authorization":
+                return items
+        host = t.host
+        if host not in self._netrc:
+            found = netrc_auth(host)
+            self._netrc[host] = None if found is None else "Basic " + base64.b64encode(
+                f"{found[0]}:{found[1]}".encode()).decode("ascii")
+        value = self._netrc[host]
+        return [*items, ("Authorization", value)] if value else items
+
+
+def _proxy_info(proxy: str | URL | None, auth: tuple[str, str] | None) -> ProxyInfo | None:
+    if proxy is None:
+        return None
+    try:
+        info = parse_proxy_url(str(proxy))
+    except ValueError as exc:
+        raise InvalidRequest(f"bad proxy URL: {exc}", url=proxy) from None
+    if auth is not None:
+        value = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+        info = ProxyInfo(info.url, value)
+    return info
 
 
 async def request(method: str, url: str | URL, **kwargs: Any) -> ClientResponse:
