@@ -9,6 +9,7 @@
 #   HYPOTHESIS_PROFILE=deep make test   property tests with more examples (tests/conftest.py)
 #   make fuzz                      atheris: the parser twins must agree (FUZZ_RUNS=..., not part of test)
 #   make debug                     the C twins unoptimised, with Cython's checks on
+#   make lint                      ruff, cython-lint over src/, mypy --strict, stubtest of the C twins
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -20,7 +21,7 @@ STAMP_VENV := $(VENV)/.stamp-venv
 STAMP_BUILD := $(VENV)/.stamp-build
 SOURCES := $(wildcard src/*.pyx src/*.pxd src/*.pxi) setup.py
 
-.PHONY: all test bench build typecheck clean debug fuzz
+.PHONY: all test bench build typecheck lint clean debug fuzz
 
 all: test
 
@@ -50,6 +51,18 @@ test: build
 typecheck: build
 	$(PY) -m mypy
 
+# Every linter runs, then the target fails if any of them did.
+# cython-lint runs pycodestyle from PATH, hence the venv's bin first.
+lint: build
+	@status=0; \
+	echo "==> ruff check"; $(PY) -m ruff check . || status=1; \
+	echo "==> cython-lint src/"; PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/cython-lint src/ || status=1; \
+	echo "==> mypy --strict (the package and its .pyi stubs)"; $(PY) -m mypy || status=1; \
+	echo "==> stubtest: the stubs match the compiled C twins"; \
+	$(PY) -m mypy.stubtest wirespeed.wire._writer_c wirespeed.wire._parser_c \
+		--allowlist tests/stubtest-allowlist.txt --ignore-unused-allowlist || status=1; \
+	exit $$status
+
 bench: build
 	@echo "==> running the benchmarks: wirespeed's twins and the peers in one run"
 	$(PY) -m pytest --benchmark
@@ -66,4 +79,4 @@ fuzz: build
 	$(PY) fuzz/fuzz_decoding.py -runs=$(FUZZ_RUNS)
 
 clean:
-	rm -rf build $(VENV) python/wirespeed/*.so python/wirespeed/*.c src/*.c .pytest_cache .benchmarks
+	rm -rf build $(VENV) python/wirespeed/wire/*.so src/*.c .pytest_cache .benchmarks

@@ -11,6 +11,7 @@ coverage; the C twin is exercised as a black box.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import types
 from typing import Any
@@ -66,7 +67,7 @@ def test_one_input(data: bytes) -> None:
     cuts = sorted(fdp.ConsumeIntInRange(0, 4096) for _ in range(fdp.ConsumeIntInRange(0, 8)))
     stream = fdp.ConsumeBytes(fdp.remaining_bytes())
     bounds = [0, *(min(c, len(stream)) for c in cuts), len(stream)]
-    chunks = [stream[a:b] for a, b in zip(bounds, bounds[1:])]
+    chunks = [stream[a:b] for a, b in itertools.pairwise(bounds)]
     c, py = (outcome(twin, chunks, options) for twin in TWINS)
     if c != py:
         raise AssertionError(f"twins differ on {stream!r} cut at {cuts} with {options}:\nC:      {c}\nPython: {py}")

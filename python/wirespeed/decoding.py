@@ -37,7 +37,6 @@ from types import ModuleType
 
 from .errors import ContentDecodingError, UnsupportedContentEncoding
 
-
 # Content decoding (wirespeed.decoding, docs/decoding.md).
 #: Most decoded bytes one ``ContentDecoder.decode()`` / ``flush()`` call
 #: returns.  256 KiB is what asyncio reads per ``recv``: a decoded piece is

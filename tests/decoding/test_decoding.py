@@ -21,8 +21,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wirespeed import decoding
-from wirespeed.decoding import DECODE_MAX_CODINGS, DECODE_MAX_MEMBERS, DECODE_MAX_OUTPUT
-from wirespeed.decoding import ContentDecoder, accept_encoding, available_codings
+from wirespeed.decoding import (
+    DECODE_MAX_CODINGS,
+    DECODE_MAX_MEMBERS,
+    DECODE_MAX_OUTPUT,
+    ContentDecoder,
+    accept_encoding,
+    available_codings,
+)
 from wirespeed.errors import ContentDecodingError, UnsupportedContentEncoding
 
 MiB = 1 << 20

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from wirespeed.wire import Wire
-
 import re
 from pathlib import Path
+
+from wirespeed.wire import Wire
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -181,7 +181,9 @@ def asgi_app(root: Path) -> Any:
             await respond(send, 304, [(b"etag", etag.encode())])
             return
         data = path.read_bytes()
-        headers = [(b"etag", etag.encode()), (b"accept-ranges", b"bytes"), (b"content-type", b"application/octet-stream")]
+        headers = [
+            (b"etag", etag.encode()), (b"accept-ranges", b"bytes"), (b"content-type", b"application/octet-stream")
+        ]
         status = 200
         rng = parse_range(request_headers.get("range", ""), len(data))
         if rng is not None:
@@ -218,7 +220,8 @@ def asgi_app(root: Path) -> Any:
             await respond(send, 204, [])
         elif path == "/echo" and method == "POST":
             body = digest(await read_body(receive))
-            await respond(send, 200, [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())], body)
+            fields = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await respond(send, 200, fields, body)
         else:
             await respond(send, 404, [(b"content-type", b"text/plain"), (b"content-length", b"9")], b"not found")
 

@@ -8,6 +8,7 @@ memoryview).  Used by the parser table and the conformance runner.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 from wirespeed.errors import HttpParserError, IncompleteMessage
 from wirespeed.wire import Wire
+
 
 @dataclass
 class Result:
@@ -98,4 +100,4 @@ def splits(data: bytes, how: str) -> Iterator[list[Any]]:
             n = min(len(data) - 1, rng.randint(1, 8))
             cuts = sorted(rng.sample(range(1, len(data)), n)) if n > 0 else []
             bounds = [0, *cuts, len(data)]
-            yield [rng.choice(_KINDS)(data[a:b]) for a, b in zip(bounds, bounds[1:])]
+            yield [rng.choice(_KINDS)(data[a:b]) for a, b in itertools.pairwise(bounds)]

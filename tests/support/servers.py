@@ -144,7 +144,9 @@ def running(server: Server, argv: list[str], env: dict[str, str] | None = None) 
             if process.poll() is not None:
                 raise RuntimeError(f"{server.name} exited with {process.returncode} at start\n{server.logs()}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{server.name} did not listen on {server.host} in {START_TIMEOUT}s\n{server.logs()}")
+                raise RuntimeError(
+                    f"{server.name} did not listen on {server.host} in {START_TIMEOUT}s\n{server.logs()}"
+                )
             time.sleep(0.05)
         yield server
     finally:

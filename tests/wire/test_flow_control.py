@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 
-from wirespeed.wire import Wire
-
-from wirespeed.wire._flow import FlowControl, writelines_ignores_flow_control
 from wirespeed.errors import TransportError
+from wirespeed.wire import Wire
+from wirespeed.wire._flow import FlowControl, writelines_ignores_flow_control
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -210,7 +209,9 @@ VERSIONS = [
 ]
 
 
-@pytest.mark.parametrize(("version", "affected"), VERSIONS, ids=lambda v: ".".join(map(str, v)) if isinstance(v, tuple) else str(v))
+@pytest.mark.parametrize(
+    ("version", "affected"), VERSIONS, ids=lambda v: ".".join(map(str, v)) if isinstance(v, tuple) else str(v)
+)
 def test_writelines_gate_knows_the_affected_releases(version: tuple[int, int, int], affected: bool) -> None:
     assert writelines_ignores_flow_control((*version, "final", 0)) is affected
 

@@ -33,11 +33,10 @@ from typing import Any
 
 import pytest
 
-from wirespeed.wire import Wire
 from support import servers
 from support.servers import FILES, KiB, MiB, Server
-
 from wirespeed import ContentDecoder, FlowControl
+from wirespeed.wire import Wire
 
 IN_CI = os.environ.get("WIRESPEED_REQUIRE_SERVERS", "") not in ("", "0")  # .ci/run sets it; CI=true alone does not
 #: Seconds any single read may wait for the server; a hang fails instead of blocking the suite.

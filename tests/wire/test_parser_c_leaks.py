@@ -12,8 +12,6 @@ proportional to the message count, far above the allowance.
 
 from __future__ import annotations
 
-from wirespeed.wire import Wire
-
 import json
 import os
 import subprocess
@@ -21,6 +19,8 @@ import sys
 import textwrap
 
 import pytest
+
+from wirespeed.wire import Wire
 
 WARMUP = 200
 ROUNDS = 1000

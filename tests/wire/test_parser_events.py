@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from wirespeed.wire import Wire
 from multidict import CIMultiDictProxy
 
 from wirespeed.errors import BadChunk, BadStatusLine, HttpParserError, IncompleteMessage, InvalidHeader
+from wirespeed.wire import Wire
 from wirespeed.wire._header_names import KNOWN_KEYS, LEARN_MAX
 
 OK = b"HTTP/1.1 200 OK\r\n"
@@ -215,7 +214,8 @@ def test_header_name_keys_follow_the_one_cache_policy(wire_impl: Wire, bytewise:
     afresh per head; the same on both twins.  (A CIMultiDict hands out every key as
     an istr, so what tells a cached key is its identity across heads.)"""
     p = wire_impl.ResponseParser("GET")
-    date, cl, upper, other = _keys(p, OK + b"Date: d\r\ncontent-length: 0\r\nCONTENT-TYPE: t\r\nX-Mine: 1\r\n\r\n", bytewise)
+    head = OK + b"Date: d\r\ncontent-length: 0\r\nCONTENT-TYPE: t\r\nX-Mine: 1\r\n\r\n"
+    date, cl, upper, other = _keys(p, head, bytewise)
     assert date is KNOWN_KEYS["Date"] and cl is KNOWN_KEYS["content-length"]
     assert upper == "CONTENT-TYPE" and "CONTENT-TYPE" not in KNOWN_KEYS and other == "X-Mine"
     again = _keys(p, OK + b"X-Mine: 2\r\nCONTENT-TYPE: u\r\nContent-Length: 0\r\n\r\n", bytewise)
@@ -224,7 +224,7 @@ def test_header_name_keys_follow_the_one_cache_policy(wire_impl: Wire, bytewise:
     fill = b"".join(b"X-%d: v\r\n" % i for i in range(LEARN_MAX - 2))
     first = _keys(p, OK + fill + b"X-Late: v\r\nContent-Length: 0\r\n\r\n", bytewise)
     second = _keys(p, OK + fill + b"X-Late: v\r\nContent-Length: 0\r\n\r\n", bytewise)
-    assert all(a is b for a, b in zip(first[:-2], second[:-2]))
+    assert all(a is b for a, b in zip(first[:-2], second[:-2], strict=True))
     assert first[-2] == second[-2] == "X-Late" and first[-2] is not second[-2]
     assert first[-1] is second[-1] is KNOWN_KEYS["Content-Length"]  # never crowded out
     fresh = wire_impl.ResponseParser("GET")

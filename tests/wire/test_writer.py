@@ -12,12 +12,11 @@ import zlib
 from typing import Any
 
 import pytest
-
-from wirespeed.wire import Wire
 from multidict import CIMultiDict
 
 from wirespeed.errors import TransportError, UnsupportedCompression, WriterStateError
 from wirespeed.testing import RecordingTransport
+from wirespeed.wire import Wire
 
 MiB = 1024 * 1024
 

@@ -56,7 +56,9 @@ _step = st.one_of(
 
 _head = st.one_of(
     st.tuples(st.just("write_headers"), _start, _headers),
-    st.tuples(st.just("write_request_headers"), st.one_of(_token, _text), st.one_of(st.just("/p?q=1"), _text), _headers),
+    st.tuples(
+        st.just("write_request_headers"), st.one_of(_token, _text), st.one_of(st.just("/p?q=1"), _text), _headers
+    ),
     st.tuples(st.just("write_response_headers"), st.one_of(st.integers(0, 1200), st.just("200")), _text, _headers),
 )
 

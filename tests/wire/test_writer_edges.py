@@ -21,11 +21,10 @@ from typing import Any
 
 import pytest
 
-from wirespeed.wire import Wire
-
-from wirespeed.wire._flow import FlowControl
 from wirespeed.errors import BodyTypeError, HeaderValidationError, TransportError, WriterStateError
 from wirespeed.testing import RecordingTransport
+from wirespeed.wire import Wire
+from wirespeed.wire._flow import FlowControl
 
 HEAD = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
 

@@ -10,8 +10,6 @@ rounds is a leak.
 
 from __future__ import annotations
 
-from wirespeed.wire import Wire
-
 import os
 import subprocess
 import sys
@@ -19,6 +17,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from wirespeed.wire import Wire
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -30,10 +30,9 @@ from typing import Any
 
 import pytest
 
-from wirespeed.wire import Wire
-
-from wirespeed.wire._flow import FlowControl
 from wirespeed.errors import TransportError
+from wirespeed.wire import Wire
+from wirespeed.wire._flow import FlowControl
 
 KiB = 1024
 MiB = 1024 * KiB

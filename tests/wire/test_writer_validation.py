@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from wirespeed.wire import Wire
-
-from wirespeed.errors import HeaderValidationError
+from wirespeed.errors import HeaderValidationError, WriterStateError
 from wirespeed.testing import CountingTransport
+from wirespeed.wire import Wire
 
 CONTROLS = [*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F]
 
@@ -30,7 +29,7 @@ def refuse(wire_impl: Wire, call: str, *args: Any, message: str) -> None:
     assert str(info.value) == message
     assert type(info.value) is HeaderValidationError
     # The writer holds nothing: a later end of message still writes nothing.
-    with pytest.raises(Exception):
+    with pytest.raises(WriterStateError):
         w.write_eof()
     assert t.calls == 0
 

@@ -9,7 +9,7 @@ against these names, never against one twin's classes.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 from multidict import CIMultiDictProxy
 
@@ -52,7 +52,7 @@ class EndEvent(Protocol):
 
 #: What ``feed()`` and ``feed_eof()`` return a list of: a head, body pieces
 #: (``memoryview`` slices of the input, not copies), then an end.
-Event = Union[HeadEvent, memoryview, EndEvent]
+Event = HeadEvent | memoryview | EndEvent
 
 
 class ParserProtocol(Protocol):
