@@ -342,13 +342,13 @@ async def measure(contender: str, workload: str, count: int, base: str, warmup: 
                 warmup = {"conc": max(4 * CONCURRENCY, count // 10), "big": 1}.get(workload, max(50, count // 10))
             await run(op, warmup)
             _check(workload, ops, await op())
-            server_cpu0, server_req0 = client_server.stats(port)
+            server_cpu0, server_req0, server_conn0 = client_server.stats(port)
             ru0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.perf_counter()
             await run(op, count)
             wall = time.perf_counter() - t0
             ru1 = resource.getrusage(resource.RUSAGE_SELF)
-            server_cpu1, server_req1 = client_server.stats(port)
+            server_cpu1, server_req1, server_conn1 = client_server.stats(port)
     except Skip as exc:
         return {"skip": str(exc)}
     served = server_req1 - server_req0 - 1  # less the second stats request
@@ -361,6 +361,8 @@ async def measure(contender: str, workload: str, count: int, base: str, warmup: 
         "sys": ru1.ru_stime - ru0.ru_stime,
         "cpu": (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime),
         "server_cpu": server_cpu1 - server_cpu0,
+        "connections": server_conn0 - 1,  # opened by the client before timing (less the stats one)
+        "new_connections": server_conn1 - server_conn0 - 1,  # less the second stats connection
         "note": ops.note,
     }
 

@@ -112,8 +112,10 @@ def summary_table(data: dict[str, Any]) -> str:
                 entry = res.get(c)
                 if entry is None:
                     cells.append("–")
-                elif _status(entry):
-                    cells.append(str(_status(entry)))
+                elif "skip" in entry:
+                    cells.append(str(entry["skip"]))
+                elif "error" in entry:
+                    cells.append("failed ⚠")
                 elif c == "aiohttp":
                     cells.append(f"1.00 ({_cpu(entry['cpu_us'])})" + (" ⚠" if entry.get("errors") else ""))
                 else:
@@ -142,8 +144,10 @@ def workload_table(workload: str, section: dict[str, Any]) -> str:
             busy = entry["server_busy"]
             busy_s = f"{busy:.0%}" + (" ⚠" if busy > SERVER_BUSY_WARN else "")
             user_share = entry["user_us"] / entry["cpu_us"] if entry["cpu_us"] else 0
+            conns = entry.get("new_connections") or 0
+            reconnects = f" ({conns:,} new connections while timed)" if conns > 0 else ""
             row = (
-                f"| {LABELS.get(c, c)}{_failed(entry)} | {loop} | {_cpu(entry['cpu_us'])} | {user_share:.0%} / {1 - user_share:.0%} "
+                f"| {LABELS.get(c, c)}{reconnects}{_failed(entry)} | {loop} | {_cpu(entry['cpu_us'])} | {user_share:.0%} / {1 - user_share:.0%} "
                 f"| {_num(ratio(res, c, 'aiohttp'))} | {_num(ratio(res, c, 'bare'))} "
                 f"| {entry['rps']:,.0f} | {_cpu(entry['server_cpu_us'])} | {busy_s} |"
             )
@@ -200,14 +204,23 @@ def markdown(data: dict[str, Any]) -> str:
         "server busy: the server process's CPU time over the client's wall time; near 100% the",
         "server, not the client, would set the pace (marked ⚠).  A ⚠ beside a ratio or a",
         "contender: some of its runs failed (the workload's table says how), the figures are",
-        "the medians of the others.",
+        "the medians of the others.  Every client keeps its connections open: a contender that",
+        "opened new ones while timed (after the warm-up had opened them) says how many.",
         "",
     ]
     return "\n".join(out)
 
 
+def _short_status(entry: dict[str, Any]) -> str:
+    if "skip" in entry:
+        return str(entry["skip"])
+    if "error" in entry:
+        return "failed"
+    return "–"
+
+
 def chart(data: dict[str, Any], path: Path) -> bool:
-    """A bar chart of CPU per request relative to aiohttp: one panel per workload, both loops."""
+    """Bars of CPU per request relative to aiohttp: one panel per workload, both loops side by side."""
     try:
         import matplotlib
     except ImportError:
@@ -218,44 +231,55 @@ def chart(data: dict[str, Any], path: Path) -> bool:
         import matplotlib.pyplot as plt
 
         workloads = [w for w in WORKLOAD_TITLES if w in data["workloads"]]
-        fig, axes = plt.subplots(1, len(workloads), figsize=(4.2 * len(workloads), 4.8), squeeze=False)
+        cols = 2 if len(workloads) > 1 else 1
+        rows = math.ceil(len(workloads) / cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 4.4 * rows), squeeze=False)
         colours = {"asyncio": "#4c72b0", "uvloop": "#dd8452"}
-        for ax, w in zip(axes[0], workloads):
+        every = [
+            r
+            for w in workloads
+            for res in data["workloads"][w]["results"].values()
+            for c in res
+            if (r := ratio(res, c, "aiohttp")) is not None
+        ]
+        lo = min(every + [1.0]) * 0.5
+        hi = max(every + [1.0]) * 2.5
+        for k, w in enumerate(workloads):
+            ax = axes[k // cols][k % cols]
             results = data["workloads"][w]["results"]
             loops = [lp for lp in LOOP_LABELS if lp in results]
             names = _ordered({c for lp in loops for c in results[lp]})
             width = 0.8 / max(1, len(loops))
-            values: list[float] = []
-            labelled: set[str] = set()
             for i, loop in enumerate(loops):
                 for x, c in enumerate(names):
                     entry = results[loop].get(c, {})
                     r = ratio(results[loop], c, "aiohttp")
                     pos = x - 0.4 + width * (i + 0.5)
                     if r is None:
-                        status = _status(entry) or "–"
-                        ax.text(pos, 1.0, status, rotation=90, ha="center", va="bottom", fontsize=7, color="grey")
+                        ax.text(pos, lo * 1.15, _short_status(entry), rotation=90, ha="center", va="bottom", fontsize=7, color="grey")
                         continue
-                    values.append(r)
-                    label = None if loop in labelled else LOOP_LABELS[loop]
-                    labelled.add(loop)
-                    ax.bar(pos, r, width, color=colours[loop], label=label)
-                    ax.text(pos, r * 1.05, f"{r:.2f}" if r < 10 else f"{r:.0f}", ha="center", va="bottom", fontsize=7)
+                    ax.bar(pos, r, width, color=colours[loop], label=LOOP_LABELS[loop] if x == 0 else None,
+                           hatch="//" if entry.get("errors") else None, edgecolor="white", linewidth=0.5)
+                    ax.text(pos, r * 1.06, f"{r:.2f}" if r < 10 else f"{r:.0f}", ha="center", va="bottom", fontsize=6.5)
             ax.set_yscale("log")
-            if values:
-                lo, hi = min(values + [1.0]), max(values + [1.0])
-                ax.set_ylim(10 ** math.floor(math.log10(lo * 0.7)), hi * 3)
+            ax.set_ylim(lo, hi)
             ax.axhline(1.0, color="black", linewidth=0.8)
             ax.set_xticks(range(len(names)))
-            ax.set_xticklabels([LABELS.get(c, c) for c in names], rotation=40, ha="right", fontsize=8)
-            ax.set_title(WORKLOAD_TITLES[w], fontsize=10)
+            ax.set_xticklabels([LABELS.get(c, c) for c in names], rotation=30, ha="right", fontsize=8)
+            ref = ", ".join(
+                f"{_cpu(results[lp]['aiohttp']['cpu_us'])} on {lp}" for lp in loops if "cpu_us" in results[lp].get("aiohttp", {})
+            )
+            ax.set_title(f"{WORKLOAD_TITLES[w]}\n(aiohttp: {ref} per request)" if ref else WORKLOAD_TITLES[w], fontsize=9)
             ax.grid(axis="y", alpha=0.3, which="both")
-        axes[0][0].set_ylabel("client CPU per request, × aiohttp on the same loop (lower is better)", fontsize=8)
+            if k % cols == 0:
+                ax.set_ylabel("client CPU per request\n× aiohttp on the same loop", fontsize=8)
+        for k in range(len(workloads), rows * cols):
+            axes[k // cols][k % cols].set_visible(False)
         handles, labels = axes[0][0].get_legend_handles_labels()
         if handles:
-            fig.legend(handles, labels, loc="upper right", fontsize=8)
-        fig.suptitle("HTTP/1.1 clients on a local keep-alive server", fontsize=11)
-        fig.tight_layout()
+            fig.legend(handles, labels, loc="upper right", fontsize=8, ncol=len(handles))
+        fig.suptitle("HTTP/1.1 clients, local keep-alive server: client CPU per request (lower is better)", fontsize=11, x=0.02, ha="left")
+        fig.tight_layout(rect=(0, 0, 1, 0.95))
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110)
         plt.close(fig)

@@ -10,9 +10,10 @@ canned bytes:
   27-byte JSON body (the parser benchmarks' small response);
 - ``GET /big``: 200 with a 10 MiB body (``BIG_SIZE``), written from one
   preallocated buffer;
-- ``GET /__stats``: the server's own CPU time (user + sys, seconds) and the
-  number of requests it answered, so a client run can tell how busy the
-  server was while it was timed.
+- ``GET /__stats``: the server's own CPU time (user + sys, seconds), the
+  number of requests it answered and of connections it accepted, so a client
+  run can tell how busy the server was while it was timed and whether the
+  client kept its connections.
 
 It runs in its own process (``start()``; or ``python bench/client_server.py``,
 which prints ``PORT <n>`` and serves until stdin closes), so its CPU is not
@@ -72,11 +73,12 @@ _LAST_CHUNK = b"\r\n0\r\n\r\n"
 
 class _State:
     requests = 0
+    connections = 0
 
 
 def _stats_response() -> bytes:
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    body = b"%.6f %d" % (ru.ru_utime + ru.ru_stime, _State.requests)
+    body = b"%.6f %d %d" % (ru.ru_utime + ru.ru_stime, _State.requests, _State.connections)
     return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%s" % (len(body), body)
 
 
@@ -88,6 +90,7 @@ class BenchServer(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport: asyncio.Transport = transport  # type: ignore[assignment]
         self.buf = b""
+        _State.connections += 1
 
     def data_received(self, data: bytes) -> None:
         buf = self.buf + data if self.buf else data
@@ -204,8 +207,8 @@ def start() -> Iterator[Server]:
             process.stdout.close()
 
 
-def stats(port: int) -> tuple[float, int]:
-    """The server's CPU seconds and request count so far (one blocking request)."""
+def stats(port: int) -> tuple[float, int, int]:
+    """The server's CPU seconds, requests and connections so far (one blocking request)."""
     with socket.create_connection(("127.0.0.1", port)) as s:
         s.sendall(b"GET /__stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         data = b""
@@ -215,8 +218,8 @@ def stats(port: int) -> tuple[float, int]:
         length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
         while len(body) < length:
             body += s.recv(4096)
-    cpu, requests = body.split()
-    return float(cpu), int(requests)
+    cpu, requests, connections = body.split()
+    return float(cpu), int(requests), int(connections)
 
 
 if __name__ == "__main__":
