@@ -26,7 +26,7 @@ from support.client_apps import (CHARSET_TEXT, HINTS_BODY, HTTP10_BODY, JSON_DOC
                                  stream_body)
 from support.fault_server import FaultServer, chunked, response, serve
 
-from support.client_kit import App, TLSApp, run_on
+from support.client_kit import PARAMS_CASES, App, TLSApp, run_on
 
 MiB = 1024 * 1024
 
@@ -63,6 +63,16 @@ def test_app_echo_reports_the_request(app: App) -> None:
         assert doc["query"] == [["a", "1"], ["b", "x y"], ["a", "2"]]
         assert ["x-test", "v"] in [[k.lower(), v] for k, v in doc["headers"]]
         assert doc["body"].encode("latin-1") == b"\x00body\xff" and doc["length"] == 6
+
+    run(main())
+
+
+@pytest.mark.parametrize(("suffix", "params", "query"), [c[1:] for c in PARAMS_CASES], ids=[c[0] for c in PARAMS_CASES])
+def test_params_table_is_what_aiohttp_sends(aiohttp_app: App, suffix: str, params: Any, query: str) -> None:
+    async def main() -> None:
+        async with aiohttp.ClientSession() as s:
+            async with s.get(aiohttp_app.url(suffix), params=params) as r:
+                assert (await r.json())["query_string"] == query
 
     run(main())
 

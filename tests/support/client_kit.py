@@ -1,8 +1,11 @@
-"""What the client tests share besides fixtures: loops to run on, and how a running app is addressed.
+"""What the client tests share besides fixtures: loops, addresses of the apps, common checks.
 
 ``run_on(kind, coro)`` runs a coroutine on a fresh loop of ``kind``
 (``asyncio`` or ``uvloop``) and closes it, as ``asyncio.run`` does, on 3.10
 too; it fails a test that hangs and one that leaves a task running.
+``App``/``TLSApp`` spell a running app's URLs.  ``PARAMS_CASES`` is the
+query encoding aiohttp produces; ``assert_no_new_tasks`` and
+``assert_settled`` are the checks every cancellation test ends with.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from support.servers import Server
 T = TypeVar("T")
 
 #: A client test that runs longer than this is hung: it is cancelled and fails.
-TEST_TIMEOUT = 30.0
+TEST_TIMEOUT = 20.0
 
 
 def new_loop(kind: str) -> asyncio.AbstractEventLoop:
@@ -113,3 +116,56 @@ class TLSApp(App):
         ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
         self.ca.configure_trust(ctx)
         return ctx
+
+
+# --------------------------------------------------------------------------- shared expectations and checks
+
+#: (id, url suffix, params, the query string aiohttp sends): checked against aiohttp's own
+#: client in tests/client/test_servers.py, so the table is aiohttp's behaviour, not a guess.
+PARAMS_CASES = [
+    ("space-as-plus", "/echo", {"b": "x y"}, "b=x+y"),
+    ("pairs-repeat-a-name", "/echo", [("a", "1"), ("a", "2")], "a=1&a=2"),
+    ("reserved-and-non-ascii", "/echo", {"q": "\u00e9/&=+?"}, "q=%C3%A9/%26%3D%2B?"),
+    ("numbers", "/echo", {"n": 1, "f": 1.5}, "n=1&f=1.5"),
+    ("a-string", "/echo", "x=1&y=2", "x=1&y=2"),
+    ("empty-value", "/echo", {"e": ""}, "e="),
+    ("merged-with-the-url-query", "/echo?a=1", {"a": "2", "b": "3"}, "a=1&a=2&b=3"),
+    ("a-sequence-value", "/echo?z=0", {"k": ["v1", "v2"]}, "z=0&k=v1&k=v2"),
+]
+
+
+async def within(aw: Awaitable[T], seconds: float = 5.0, what: str = "the call") -> T:
+    """``aw``, or an AssertionError naming ``what`` if it has not finished in ``seconds`` (a hang, not a timeout)."""
+    task = asyncio.ensure_future(aw)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        await asyncio.wait({task})
+        raise AssertionError(f"{what} hung: still waiting after {seconds}s")
+    return task.result()
+
+
+def live_tasks() -> set[asyncio.Task[Any]]:
+    """The tasks of the running loop that have not finished."""
+    return {t for t in asyncio.all_tasks() if not t.done()}
+
+
+async def assert_no_new_tasks(before: set[asyncio.Task[Any]], settle: float = 0.5) -> None:
+    """No task is alive now that was not alive at ``before`` (after ``settle`` seconds of grace)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settle
+    while True:
+        new = live_tasks() - before
+        if not new:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"tasks left alive: {new}")
+        await asyncio.sleep(0.01)
+
+
+def assert_settled(stats: Any, *, idle: int | None = None) -> None:
+    """Nothing checked out, nobody waiting; ``idle`` pooled connections when given."""
+    assert stats.in_use == 0, stats
+    assert stats.waiting == 0, stats
+    if idle is not None:
+        assert stats.idle == idle, stats

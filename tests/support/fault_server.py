@@ -265,6 +265,7 @@ class FaultServer:
     errors: list[BaseException] = field(default_factory=list)
     _server: asyncio.AbstractServer | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _gate: asyncio.Event | None = None
 
     @property
     def host(self) -> str:
@@ -306,7 +307,9 @@ class FaultServer:
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away: that is what many tests do
         except asyncio.CancelledError:
-            raise
+            # Only the teardown cancels a script.  Ending quietly keeps asyncio's
+            # stream callback from logging the cancelled task as an error.
+            return
         except BaseException as exc:  # a broken script must not pass silently
             self.errors.append(exc)
         finally:
@@ -314,7 +317,18 @@ class FaultServer:
             if not writer.is_closing():
                 writer.close()
 
+    async def wait_gate(self) -> None:
+        """In a script: wait until the test calls :meth:`open_gate`."""
+        assert self._gate is not None
+        await self._gate.wait()
+
+    def open_gate(self) -> None:
+        """From the test (any thread): let scripts waiting in :meth:`wait_gate` go on."""
+        assert self._gate is not None
+        self.fault_loop.loop.call_soon_threadsafe(self._gate.set)
+
     async def _start(self) -> None:
+        self._gate = asyncio.Event()
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -383,18 +397,23 @@ def chunked(*pieces: bytes, trailers: Sequence[tuple[str, str]] = ()) -> bytes:
     return out + b"0\r\n" + b"".join(f"{k}: {v}\r\n".encode() for k, v in trailers) + b"\r\n"
 
 
-def serve(*responses: bytes, then: str = "close") -> Script:
+Reply = Union[bytes, Callable[[Request], bytes]]
+
+
+def serve(*responses: Reply, then: str = "close") -> Script:
     """Read a request, send the next response, for each response; then ``close``, ``reset``, ``stall`` or ``keep``.
 
-    ``keep`` waits for the client to close (recording whatever else it sends).
+    A response is raw bytes, or a function of the request that returns them
+    (to answer HEAD without a body, say).  ``keep`` waits for the client to
+    close (recording whatever else it sends).
     """
     if then not in ("close", "reset", "stall", "keep"):
         raise ValueError(then)
 
     async def script(conn: Conn) -> None:
-        for data in responses:
-            await conn.read_request()
-            await conn.send(data)
+        for reply in responses:
+            request = await conn.read_request()
+            await conn.send(reply if isinstance(reply, bytes) else reply(request))
         if then == "reset":
             conn.reset()
         elif then in ("stall", "keep"):
@@ -403,6 +422,16 @@ def serve(*responses: bytes, then: str = "close") -> Script:
             await conn.close()
 
     return script
+
+
+def ok(body: bytes = b"ok") -> Callable[[Request], bytes]:
+    """200 with ``body``; to a HEAD request the same head without the body."""
+
+    def reply(request: Request) -> bytes:
+        data = response(200, body)
+        return data[: len(data) - len(body)] if request.method == "HEAD" else data
+
+    return reply
 
 
 async def close_at_once(conn: Conn) -> None:
