@@ -54,6 +54,7 @@ cdef str EOF_IN_CHUNKED = _messages.EOF_IN_CHUNKED
 cdef str EOF_IN_TRAILERS = _messages.EOF_IN_TRAILERS
 cdef str BARE_CR_BEFORE_STATUS = _messages.BARE_CR_BEFORE_STATUS
 cdef str EMPTY_LINE_BEFORE_STATUS = _messages.EMPTY_LINE_BEFORE_STATUS
+cdef str EMPTY_LINES_TOO_LONG = _messages.EMPTY_LINES_TOO_LONG
 cdef str STATUS_LINE_TOO_LONG = _messages.STATUS_LINE_TOO_LONG
 cdef str STATUS_NOT_HTTP = _messages.STATUS_NOT_HTTP
 cdef str MAJOR_VERSION = _messages.MAJOR_VERSION
@@ -232,6 +233,7 @@ cdef class ResponseParser:
     cdef object _error
     cdef bytearray _unconsumed
     cdef bint _idle_cr               # a CR arrived between messages, its LF not yet
+    cdef Py_ssize_t _lead            # bytes of empty lines before this status line
     cdef bint _eof                   # feed_eof() was called
 
     # the block (head or trailer section) being scanned
@@ -240,6 +242,7 @@ cdef class ResponseParser:
     cdef Py_ssize_t _blk_cap
     cdef long long _blk_base         # stream offset of the block's first byte
     cdef Py_ssize_t _hs_pos          # resume point: start of the first unscanned line
+    cdef Py_ssize_t _hs_lf_from      # the line at _hs_pos has no LF before this: memchr resumes here
     cdef int _hs_phase               # status line or fields
     cdef Field *_fields
     cdef Py_ssize_t _nf              # fields in this block
@@ -426,7 +429,9 @@ cdef int _run(ResponseParser self, list events, object data, const unsigned char
 
 
 # Between messages: lenient mode skips empty lines (CRLF or bare LF) before a
-# status line, as RFC 9112 §2.2 allows; strict mode rejects them.
+# status line, as RFC 9112 §2.2 allows; strict mode rejects them.  Their bytes
+# count against max_line_size together, so a peer cannot keep a parser busy
+# with them forever (docs/parser.md, "Limits").
 cdef Py_ssize_t _idle(ResponseParser self, const unsigned char *buf, Py_ssize_t n, Py_ssize_t pos) except -1:
     cdef unsigned char c
     while pos < n:
@@ -435,17 +440,20 @@ cdef Py_ssize_t _idle(ResponseParser self, const unsigned char *buf, Py_ssize_t 
             if c != LF:
                 _raise_at(_BadStatusLine, BARE_CR_BEFORE_STATUS, self._fed + pos - 1, CR)
             self._idle_cr = False
-            pos += 1
         elif c == LF or c == CR:
             if self.strict:
                 _raise_at(_BadStatusLine, EMPTY_LINE_BEFORE_STATUS, self._fed + pos, c)
             self._idle_cr = c == CR
-            pos += 1
         else:
+            self._lead = 0
             self._state = ST_HEAD
             self._count = 0
             self._received = 0
             self._expected = None
             _start_block(self, self._fed + pos, PHASE_STATUS)
             return pos
+        if self._lead >= self.max_line_size:
+            _raise_at(_LineTooLong, EMPTY_LINES_TOO_LONG.format(self.max_line_size), self._fed + pos, c)
+        self._lead += 1
+        pos += 1
     return pos

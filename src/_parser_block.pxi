@@ -4,7 +4,10 @@
 # arrives whole (the common case: no copy), else the parser's carry buffer,
 # extended one line at a time.  Scanning resumes at the first line not yet
 # complete; only limits are checked on a partial line (docs/parser.md,
-# "Limits"), the syntax of a line when its LF has arrived.  Field spans are
+# "Limits"), the syntax of a line when its LF has arrived.  A partial line is
+# not rescanned from its start on every feed: the search for its LF resumes
+# where the last one stopped (_hs_lf_from), so a line fed byte by byte costs
+# O(its length), not O(length squared).  Field spans are
 # offsets into the region; the Python objects are built once, at its end.
 
 cdef enum:
@@ -234,15 +237,16 @@ cdef Py_ssize_t _scan(ResponseParser self, const unsigned char *buf, Py_ssize_t 
     Returns the length of the block once its empty line has arrived, or -1
     when more bytes are needed (the resume point is saved).
     """
-    cdef Py_ssize_t pos = self._hs_pos, e, ce, start
+    cdef Py_ssize_t pos = self._hs_pos, e, ce, start, lf_from
     cdef const unsigned char *lf
     cdef unsigned char c
     cdef long long base = self._blk_base
     if self._hs_phase == PHASE_STATUS:
-        lf = <const unsigned char *>memchr(buf, LF, n)
+        lf = <const unsigned char *>memchr(buf + self._hs_lf_from, LF, n - self._hs_lf_from)
         if lf == NULL:
             if _partial_len(buf, 0, n) > self.max_line_size:
                 _raise_at(_LineTooLong, STATUS_LINE_TOO_LONG.format(self.max_line_size), base + self.max_line_size, buf[self.max_line_size])
+            self._hs_lf_from = n
             return -1
         e = lf - buf
         ce = _content_end(buf, 0, e)
@@ -277,17 +281,21 @@ cdef Py_ssize_t _scan(ResponseParser self, const unsigned char *buf, Py_ssize_t 
         else:
             if self._count >= self.max_headers:
                 _raise_at(_TooManyHeaders, TOO_MANY_FIELDS.format(self.max_headers), base + pos, c)
-            e = _plain_field(self, buf, pos, n)
-            if e > 0:
-                self._count += 1
-                pos = e
-                continue
+            # a line seen partial before is known to need the general path
+            if self._hs_lf_from <= pos:
+                e = _plain_field(self, buf, pos, n)
+                if e > 0:
+                    self._count += 1
+                    pos = e
+                    continue
             start = pos
-        lf = <const unsigned char *>memchr(buf + pos, LF, n - pos)
+        lf_from = self._hs_lf_from if self._hs_lf_from > pos else pos
+        lf = <const unsigned char *>memchr(buf + lf_from, LF, n - lf_from)
         if lf == NULL:
             if _partial_len(buf, start, n) > self.max_field_size:
                 _raise_at(_LineTooLong, FIELD_TOO_LONG.format(self.max_field_size), base + start + self.max_field_size,
                           buf[start + self.max_field_size])
+            self._hs_lf_from = n
             return -1
         e = lf - buf
         ce = _content_end(buf, pos, e)
@@ -335,6 +343,7 @@ cdef int _start_block(ResponseParser self, long long offset, int phase) noexcept
     self._blk_base = offset
     self._blk_len = 0
     self._hs_pos = 0
+    self._hs_lf_from = 0
     self._hs_phase = phase
     self._nf = 0
     return 0

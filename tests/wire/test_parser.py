@@ -403,6 +403,18 @@ _SMALL = {"max_line_size": 20, "max_field_size": 16, "max_headers": 3}
 _SMALL_TE = {"max_line_size": 20, "max_field_size": 26, "max_headers": 3}  # room for Transfer-Encoding: chunked
 case("limit-status-line-at", b"HTTP/1.1 200 " + b"R" * 7 + b"\r\n" + CL0[:0] + b"\r\n", M(keep_alive=False), limits=_SMALL, eof=True)
 case("limit-status-line-past", b"HTTP/1.1 200 " + b"R" * 8 + b"\r\n\r\n", err=(LineTooLong, 20), limits=_SMALL)
+# Empty lines before a status line (lenient) count against max_line_size together, per message
+_LEAD_OK = b"HTTP/1.1 200 OK\r\n" + b"Content-Length: 0\r\n\r\n"
+case("limit-empty-lines-at", b"\r\n" * 9 + b"\n\n" + _LEAD_OK, M(), limits={"max_line_size": 20}, mode="lenient")
+case("limit-empty-lines-past", b"\r\n" * 10 + b"\n" + _LEAD_OK, err=(LineTooLong, 20), limits={"max_line_size": 20}, mode="lenient",
+     text="more than 20 bytes of empty lines before the status line at offset 20 (byte 0x0a)")
+case("limit-empty-lines-cr-past-then-junk", b"\r\n" * 10 + b"\rX", err=(LineTooLong, 20), limits={"max_line_size": 20}, mode="lenient")
+case("limit-empty-lines-bare-cr-before-limit", b"\r\n" * 9 + b"\rX", err=(BadStatusLine, 18), limits={"max_line_size": 20},
+     mode="lenient")
+case("limit-empty-lines-per-message", (b"\r\n" * 10 + _LEAD_OK) * 2, M(), M(), limits={"max_line_size": 20}, mode="lenient")
+case("limit-empty-lines-zero", b"\n" + _LEAD_OK, err=(LineTooLong, 0), limits={"max_line_size": 0}, mode="lenient")
+case("limit-empty-lines-strict-is-a-bad-status-line", b"\r\n" * 30 + _LEAD_OK, err=(BadStatusLine, 0), limits={"max_line_size": 20},
+     mode="strict")
 case("limit-status-line-cr-at-limit-then-junk", b"HTTP/1.1 200 " + b"R" * 7 + b"\rX\r\n\r\n", err=(LineTooLong, 20), limits=_SMALL)
 case("limit-status-line-bare-lf-at", b"HTTP/1.1 200 " + b"R" * 7 + b"\n\n", M(keep_alive=False), limits=_SMALL, eof=True, mode="lenient")
 case("limit-status-line-past-beats-syntax", b"HTTP/1.1 2x0 " + b"R" * 8 + b"\r\n\r\n", err=(LineTooLong, 20), limits=_SMALL)

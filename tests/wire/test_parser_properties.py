@@ -306,6 +306,8 @@ def status_line(draw: st.DrawFn, lenient: bool, status: int, version: tuple[int,
     reason = draw(st.none() | st.binary(max_size=20).map(lambda b: b.translate(VALUE_LENIENT if lenient else VALUE_STRICT)))
     line = b"HTTP/%d.%d %03d" % (version[0], version[1], status) + (b"" if reason is None else b" " + reason)
     expected.lines.append(len(line))
+    if lead:  # empty lines before a status line count against max_line_size together
+        expected.lines.append(len(lead))
     return lead + line + draw(eol(lenient)), reason or b""
 
 
@@ -498,7 +500,10 @@ def inputs(draw: st.DrawFn) -> tuple[bytes, dict[str, Any]]:
     if draw(st.booleans()):
         data = bytearray(draw(corrupt_framing(stream.data)))
     for _ in range(draw(st.sampled_from([0, 1, 1, 2, 3, 4]))):
-        op = draw(st.sampled_from(["flip", "insert", "insert", "delete", "truncate", "lookalike"]))
+        op = draw(st.sampled_from(["flip", "insert", "insert", "delete", "truncate", "lookalike", "lead"]))
+        if op == "lead":  # empty lines (and a stray CR) before the first status line: against max_line_size
+            data[0:0] = b"".join(draw(st.lists(st.sampled_from([b"\r\n", b"\n", b"\r\n", b"\r"]), max_size=40)))
+            continue
         if op == "lookalike":  # a letter of a token (or anywhere) becomes a non-ASCII look-alike
             letters = [i for i, b in enumerate(data) if b | 0x20 in LOOKALIKES]
             if letters:

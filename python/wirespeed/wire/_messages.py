@@ -23,6 +23,7 @@ EOF_IN_TRAILERS = "the stream ended inside the trailer section"
 # -- before the status line (RFC 9112 §2.2) --------------------------------------
 BARE_CR_BEFORE_STATUS = "bare CR before the status line"
 EMPTY_LINE_BEFORE_STATUS = "empty line before the status line (strict mode)"
+EMPTY_LINES_TOO_LONG = "more than {} bytes of empty lines before the status line"
 
 # -- the status line (RFC 9112 §4) -----------------------------------------------
 STATUS_LINE_TOO_LONG = "status line longer than {} bytes"

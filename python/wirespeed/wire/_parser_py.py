@@ -48,14 +48,16 @@ from ._parser_py_tables import (
     _CHUNK_SIZE,
     _CR,
     _DONE,
+    _CR_CR,
     _HEAD,
     _LENIENT_VALUE,
     _LF,
+    _LINE_ENDS,
     _STRICT_VALUE,
     _TRAILERS,
     _Field,
 )
-from ..errors import BadChunk, HttpParserError, IncompleteMessage
+from ..errors import BadChunk, BadStatusLine, HttpParserError, IncompleteMessage, LineTooLong
 
 __all__ = ["ResponseParser", "ResponseHead", "MessageEnd"]
 
@@ -119,6 +121,8 @@ class ResponseParser:
         self._expected: int | None = None
         self._keep_alive = True
         self._crlf = 0
+        self._lead = 0              # bytes of empty lines before this status line
+        self._idle_cr = False       # they end with a CR whose LF has not come yet
 
     # -- public surface ---------------------------------------------------------------
 
@@ -192,6 +196,39 @@ class ResponseParser:
 
     # -- the machine ---------------------------------------------------------------
 
+    def _empty_lines(self, data: Any, pos: int, n: int, base: int) -> int:
+        """Skip empty lines before a status line, lenient mode (RFC 9112 §2.2).
+
+        Their bytes count against ``max_line_size`` together, so a peer cannot keep
+        the parser busy with them for ever; a run of them is consumed by two regular
+        expressions (a byte class, then a literal), not line by line.  Strict mode
+        rejects them in ``_parser_py_block``.
+        """
+        start = pos
+        if self._idle_cr:  # a CR ended the last feed: only its LF may follow
+            if data[pos] != _LF:
+                raise BadStatusLine(msg.BARE_CR_BEFORE_STATUS, base + pos - 1, _CR)
+            self._idle_cr = False
+            pos += 1
+        m = _LINE_ENDS.match(data, pos)  # a run of CR and LF bytes
+        end = m.end() if m is not None else pos
+        # The first bare CR of the run: one followed by CR, or by a byte after the run.
+        m = _CR_CR.search(data, pos, end)
+        bare = m.start() if m is not None else -1
+        if bare < 0 and end > pos and data[end - 1] == _CR and end < n:
+            bare = end - 1
+        # Bytes are counted up to the bare CR: the byte after it is an error first.
+        counted = bare + 1 if bare >= 0 else end
+        lead = self._lead + counted - start
+        if lead > self._max_line:
+            at = start + self._max_line - self._lead
+            raise LineTooLong(msg.EMPTY_LINES_TOO_LONG.format(self._max_line), base + at, data[at])
+        if bare >= 0:
+            raise BadStatusLine(msg.BARE_CR_BEFORE_STATUS, base + bare, _CR)
+        self._lead = lead
+        self._idle_cr = end > pos and data[end - 1] == _CR  # its LF has not come yet
+        return end
+
     def _run(self, data: Any, n: int, base: int, events: list[Any]) -> int:
         pos = 0
         view = None
@@ -199,6 +236,9 @@ class ResponseParser:
             state = self._state
             if state == _HEAD:
                 if not self._pending and not self._status_seen and not self._strict:
+                    if self._idle_cr or data[pos] == _CR or data[pos] == _LF:
+                        pos = self._empty_lines(data, pos, n, base)
+                        continue
                     new = _fast_head(self, data, pos, base, events)
                     if new >= 0:
                         pos = new

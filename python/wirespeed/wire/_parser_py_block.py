@@ -92,10 +92,10 @@ def _lines(self: ResponseParser, data: Any, pos: int, n: int, base: int, events:
             _chunk_size_line(self, line, off)
         else:
             _field_line(self, line, off, events, head=False)
-        if self._state != state:
+        if self._state != state or self._done:
             return pos
-        if self._done:
-            return pos
+        if state == _HEAD and not self._status_seen:
+            return pos  # a message ended: the state machine skips empty lines before the next
 
 
 def _partial(self: ResponseParser, line: bytearray, off: int) -> None:
@@ -110,12 +110,8 @@ def _partial(self: ResponseParser, line: bytearray, off: int) -> None:
                               line[self._max_line])
         return
     if state == _HEAD and not self._status_seen:
-        if first == _CR:
-            if self._strict:
-                raise BadStatusLine(msg.EMPTY_LINE_BEFORE_STATUS, off, first)
-            if len(line) > 1:
-                raise BadStatusLine(msg.BARE_CR_BEFORE_STATUS, off, first)
-            return
+        if first == _CR:  # strict mode only: lenient mode skips empty lines before this
+            raise BadStatusLine(msg.EMPTY_LINE_BEFORE_STATUS, off, first)
         if known > self._max_line:
             raise LineTooLong(msg.STATUS_LINE_TOO_LONG.format(self._max_line), off + self._max_line,
                           line[self._max_line])
@@ -162,12 +158,8 @@ def _head_line(self: ResponseParser, line: bytes, off: int, events: list[Any]) -
 
 def _status_line(self: ResponseParser, line: bytes, off: int) -> None:
     first = line[0]
-    if first == _CR or first == _LF:
-        if self._strict:
-            raise BadStatusLine(msg.EMPTY_LINE_BEFORE_STATUS, off, first)
-        if line == b"\r\n" or line == b"\n":
-            return  # RFC 9112 §2.2: a leading empty line may be ignored
-        raise BadStatusLine(msg.BARE_CR_BEFORE_STATUS, off, first)
+    if first == _CR or first == _LF:  # strict mode only: lenient mode skips empty lines before this
+        raise BadStatusLine(msg.EMPTY_LINE_BEFORE_STATUS, off, first)
     content = line[:-2] if line[-2:] == b"\r\n" else line[:-1]
     if len(content) > self._max_line:
         raise LineTooLong(msg.STATUS_LINE_TOO_LONG.format(self._max_line), off + self._max_line,
