@@ -213,6 +213,9 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self._read_timeout = None
         if self.tunneling:
             return   # the session decides: TLS through the tunnel, or close
+        if self.reading_paused:
+            # The end can arrive in the read that paused it; the next exchange must read.
+            self.resume_reading()
         parser = self._parser
         if (resp is not None and resp._keep_alive and self.reusable and not self.sending
                 and self.continue_waiter is None and not parser.done and parser.error is None and not self.closed):
