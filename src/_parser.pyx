@@ -46,6 +46,7 @@ cdef object _IncompleteMessage = _errors_module.IncompleteMessage
 _MAX_LINE_SIZE = _constants.MAX_LINE_SIZE
 _MAX_FIELD_SIZE = _constants.MAX_FIELD_SIZE
 _MAX_HEADERS = _constants.MAX_HEADERS
+cdef Py_ssize_t MAX_UNCONSUMED = _constants.MAX_UNCONSUMED
 _SINGLETON_HEADERS = _constants.SINGLETON_HEADERS
 # error messages: the same text in both twins (wirespeed.wire._messages.py)
 cdef str EOF_IN_HEAD = _messages.EOF_IN_HEAD
@@ -232,6 +233,7 @@ cdef class ResponseParser:
     cdef long long _fed              # bytes fed before the current feed()
     cdef object _error
     cdef bytearray _unconsumed
+    cdef bint _upgraded              # done by an upgrade: unconsumed keeps every byte
     cdef bint _idle_cr               # a CR arrived between messages, its LF not yet
     cdef Py_ssize_t _lead            # bytes of empty lines before this status line
     cdef bint _eof                   # feed_eof() was called
@@ -313,7 +315,8 @@ cdef class ResponseParser:
 
     @property
     def unconsumed(self):
-        """Bytes after the last message once done (an upgrade's first bytes)."""
+        """Bytes after the last message once done: every one after an upgrade, else
+        the first MAX_UNCONSUMED (docs/parser.md)."""
         return bytes(self._unconsumed)
 
     @property
@@ -330,7 +333,7 @@ cdef class ResponseParser:
         _get_bytes(data, &view)
         if self._state == ST_DONE:
             try:
-                self._unconsumed += PyBytes_FromStringAndSize(<const char *>view.buf, view.len)
+                _keep_unconsumed(self, <const unsigned char *>view.buf, view.len)
             finally:
                 self._fed += view.len
                 PyBuffer_Release(&view)
@@ -371,6 +374,17 @@ cdef class ResponseParser:
         self._error = _IncompleteMessage(what, self._fed, None, self._received, self._expected)
         self._state = ST_ERROR
         raise self._error
+
+
+cdef int _keep_unconsumed(ResponseParser self, const unsigned char *p, Py_ssize_t n) except -1:
+    """Append bytes fed after the last message: all after an upgrade, else up to MAX_UNCONSUMED."""
+    if not self._upgraded:
+        if len(self._unconsumed) + n > MAX_UNCONSUMED:
+            n = MAX_UNCONSUMED - len(self._unconsumed)
+        if n <= 0:
+            return 0
+    self._unconsumed += PyBytes_FromStringAndSize(<const char *>p, n)
+    return 0
 
 
 cdef object _pieces(object data):
@@ -423,7 +437,7 @@ cdef int _run(ResponseParser self, list events, object data, const unsigned char
             self._received += n - pos
             pos = n
         else:  # ST_DONE: the rest belongs to whatever follows this connection's last message
-            self._unconsumed += PyBytes_FromStringAndSize(<const char *>buf + pos, n - pos)
+            _keep_unconsumed(self, buf + pos, n - pos)
             pos = n
     return 0
 

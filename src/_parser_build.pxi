@@ -296,6 +296,7 @@ cdef int _complete_head(ResponseParser self, list events, const unsigned char *b
     if upgrade:
         # RFC 9112 §6.3 (2): the connection now carries another protocol
         head.upgrade = True
+        self._upgraded = True
         events.append(head)
         events.append(_EMPTY_END)
         self._state = ST_DONE

@@ -15,6 +15,7 @@ from multidict import CIMultiDictProxy
 
 from wirespeed.errors import BadChunk, BadStatusLine, HttpParserError, IncompleteMessage, InvalidHeader
 from wirespeed.wire import Wire
+from wirespeed.wire._constants import MAX_UNCONSUMED
 from wirespeed.wire._header_names import KNOWN_KEYS, LEARN_MAX
 
 OK = b"HTTP/1.1 200 OK\r\n"
@@ -127,6 +128,50 @@ def test_upgrade_hands_back_everything_after_the_head(wire_impl: Wire) -> None:
     assert p.unconsumed == b"\x81\x05hello!"
     assert p.feed_eof() == []
     assert p.error is None
+
+
+#: 1 MiB that follows the last message, in 4 KiB reads and one more odd piece.
+_FOLLOWING = [bytes([i % 251]) * 4096 for i in range(256)] + [b"tail"]
+
+
+@pytest.mark.parametrize(("method", "head"), [
+    ("GET", b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"),
+    ("CONNECT", b"HTTP/1.1 200 Connection established\r\n\r\n"),
+], ids=["101", "connect"])
+def test_an_upgrade_keeps_every_following_byte(wire_impl: Wire, method: str, head: bytes) -> None:
+    """The caller hands these bytes to the new protocol: none may be dropped."""
+    p = wire_impl.ResponseParser(method)
+    p.feed(head + b"first")
+    for piece in _FOLLOWING:
+        assert p.feed(piece) == []
+    assert p.unconsumed == b"first" + b"".join(_FOLLOWING)
+
+
+@pytest.mark.parametrize("how", ["connection-close", "feed-eof"])
+def test_bytes_after_a_last_message_are_kept_up_to_a_cap(wire_impl: Wire, how: str) -> None:
+    """After Connection: close (or feed_eof) nothing more is parsed: unconsumed keeps the
+    first MAX_UNCONSUMED bytes, enough to see what followed, and a peer that goes on
+    sending does not grow it."""
+    p = wire_impl.ResponseParser("GET")
+    if how == "connection-close":
+        p.feed(OK + b"Connection: close\r\n" + CL0 + b"\r\n" + b"first")
+        first = b"first"
+    else:
+        p.feed(OK + CL0 + b"\r\n")
+        assert p.feed_eof() == []
+        first = b""
+    assert p.done
+    for piece in _FOLLOWING:
+        assert p.feed(memoryview(piece)) == []
+    assert p.unconsumed == (first + b"".join(_FOLLOWING))[:MAX_UNCONSUMED]
+    assert len(p.unconsumed) == MAX_UNCONSUMED and p.error is None and p.feed_eof() == []
+
+
+def test_the_cap_applies_to_what_followed_in_the_same_feed(wire_impl: Wire) -> None:
+    p = wire_impl.ResponseParser("GET")
+    garbage = b"x" * (MAX_UNCONSUMED + 10)
+    assert len(p.feed(OK + b"Connection: close\r\n" + CL0 + b"\r\n" + garbage)) == 2
+    assert p.unconsumed == garbage[:MAX_UNCONSUMED]
 
 
 def test_method_is_read_per_message(wire_impl: Wire) -> None:

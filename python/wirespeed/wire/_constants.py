@@ -15,6 +15,13 @@ MAX_FIELD_SIZE = 8190
 #: Most header fields plus trailer fields in one message.
 MAX_HEADERS = 128
 
+#: Bytes after the last message that ``ResponseParser.unconsumed`` keeps once the
+#: parser is done without an upgrade (``Connection: close``, or after ``feed_eof()``):
+#: they are never parsed, and a peer that goes on sending must not grow memory.  One
+#: asyncio high-water mark (64 KiB) is plenty to see what followed.  After an upgrade
+#: every byte is kept: it belongs to the new protocol (docs/parser.md).
+MAX_UNCONSUMED = 0x10000
+
 #: Response fields that may appear once only (RFC 9110 defines each as a
 #: singleton, not a list).  Lenient mode accepts repeats, since real servers
 #: send e.g. two ``Server`` fields; strict mode rejects them.  Lower-case.

@@ -36,7 +36,7 @@ import sys
 from typing import Any
 
 from . import _messages as msg
-from ._constants import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE
+from ._constants import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE, MAX_UNCONSUMED
 from ._parser_py_block import _fast_head, _lines
 from ._parser_py_build import _END, MessageEnd, ResponseHead, _end_message
 from ._parser_py_tables import (
@@ -99,7 +99,8 @@ class ResponseParser:
         self._value_ok = _STRICT_VALUE if strict else _LENIENT_VALUE
         self._error: HttpParserError | None = None
         self._done = False
-        self._unconsumed = bytearray()  # appended to by every feed() once done
+        self._unconsumed = bytearray()  # appended to by every feed() once done (_keep)
+        self._upgraded = False     # done by an upgrade: unconsumed keeps every byte
         self._fed = 0              # bytes fed so far: the offset of the next byte
         self._state = _HEAD
         self._pending = bytearray()  # the current partial line (line states only)
@@ -144,7 +145,15 @@ class ResponseParser:
 
     @property
     def unconsumed(self) -> bytes:
+        """Bytes after the last message once done: every one after an upgrade, else
+        the first ``MAX_UNCONSUMED`` (docs/parser.md)."""
         return bytes(self._unconsumed)
+
+    def _keep(self, data: Any, start: int, end: int) -> None:
+        if not self._upgraded:
+            end = min(end, start + MAX_UNCONSUMED - len(self._unconsumed))
+        if end > start:
+            self._unconsumed += data[start:end]
 
     @property
     def error(self) -> HttpParserError | None:
@@ -158,7 +167,7 @@ class ResponseParser:
         n = len(data)
         if self._done:
             self._fed += n
-            self._unconsumed += data
+            self._keep(data, 0, n)
             return []
         base = self._fed
         self._fed = base + n
@@ -166,7 +175,7 @@ class ResponseParser:
         try:
             pos = self._run(data, n, base, events)
             if pos < n:  # done before the end of this buffer
-                self._unconsumed += data[pos:]
+                self._keep(data, pos, n)
         except HttpParserError as exc:
             self._error = exc
             self._state = _DONE

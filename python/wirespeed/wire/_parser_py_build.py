@@ -187,6 +187,7 @@ def _deliver_head(self: ResponseParser, headers: CIMultiDictProxy[str], raw: Any
     self._received = 0
     if upgrade:  # the connection now carries another protocol
         events.append(_END)
+        self._upgraded = True
         self._done = True
         self._state = _DONE
     elif no_body:
