@@ -27,7 +27,7 @@ import wirespeed
 from wirespeed import ClientSession, ClientTimeout
 from wirespeed.wire import Wire
 
-from support.client_kit import App, assert_no_new_tasks, assert_settled, live_tasks
+from support.client_kit import App, assert_no_new_tasks, assert_settled, eventually, live_tasks
 from support.fault_server import Conn, FaultServer, backlog_full, response, serve
 
 KiB = 1024
@@ -129,7 +129,7 @@ def test_interrupted_phase_leaves_the_session_usable(
                 task = asyncio.ensure_future(stuck())
                 await asyncio.sleep(SETTLE)
                 if phase == "send":
-                    assert staged.pulled > 0
+                    await eventually(lambda: staged.pulled > 0, what="the body being pulled")
                 if phase == "pool":
                     assert s.stats.waiting == 1
                 assert not task.done(), task
@@ -302,8 +302,8 @@ def test_cancelling_many_concurrent_requests_leaves_nothing_behind(wire_impl: Wi
         before = live_tasks()
         async with ClientSession(wire=wire_impl, limit=4) as s:
             tasks = [asyncio.ensure_future(s.get(app.url("/slow?delay=2"))) for _ in range(12)]
-            await asyncio.sleep(SETTLE)
-            assert s.stats.in_use == 4 and s.stats.waiting == 8
+            await eventually(lambda: s.stats.in_use == 4, what="4 connections in use")
+            assert s.stats.waiting == 8
             for task in tasks:
                 task.cancel()
             results = await asyncio.gather(*tasks, return_exceptions=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -134,7 +134,7 @@ PARAMS_CASES = [
 ]
 
 
-async def within(aw: Awaitable[T], seconds: float = 5.0, what: str = "the call") -> T:
+async def within(aw: Awaitable[T], seconds: float = 3.0, what: str = "the call") -> T:
     """``aw``, or an AssertionError naming ``what`` if it has not finished in ``seconds`` (a hang, not a timeout)."""
     task = asyncio.ensure_future(aw)
     done, _ = await asyncio.wait({task}, timeout=seconds)
@@ -143,6 +143,16 @@ async def within(aw: Awaitable[T], seconds: float = 5.0, what: str = "the call")
         await asyncio.wait({task})
         raise AssertionError(f"{what} hung: still waiting after {seconds}s")
     return task.result()
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 3.0, what: str = "the condition") -> None:
+    """Poll ``condition`` until it holds; an AssertionError naming ``what`` after ``seconds``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} did not hold within {seconds}s")
+        await asyncio.sleep(0.01)
 
 
 def live_tasks() -> set[asyncio.Task[Any]]:
