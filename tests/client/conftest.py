@@ -15,7 +15,7 @@ Servers, each started once per session on 127.0.0.1 and stopped at the end:
 - ``tls_app``: the aiohttp app over TLS with a certificate from a throwaway
   ``trustme`` CA, for ``localhost`` and ``127.0.0.1``;
 - ``nginx``: ``tests/support/servers.py``'s nginx (skipped when not
-  installed, a failure under ``CI=true``);
+  installed, a failure under ``WIRESPEED_REQUIRE_SERVERS=1``, as ``.ci/run`` sets);
 - ``fault``: a fresh :class:`support.fault_server.FaultServer` per test, on
   the session's server thread.
 """
@@ -45,7 +45,7 @@ LOOPS = [pytest.param("asyncio", id="asyncio"), pytest.param("uvloop", id="uvloo
 
 def _missing(what: str) -> None:
     if IN_CI:
-        pytest.fail(f"{what} (CI=true: .ci/run installs it, so this is a failure)")
+        pytest.fail(f"{what} (WIRESPEED_REQUIRE_SERVERS=1: .ci/run installs it, so this is a failure)")
     pytest.skip(what)
 
 
