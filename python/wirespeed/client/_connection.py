@@ -29,6 +29,7 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
+    ClientConnectionError,
     ClientPayloadError,
     HttpParserError,
     IncompleteMessage,
@@ -122,6 +123,11 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             return
         if events:
             self._dispatch(events)
+        perr = self._parser.error
+        if perr is not None and not self.closed:
+            # An error after events it let through: they were delivered; the rest fails now
+            # (waiting for more bytes would only wait for the server's next move).
+            self._fail(ResponseProtocolError(f"malformed response: {perr}", method=self._method, url=self._url), perr)
 
     def eof_received(self) -> bool:
         return False  # let the transport close; connection_lost finishes the exchange
@@ -175,8 +181,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             if ended:
                 # Something followed the end of the response in the same read:
                 # the connection cannot be trusted for another request.
-                self._abort()
-                return
+                self.reusable = False
+                break
             kind = type(ev)
             if kind is memoryview:
                 if resp is not None:
@@ -281,6 +287,13 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             resp._set_exception(ClientPayloadError("the response was closed before its end",
                                                    method=self._method, url=self._url))
         self._abort()
+
+    def session_closed(self) -> None:
+        """The session closed: an exchange in flight fails, the connection closes."""
+        if self.waiter is not None or self.response is not None:
+            self._fail(ClientConnectionError("the session was closed", method=self._method, url=self._url))
+        else:
+            self._abort()
 
     # -- timeouts ---------------------------------------------------------------------
 

@@ -64,6 +64,7 @@ class Pool:
         self._opened = 0
         self._closed_count = 0
         self._sweeper: asyncio.TimerHandle | None = None
+        self._conns: set[Connection] = set()   # every open connection, idle or in use
         self.closed = False
 
     # -- taking -------------------------------------------------------------------------
@@ -146,6 +147,7 @@ class Pool:
         self._connecting -= 1
         self._opened += 1
         conn.pooled = True
+        self._conns.add(conn)
         conn.in_use = True
         self._in_use += 1
 
@@ -194,6 +196,7 @@ class Pool:
         if not conn.pooled:
             return   # still connecting: the reserved slot is given back by unreserve()
         conn.pooled = False
+        self._conns.discard(conn)
         if conn.in_use:
             conn.in_use = False
             self._in_use -= 1
@@ -245,9 +248,8 @@ class Pool:
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
-        for stack in list(self._idle.values()):
-            for conn in list(stack):
-                conn._abort()
+        for conn in list(self._conns):
+            conn.session_closed()   # requests in flight fail with a ClientError
         self._idle.clear()
         for w in self._waiters:
             if not w.future.done():

@@ -393,11 +393,15 @@ class ClientSession:
                     continue
                 raise
             except TransportError as exc:
-                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                    # The response came before the connection went (an early 413):
-                    # it is the answer, and the connection is already closed.
-                    resp = waiter.result()
-                    break
+                if waiter.done() and not waiter.cancelled():
+                    failed = waiter.exception()
+                    if failed is None:
+                        # The response came before the connection went (an early 413):
+                        # it is the answer, and the connection is already closed.
+                        resp = waiter.result()
+                        break
+                    conn.close()
+                    raise failed from exc   # a timeout or protocol error ended the exchange
                 conn.close()
                 if reused and not retried and method in IDEMPOTENT_METHODS and (body is None or type(body) is bytes):
                     retried = True
@@ -553,6 +557,11 @@ class ClientSession:
         except BaseException:
             pool.unreserve(key)
             raise
+        if conn.closed:
+            # The server closed it before it could be used (a close right after accept).
+            pool.unreserve(key)
+            raise ServerDisconnectedError("the server closed the connection as soon as it was opened",
+                                          method=method, url=t.url)
         pool.connected(conn)
         return conn
 
