@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from . import errors as _errors
 from .client import (
+    ClientHandler,
+    ClientMiddleware,
+    ClientRequest,
     ClientResponse,
     ClientSession,
     ClientTimeout,
@@ -29,6 +32,9 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "IMPLEMENTATION",
+    "ClientHandler",
+    "ClientMiddleware",
+    "ClientRequest",
     "ClientResponse",
     "ClientSession",
     "ClientTimeout",

@@ -9,6 +9,7 @@ it never parses or serialises HTTP itself.  Modules:
 - ``_connection``: one ``asyncio.BufferedProtocol`` per connection feeding the parser;
 - ``_connect``: name resolution, Happy Eyeballs, TLS;
 - ``_response``: :class:`ClientResponse` and its body stream;
+- ``_middleware``: the middleware chain and :class:`ClientRequest`;
 - ``_body``: request bodies (bytes, text, JSON, forms, multipart, files, iterators);
 - ``_urls``: URL to request target, with a per-session cache;
 - ``_cookies``: the cookie jar (RFC 6265);
@@ -20,12 +21,16 @@ from __future__ import annotations
 
 from ._body import FormData
 from ._cookies import Cookie, CookieJar, DummyCookieJar
+from ._middleware import ClientHandler, ClientMiddleware, ClientRequest
 from ._pool import PoolStats
 from ._response import ClientResponse, StreamReader
 from ._session import ClientSession, request
 from ._timeouts import ClientTimeout
 
 __all__ = [
+    "ClientHandler",
+    "ClientMiddleware",
+    "ClientRequest",
     "ClientResponse",
     "ClientSession",
     "ClientTimeout",

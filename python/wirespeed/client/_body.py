@@ -56,6 +56,11 @@ class Stream:
         self._used = True
         return self._source
 
+    @property
+    def used(self) -> bool:
+        """True once the body was iterated: it cannot be sent again."""
+        return self._used
+
     def replay(self) -> Stream | None:
         """A fresh stream of the same body, or None when it cannot be read again."""
         if self._factory is None:

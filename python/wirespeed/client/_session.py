@@ -45,6 +45,7 @@ from ._cookies import CookieJar, DummyCookieJar
 from ._proxies import EnvProxies, ProxyInfo, netrc_auth, parse_proxy_url
 from ._connect import Resolver, make_ssl_context, open_connection
 from ._connection import Connection
+from ._middleware import ClientMiddleware, ClientRequest, run_chain
 from ._pool import Pool, PoolStats
 from ._response import ClientResponse
 from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
@@ -119,6 +120,7 @@ class ClientSession:
         proxy: str | URL | None = None,
         proxy_auth: tuple[str, str] | None = None,
         trust_env: bool = False,
+        middlewares: tuple[ClientMiddleware, ...] | list[ClientMiddleware] = (),
         wire: _wire.Wire | None = None,
     ) -> None:
         if not isinstance(timeout, ClientTimeout):
@@ -132,6 +134,7 @@ class ClientSession:
             self._cookie_jar.update_cookies(cookies)
         self._proxy = _proxy_info(proxy, proxy_auth)
         self._trust_env = trust_env
+        self._middlewares = tuple(middlewares)
         self._env_proxies = EnvProxies() if trust_env else None
         self._netrc: dict[str, str | None] = {}
         self._allow_insecure_redirects = allow_insecure_redirects
@@ -304,8 +307,17 @@ class ClientSession:
         cookies: Any = None,
         proxy: str | URL | None = None,
         proxy_auth: tuple[str, str] | None = None,
+        middlewares: tuple[ClientMiddleware, ...] | list[ClientMiddleware] | None = None,
         _foreign: bool = False,
+        _chained: bool = False,
     ) -> ClientResponse:
+        if not _chained:
+            mws = self._middlewares if middlewares is None else middlewares
+            if mws:
+                return await self._with_middlewares(
+                    tuple(mws), method, url, params, headers, data, json, content, timeout, ssl, raise_for_status,
+                    allow_redirects, max_redirects,
+                    {"cookies": cookies, "proxy": proxy, "proxy_auth": proxy_auth, "expect100": expect100})
         loop = self._loop
         if loop is None:
             if self._closed:
@@ -330,6 +342,11 @@ class ClientSession:
             except InvalidRequest as exc:
                 exc.method, exc.url = method, t.url
                 raise
+        if type(body) is Stream and body.used:
+            # Refused before a connection is taken: nothing is written, nothing is closed.
+            raise InvalidRequest("a streamed request body can be sent only once (it was consumed by an "
+                                 "earlier send: a retry or redirect needs bytes or a seekable file)",
+                                 method=method, url=t.url)
         timeouts = timeout if timeout is not None else self._timeout
         deadline = loop.time() + timeouts.total if timeouts.total is not None else _INF
         chunked = False
@@ -420,19 +437,21 @@ class ClientSession:
             resp.close()
             raise ProxyError("the proxy requires authentication (407)", method=method, url=t.url, status=407)
         if allow_redirects and resp.status in _REDIRECTS:
-            resp = await self._follow(resp, t, method, body, headers, timeout, ssl, expect100,
-                                      max_redirects if max_redirects is not None else self._max_redirects)
+            resp = await self._follow(resp, t.url, method, body, headers, timeout, ssl, expect100,
+                                      max_redirects if max_redirects is not None else self._max_redirects, (),
+                                      {"cookies": cookies, "proxy": proxy, "proxy_auth": proxy_auth})
         rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
         if rfs and resp.status >= 400:
             resp.close()
             resp.raise_for_status()
         return resp
 
-    async def _follow(self, resp: ClientResponse, t: Target, method: str, body: Any, headers: Any,
-                      timeout: ClientTimeout | None, ssl: Any, expect100: bool, max_redirects: int) -> ClientResponse:
-        """Follow redirects from ``resp``: each hop a request of its own through the pool."""
+    async def _follow(self, resp: ClientResponse, first: URL, method: str, body: Any, headers: Any,
+                      timeout: ClientTimeout | None, ssl: Any, expect100: bool, max_redirects: int,
+                      middlewares: tuple[ClientMiddleware, ...], options: dict[str, Any]) -> ClientResponse:
+        """Follow redirects from ``resp``: each hop a request of its own through the pool (and the chain)."""
         history: list[ClientResponse] = []
-        url = t.url
+        url = first
         foreign = False
         while resp.status in _REDIRECTS:
             history.append(resp)
@@ -457,7 +476,7 @@ class ClientSession:
                                           "a stream that cannot be replayed", method=method, url=url,
                                           status=status, reason=resp.reason, headers=resp.headers)
                 body = replay
-            if (next_url.scheme, next_url.host, next_url.port) != (t.url.scheme, t.url.host, t.url.port):
+            if (next_url.scheme, next_url.host, next_url.port) != (first.scheme, first.host, first.port):
                 foreign = True   # once another origin, always: credentials never follow
             if foreign and headers:
                 given = CIMultiDict(headers)
@@ -467,7 +486,8 @@ class ClientSession:
             await resp.release()
             resp = await self._request(method, next_url, headers=headers, data=body, timeout=timeout,
                                        ssl=ssl, expect100=expect100 and body is not None,
-                                       raise_for_status=False, allow_redirects=False, _foreign=foreign)
+                                       raise_for_status=False, allow_redirects=False, _foreign=foreign,
+                                       middlewares=middlewares, **options)
             url = next_url
         resp.history = tuple(history)
         return resp
@@ -494,6 +514,50 @@ class ClientSession:
         if not next_url.raw_fragment and url.raw_fragment:
             next_url = next_url.with_fragment(url.fragment)   # RFC 9110 §10.2.2
         return next_url
+
+    async def _with_middlewares(self, mws: tuple[ClientMiddleware, ...], method: str, url: Any, params: Any,
+                                headers: Any, data: Any, json: Any, content: Any, timeout: ClientTimeout | None,
+                                ssl: Any, raise_for_status: bool | None, allow_redirects: bool,
+                                max_redirects: int | None, options: dict[str, Any]) -> ClientResponse:
+        """The request through a middleware chain; redirects outside it, each hop through it again."""
+        if self._loop is None and not self._closed:
+            self._bind()
+        t = self._target(url, params)
+        if method not in self._methods:
+            self._check_method(method)
+        if content is not None:
+            if data is not None or json is not None:
+                raise InvalidRequest("content= cannot be combined with data= or json=", method=method, url=t.url)
+            data = content
+        try:
+            body, ctype = encode_body(data, json) if data is not None or json is not None else (None, None)
+        except InvalidRequest as exc:
+            exc.method, exc.url = method, t.url
+            raise
+        hdrs: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+        if ctype is not None and "Content-Type" not in hdrs:
+            hdrs["Content-Type"] = ctype
+        request = ClientRequest(self, method, t.url, hdrs, body, timeout, ssl, options)
+
+        async def final(r: ClientRequest) -> ClientResponse:
+            resp = await self._request(r.method, r.url, headers=r.headers, data=r.body, timeout=r.timeout,
+                                       ssl=r.ssl, allow_redirects=False, raise_for_status=False, _chained=True,
+                                       **r.options)
+            r._sent.append(resp)
+            return resp
+
+        resp = await run_chain(mws, request, final)
+        if allow_redirects and resp.status in _REDIRECTS:
+            opts = {k: v for k, v in request.options.items() if k != "expect100"}
+            resp = await self._follow(resp, request.url, request.method, request.body, request.headers,
+                                      request.timeout, request.ssl, bool(options.get("expect100")),
+                                      max_redirects if max_redirects is not None else self._max_redirects,
+                                      mws, opts)
+        rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
+        if rfs and resp.status >= 400:
+            resp.close()
+            resp.raise_for_status()
+        return resp
 
     async def _send_body(self, conn: Connection, writer: Any, body: Any, chunked: bool, expect100: bool,
                          method: str, t: Target) -> None:
