@@ -12,6 +12,7 @@ bytes at that moment.  Body pieces are slices of one memoryview of the input.
 The pure-Python twin (``wirespeed.wire._parser_py``) behaves identically.
 """
 
+cimport cython
 from cpython.object cimport PyObject
 from libc.stdint cimport uint64_t
 from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Realloc
@@ -106,6 +107,20 @@ cdef str ARG_LIMIT_TOO_LARGE = _messages.ARG_LIMIT_TOO_LARGE
 cdef str ARG_NOT_BYTES = _messages.ARG_NOT_BYTES
 cdef str ARG_NOT_CONTIGUOUS = _messages.ARG_NOT_CONTIGUOUS
 cdef str ARG_METHOD_NOT_STR = _messages.ARG_METHOD_NOT_STR
+cdef str ARG_OTHER_THREAD = _messages.ARG_OTHER_THREAD
+
+cdef extern from "pythread.h":
+    unsigned long PyThread_get_thread_ident()
+
+cdef extern from *:
+    """
+    #ifdef Py_GIL_DISABLED
+    #define WS_FREE_THREADED 1
+    #else
+    #define WS_FREE_THREADED 0
+    #endif
+    """
+    const bint WS_FREE_THREADED
 # ---------------------------------------------------------------------------
 
 cdef tuple _V11 = (1, 1)
@@ -152,9 +167,12 @@ cdef class ResponseHead:
         The text was decoded with surrogateescape, so encoding gives back the
         exact bytes; ``headers`` keeps every field in wire order.
         """
-        if self._raw is None:
-            self._raw = _raw_pairs(self.headers)
-        return self._raw
+        # built on first use, under a critical section: a head may be shared between
+        # threads, and on a free-threaded build two first reads would race on _raw
+        with cython.critical_section(self):
+            if self._raw is None:
+                self._raw = _raw_pairs(self.headers)
+            return self._raw
 
     def __repr__(self):
         return (
@@ -173,9 +191,10 @@ cdef class MessageEnd:
     @property
     def raw_trailers(self):
         """(name, value) bytes of the trailer fields in wire order."""
-        if self._raw is None:
-            self._raw = _raw_pairs(self.trailers)
-        return self._raw
+        with cython.critical_section(self):  # as ResponseHead.raw_headers
+            if self._raw is None:
+                self._raw = _raw_pairs(self.trailers)
+            return self._raw
 
     def __repr__(self):
         return f"<MessageEnd trailers={list(self.trailers.items())!r}>"
@@ -222,6 +241,8 @@ cdef class ResponseParser:
     """Incremental HTTP/1.x response parser: ``feed()`` bytes, get events."""
 
     cdef object _method
+    cdef unsigned long _owner        # the thread that first fed this parser
+    cdef bint _owned                 # ... once there is one
     cdef bint _is_head
     cdef bint _is_connect
     cdef bint strict
@@ -302,6 +323,7 @@ cdef class ResponseParser:
     @method.setter
     def method(self, value):
         # bytes here would silently never equal "HEAD": the client would wait for a body.
+        _same_thread(self, False)
         if not isinstance(value, str):
             raise TypeError(ARG_METHOD_NOT_STR.format(type(value).__name__))
         self._method = value
@@ -328,6 +350,7 @@ cdef class ResponseParser:
         """Parse ``data`` (bytes, bytearray or memoryview); return the events."""
         cdef Py_buffer view
         cdef list events
+        _same_thread(self, True)
         if self._error is not None:
             raise self._error
         _get_bytes(data, &view)
@@ -354,6 +377,7 @@ cdef class ResponseParser:
     def feed_eof(self):
         """The peer closed the connection: end a read-until-close body or raise."""
         cdef int st = self._state
+        _same_thread(self, True)
         if self._error is not None:
             raise self._error
         self._eof = True
@@ -374,6 +398,33 @@ cdef class ResponseParser:
         self._error = _IncompleteMessage(what, self._fed, None, self._received, self._expected)
         self._state = ST_ERROR
         raise self._error
+
+
+# One thread per parser (docs/parser.md, "Threads").  A parser's state (the carry
+# buffer, the field array, the learnt names, the recycled pairs) is unguarded:
+# concurrent feed() calls on a free-threaded build would race on it, and a lock
+# per call would cost every caller for a use nobody needs.  So the thread that
+# first feeds a parser owns it and any other thread gets a RuntimeError.  The
+# claim is made under a critical section (a per-object lock on free-threaded
+# builds, nothing with the GIL), so two first feeds cannot both win.  With the
+# GIL the owner's own calls skip it: the GIL orders the claim before them.
+cdef inline int _same_thread(ResponseParser self, bint claim) except -1:
+    if not WS_FREE_THREADED and self._owned and self._owner == PyThread_get_thread_ident():
+        return 0
+    return _claim(self, claim)
+
+
+cdef int _claim(ResponseParser self, bint claim) except -1:
+    cdef unsigned long me = PyThread_get_thread_ident()
+    cdef bint mine
+    with cython.critical_section(self):
+        if not self._owned and claim:
+            self._owner = me
+            self._owned = True
+        mine = not self._owned or self._owner == me
+    if not mine:
+        raise RuntimeError(ARG_OTHER_THREAD)
+    return 0
 
 
 cdef int _keep_unconsumed(ResponseParser self, const unsigned char *p, Py_ssize_t n) except -1:

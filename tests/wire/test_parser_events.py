@@ -8,6 +8,7 @@ offsets across calls, zero-copy body pieces, ``done``/``unconsumed``, ``method``
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from wirespeed.errors import BadChunk, BadStatusLine, HttpParserError, Incomplet
 from wirespeed.wire import Wire
 from wirespeed.wire._constants import MAX_UNCONSUMED
 from wirespeed.wire._header_names import KNOWN_KEYS, LEARN_MAX
+from wirespeed.wire._messages import ARG_OTHER_THREAD
 
 OK = b"HTTP/1.1 200 OK\r\n"
 CL0 = b"Content-Length: 0\r\n"
@@ -284,3 +286,42 @@ def test_trailer_names_follow_the_same_policy(wire_impl: Wire) -> None:
     assert timing is KNOWN_KEYS["Server-Timing"]
     events = p.feed(OK + b"Transfer-Encoding: chunked\r\n\r\n0\r\nX-Sum: 2\r\n\r\n")
     assert next(iter(events[-1].trailers.keys())) is other
+
+
+def _in_thread(call: Any) -> BaseException | None:
+    """Run ``call`` in a new thread; what it raised, or None."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:  # handed back to the test
+            raised.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return raised[0] if raised else None
+
+
+def test_a_parser_belongs_to_the_thread_that_first_fed_it(wire_impl: Wire) -> None:
+    """docs/parser.md, "Threads": concurrent feeds would race on the parser's state on a
+    free-threaded build, so any thread but the owner gets a RuntimeError, the same text
+    on both twins, and the parser is left as it was."""
+    p = wire_impl.ResponseParser("GET")
+    assert p.feed(OK + b"Content-Length: 2\r\n\r\no")[0].status == 200
+    for call in (lambda: p.feed(b"k"), p.feed_eof, lambda: setattr(p, "method", "HEAD")):
+        raised = _in_thread(call)
+        assert type(raised) is RuntimeError and str(raised) == ARG_OTHER_THREAD
+    assert p.method == "GET" and p.error is None
+    assert [bytes(e) if type(e) is memoryview else type(e) for e in p.feed(b"k")] == [b"k", wire_impl.MessageEnd]
+
+
+def test_the_owner_is_the_first_thread_to_feed_not_the_creator(wire_impl: Wire) -> None:
+    p = wire_impl.ResponseParser("GET")
+    p.method = "HEAD"  # before any feed, any thread may set it
+    events: list[Any] = []
+    assert _in_thread(lambda: events.extend(p.feed(OK + b"Content-Length: 5\r\n\r\n"))) is None
+    assert [type(e) for e in events] == [wire_impl.ResponseHead, wire_impl.MessageEnd]
+    with pytest.raises(RuntimeError):
+        p.feed(OK + CL0 + b"\r\n")

@@ -86,3 +86,5 @@ ARG_LIMIT_TOO_LARGE = "{} must be at most sys.maxsize"
 ARG_NOT_BYTES = "feed() needs a bytes-like object, not {}"
 ARG_NOT_CONTIGUOUS = "feed() needs a C-contiguous buffer"
 ARG_METHOD_NOT_STR = "method must be a str such as 'HEAD', not {}"
+#: RuntimeError: one thread per parser (docs/parser.md, "Threads")
+ARG_OTHER_THREAD = "a ResponseParser belongs to the thread that first fed it; call it from that thread only"

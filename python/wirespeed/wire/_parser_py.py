@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import operator
 import sys
+import threading
+from threading import get_ident
 from typing import Any
 
 from . import _messages as msg
@@ -60,6 +62,9 @@ from ._parser_py_tables import (
 from ..errors import BadChunk, BadStatusLine, HttpParserError, IncompleteMessage, LineTooLong
 
 __all__ = ["ResponseParser", "ResponseHead", "MessageEnd"]
+
+#: Taken once per parser, by the first feed() (one thread per parser: docs/parser.md).
+_CLAIM = threading.Lock()
 
 
 def _limit(name: str, value: Any) -> int:
@@ -89,6 +94,7 @@ class ResponseParser:
     def __init__(self, method: str = "GET", *, strict: bool = False,
                  max_line_size: int = MAX_LINE_SIZE, max_field_size: int = MAX_FIELD_SIZE,
                  max_headers: int = MAX_HEADERS) -> None:
+        self._owner: int | None = None  # the thread that first fed this parser
         self.method = method
         self._strict = bool(strict)
         self._max_line = max_line_size = _limit("max_line_size", max_line_size)
@@ -134,6 +140,8 @@ class ResponseParser:
 
     @method.setter
     def method(self, value: str) -> None:
+        if self._owner is not None and self._owner != get_ident():
+            raise RuntimeError(msg.ARG_OTHER_THREAD)
         # bytes here would silently never equal "HEAD": the client would wait for a body.
         if not isinstance(value, str):
             raise TypeError(msg.ARG_METHOD_NOT_STR.format(type(value).__name__))
@@ -159,7 +167,20 @@ class ResponseParser:
     def error(self) -> HttpParserError | None:
         return self._error
 
+    def _same_thread(self) -> None:
+        """One thread per parser (docs/parser.md, "Threads"): the first to feed owns it."""
+        me = get_ident()
+        if self._owner != me:
+            if self._owner is None:
+                with _CLAIM:  # two first feeds cannot both win
+                    if self._owner is None:
+                        self._owner = me
+            if self._owner != me:
+                raise RuntimeError(msg.ARG_OTHER_THREAD)
+
     def feed(self, data: bytes | bytearray | memoryview) -> list[Any]:
+        if self._owner != get_ident():
+            self._same_thread()
         if self._error is not None:
             raise self._error
         if type(data) is not bytes and type(data) is not bytearray:
@@ -185,6 +206,8 @@ class ResponseParser:
         return events
 
     def feed_eof(self) -> list[Any]:
+        if self._owner != get_ident():
+            self._same_thread()
         if self._error is not None:
             raise self._error
         if self._done:
