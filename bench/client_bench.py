@@ -28,7 +28,11 @@ What is measured:
   reported; ratios are to aiohttp and to the bare protocol on the same loop;
 - write-type syscalls per small POST: each contender's POST workload under
   ``strace -f -yy`` at two lengths, the difference divided by the difference
-  in requests, on the socket to the server (and in total).
+  in requests, on the socket to the server (and in total);
+- Python calls per request (``sys.setprofile``: Python calls and coroutine
+  resumptions, and C functions called from Python) in one more run per
+  contender, loop and small-request workload: unlike the timings, no load on
+  the machine moves them.
 
 A contender that cannot run is a line in the table with the reason:
 wirespeed's before ``wirespeed.ClientSession`` exists reads "not built yet";
@@ -133,6 +137,14 @@ def count_writes(contender: str, loop: str) -> tuple[float, float] | str:
     return (s2 - s1) / span, (a2 - a1) / span
 
 
+CALLS_COUNT = 500  # requests whose Python calls are counted (not for the downloads)
+
+
+def count_calls(contender: str, loop: str, workload: str) -> dict[str, Any]:
+    """Python calls per request in one more run, or why not (``skip``/``error``)."""
+    return run_one(contender, loop, workload, CALLS_COUNT, extra=("--warmup", "50", "--calls"))
+
+
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians over the repeated runs of one contender on one loop.
 
@@ -173,6 +185,7 @@ def run_workload(
     repeat: int = 3,
     strace: bool = True,
     progress: Callable[[str], None] | None = None,
+    calls: bool = True,
 ) -> dict[str, Any]:
     """Every contender on every loop, ``repeat`` times round-robin; one workload's section."""
     scale = env_scale() if scale is None else scale
@@ -192,6 +205,10 @@ def run_workload(
     results: dict[str, dict[str, Any]] = {lp: {} for lp in loops}
     for (loop, c), rs in runs.items():
         results[loop][c] = summarise(rs)
+        if calls and workload != "big" and "cpu_us" in results[loop][c]:
+            n = count_calls(c, loop, workload)
+            if "py_calls" in n:
+                results[loop][c]["py_calls"], results[loop][c]["c_calls"] = n["py_calls"], n["c_calls"]
         if strace and workload == "post" and "cpu_us" in results[loop][c]:
             w = count_writes(c, loop)
             if isinstance(w, str):
@@ -253,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", type=float, default=None, help="multiply the request counts (default: WIRESPEED_BENCH_SCALE or 1)")
     p.add_argument("--repeat", type=int, default=3, help="runs per contender and loop; the median is reported")
     p.add_argument("--no-strace", action="store_true", help="do not count write syscalls per POST")
+    p.add_argument("--no-calls", action="store_true", help="do not count Python calls per request")
     p.add_argument("--out", type=Path, default=RESULTS, help="where client.md/json/png go (default bench/results)")
     a = p.parse_args(argv)
 
@@ -269,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     sections = {}
     for w in workloads:
         print(f"== {client_report.WORKLOAD_TITLES[w]}", flush=True)
-        sections[w] = run_workload(w, contenders, loops, a.scale, a.repeat, not a.no_strace, progress=lambda s: print(s, flush=True))
+        sections[w] = run_workload(w, contenders, loops, a.scale, a.repeat, not a.no_strace, progress=lambda s: print(s, flush=True), calls=not a.no_calls)
         print(client_report.workload_table(w, sections[w]), flush=True)
     merge(sections, a.out)
     print()

@@ -24,7 +24,8 @@ it warms up (connections open, first-call costs paid, every answer checked),
 then times COUNT requests and prints one JSON line: wall seconds, client CPU
 seconds (user and sys from ``getrusage(RUSAGE_SELF)``, so every thread of the
 process counts: pyreqwest does its I/O on its own threads) and the server's
-CPU seconds over the same span.  A contender that cannot run prints
+CPU seconds over the same span.  With ``--calls`` it counts the Python calls
+per request instead (``sys.setprofile``), a figure no load on the machine moves.  A contender that cannot run prints
 ``{"skip": reason}`` and exits 0 (wirespeed's client before it exists:
 "not built yet").
 """
@@ -331,7 +332,28 @@ def _check(workload: str, ops: Ops, answer: Any) -> None:
         raise AssertionError(f"{workload}: unexpected answer {answer!r:.200}")
 
 
-async def measure(contender: str, workload: str, count: int, base: str, warmup: int | None) -> dict[str, Any]:
+async def count_calls(run: Callable[..., Awaitable[None]], op: Callable[[], Awaitable[Any]], count: int) -> dict[str, Any]:
+    """Python-level calls per request, counted with sys.setprofile on this thread.
+
+    ``py`` counts Python function calls and coroutine resumptions, ``c`` calls
+    of C functions from Python.  The counts do not depend on the machine or its
+    load, unlike the timings (a Rust or C client's own work is not counted).
+    """
+    seen = {"call": 0, "c_call": 0}
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event in seen:
+            seen[event] += 1
+
+    sys.setprofile(profile)
+    try:
+        await run(op, count)
+    finally:
+        sys.setprofile(None)
+    return {"count": count, "py_calls": seen["call"] / count, "c_calls": seen["c_call"] / count}
+
+
+async def measure(contender: str, workload: str, count: int, base: str, warmup: int | None, calls: bool = False) -> dict[str, Any]:
     port = int(base.rsplit(":", 1)[1])
     try:
         async with CONTENDERS[contender](base) as ops:
@@ -342,6 +364,8 @@ async def measure(contender: str, workload: str, count: int, base: str, warmup: 
                 warmup = {"conc": max(4 * CONCURRENCY, count // 10), "big": 1}.get(workload, max(50, count // 10))
             await run(op, warmup)
             _check(workload, ops, await op())
+            if calls:
+                return await count_calls(run, op, count)
             server_cpu0, server_req0, server_conn0 = client_server.stats(port)
             ru0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.perf_counter()
@@ -386,8 +410,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("count", type=int)
     p.add_argument("url", help="the server, http://127.0.0.1:<port>")
     p.add_argument("--warmup", type=int, default=None, help="requests before timing (default: a tenth of count)")
+    p.add_argument("--calls", action="store_true", help="count Python calls per request instead of timing")
     a = p.parse_args(argv)
-    result = run_in_loop(a.loop, measure(a.contender, a.workload, a.count, a.url, a.warmup))
+    result = run_in_loop(a.loop, measure(a.contender, a.workload, a.count, a.url, a.warmup, a.calls))
     print(json.dumps(result), flush=True)
 
 

@@ -127,8 +127,12 @@ def summary_table(data: dict[str, Any]) -> str:
 def workload_table(workload: str, section: dict[str, Any]) -> str:
     """Every figure of one workload: one row per contender and loop."""
     post = workload == "post"
+    calls = any("py_calls" in e for res in section["results"].values() for e in res.values())
     head = "| contender | loop | CPU / request | user / sys | × aiohttp | × bare | requests/s | server CPU / request | server busy |"
     rule = "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    if calls:
+        head += " Python calls / request |"
+        rule += "---:|"
     if post:
         head += " writes / POST |"
         rule += "---:|"
@@ -139,7 +143,7 @@ def workload_table(workload: str, section: dict[str, Any]) -> str:
             entry = res[c]
             status = _status(entry)
             if status:
-                lines.append(f"| {LABELS.get(c, c)} | {loop} | {status} |" + " |" * (7 + post))
+                lines.append(f"| {LABELS.get(c, c)} | {loop} | {status} |" + " |" * (7 + post + calls))
                 continue
             busy = entry["server_busy"]
             busy_s = f"{busy:.0%}" + (" ⚠" if busy > SERVER_BUSY_WARN else "")
@@ -151,6 +155,9 @@ def workload_table(workload: str, section: dict[str, Any]) -> str:
                 f"| {_num(ratio(res, c, 'aiohttp'))} | {_num(ratio(res, c, 'bare'))} "
                 f"| {entry['rps']:,.0f} | {_cpu(entry['server_cpu_us'])} | {busy_s} |"
             )
+            if calls:
+                py, cc = entry.get("py_calls"), entry.get("c_calls")
+                row += " – |" if py is None else f" {py + cc:.0f} ({py:.0f} + {cc:.0f}) |"
             if post:
                 w, a = entry.get("writes"), entry.get("all_writes")
                 row += " – |" if w is None else f" {w:.2f} ({a:.2f}) |"
@@ -172,7 +179,8 @@ def markdown(data: dict[str, Any]) -> str:
         "Each figure is the median of the repeated runs; each run is its own client process",
         "against its own server process.  CPU is the client process's user + sys time",
         "(every thread) over the timed requests.  Ratios are CPU per request relative to",
-        "aiohttp, or to the bare protocol, on the same event loop: lower is better.",
+        "aiohttp, or to the bare protocol, on the same event loop: lower is better.  The",
+        "user / sys split is the kernel's sampled one (the sum is exact).",
         "",
         "## CPU per request, relative to aiohttp on the same loop",
         "",
@@ -201,6 +209,11 @@ def markdown(data: dict[str, Any]) -> str:
                 "",
             ]
     out += [
+        "Python calls / request: Python function calls and coroutine resumptions plus C functions",
+        "called from Python, per request, counted with `sys.setprofile` in a separate run of 500",
+        "requests (in brackets: the two parts).  No load on the machine moves them; a Rust or C",
+        "client's own work is not in them.",
+        "",
         "server busy: the server process's CPU time over the client's wall time; near 100% the",
         "server, not the client, would set the pace (marked ⚠).  A ⚠ beside a ratio or a",
         "contender: some of its runs failed (the workload's table says how), the figures are",
