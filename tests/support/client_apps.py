@@ -36,10 +36,37 @@ and serve the same routes, so one test table drives both:
 - ``/count``: ``{"connection": id, "requests": n}``: which TCP connection
   carried the request (numbered from 1 in order of first request) and how many
   requests it has carried, this one included;
+- ``/redirect/{code}`` (any method): reads and discards the request body,
+  then answers ``code`` with ``Location: <to>`` when the query has ``to``
+  (none otherwise), one ``Set-Cookie`` line per ``cookie`` value, and a body
+  of ``size`` bytes (``status {code}`` by default); ``/set-cookie`` is the
+  same with status 200;
+- ``/paths/{anything}`` (any method): the ``/echo`` document for any path
+  under ``/paths/``; with ``to`` in the query, the ``/redirect`` answer with
+  status ``code`` (302 by default), so relative ``Location`` values have a
+  path to resolve against;
+- ``/chain/{n}`` (any method): counted like ``/count``; while ``n > 0`` it
+  redirects with ``code`` (302 by default) to ``/chain/{n-1}`` keeping the
+  query (``cookies=1``: each hop also sets ``hop{n}=1``); ``/chain/0``
+  answers ``{"connection", "requests", "method", "cookie", "length"}``: the
+  connection's count, the method, the ``Cookie`` header and the body length
+  that arrived at the end of the chain;
 - aiohttp only: ``/http10`` (a raw ``HTTP/1.0`` response with
   Content-Length, then the server closes), ``/hints`` (``103 Early Hints``
   before the 200), ``/sni`` (TLS: the server name of this connection's
   handshake).
+- aiohttp only, for the middleware tests: ``/digest/{algorithm}/{qop}/{name}``
+  (the server side of RFC 7616 Digest, ``DigestServer``: ``algorithm`` one
+  of ``DIGEST_ALGORITHMS``, ``qop`` ``auth``, ``auth-int``, ``both`` or
+  ``none``; query flags ``userhash=1``, ``uses=N`` (a nonce is stale after N
+  successes), ``nextnonce=1`` (``Authentication-Info`` with a new nonce));
+  ``/basic`` (Basic, RFC 7617); ``/bearer/{token}`` (200 only for ``Bearer
+  {token}``, 401 otherwise); each answers 200 with ``{"user" or "token",
+  "method", "uri", "length", "sha256"}`` of the request; the users are
+  ``AUTH_USERS``; ``/flaky/{key}/{failures}``: 503 (``size`` bytes of body,
+  ``Retry-After: retry_after`` when given) for the first ``failures``
+  requests of ``key``, then 200 with ``{"connection", "requests",
+  "attempt"}``.
 
 The constants are imported by the tests, so expectations are not copies.
 """
@@ -153,6 +180,35 @@ class ConnectionCounter:
             self.counts[key] = 0
         self.counts[key] += 1
         return json.dumps({"connection": self.ids[key], "requests": self.counts[key]}).encode()
+
+
+def redirect_reply(code: int, raw_query: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of ``/redirect/{code}``, ``/set-cookie`` and ``/paths/...?to=``."""
+    headers = [("Content-Type", "text/plain")]
+    body = f"status {code}".encode()
+    for name, value in parse_qsl(raw_query, keep_blank_values=True):
+        if name == "to":
+            headers.append(("Location", value))
+        elif name == "cookie":
+            headers.append(("Set-Cookie", value))
+        elif name == "size":
+            body = b"r" * int(value)
+    return code, headers, body
+
+
+def chain_reply(n: int, raw_query: str, counted: bytes, method: str, cookie: str | None,
+                length: int) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of ``/chain/{n}``; ``counted`` is the connection counter's document."""
+    query = dict(parse_qsl(raw_query, keep_blank_values=True))
+    if n <= 0:
+        doc = {**json.loads(counted), "method": method, "cookie": cookie, "length": length}
+        return 200, [("Content-Type", "application/json")], json.dumps(doc).encode()
+    headers = [("Content-Type", "text/plain"),
+               ("Location", f"/chain/{n - 1}" + (f"?{raw_query}" if raw_query else ""))]
+    if query.get("cookies"):
+        headers.append(("Set-Cookie", f"hop{n}=1; Path=/"))
+    code = int(query.get("code", "302"))
+    return code, headers, f"hop {n}".encode()
 
 
 # --------------------------------------------------------------------------- aiohttp
@@ -294,7 +350,36 @@ def aiohttp_app(sni_names: dict[int, str | None] | None = None) -> Any:
         name = None if sni_names is None or ssl_object is None else sni_names.get(id(ssl_object))
         return web.Response(body=json.dumps({"server_name": name}).encode(), content_type="application/json")
 
+    def reply(parts: tuple[int, list[tuple[str, str]], bytes]) -> web.Response:
+        code, headers, body = parts
+        response = web.Response(status=code, body=body)
+        for name, value in headers:
+            response.headers.add(name, value)
+        return response
+
+    async def redirect(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        return reply(redirect_reply(int(request.match_info["code"]), request.rel_url.raw_query_string))
+
+    async def set_cookie(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        return reply(redirect_reply(200, request.rel_url.raw_query_string))
+
+    async def paths(request: web.Request) -> web.StreamResponse:
+        if "to" in request.query:
+            await request.read()
+            code = int(request.query.get("code", "302"))
+            return reply(redirect_reply(code, request.rel_url.raw_query_string))
+        return await echo(request)
+
+    async def chain(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        key = (request.transport.get_extra_info("peername") if request.transport else None, id(request.protocol))
+        return reply(chain_reply(int(request.match_info["n"]), request.rel_url.raw_query_string, counter.hit(key),
+                                 request.method, request.headers.get("Cookie"), len(body)))
+
     app = web.Application(client_max_size=256 * 1024 * 1024)
+    add_middleware_routes(app, counter)
     app.router.add_get("/small", small)
     app.router.add_route("*", "/echo", echo)
     app.router.add_route("*", "/status/{code}", status)
@@ -314,6 +399,10 @@ def aiohttp_app(sni_names: dict[int, str | None] | None = None) -> Any:
     app.router.add_get("/http10", http10)
     app.router.add_get("/hints", hints)
     app.router.add_get("/sni", sni)
+    app.router.add_route("*", "/redirect/{code}", redirect)
+    app.router.add_route("*", "/set-cookie", set_cookie)
+    app.router.add_route("*", "/paths/{tail:.*}", paths)
+    app.router.add_route("*", "/chain/{n}", chain)
     return app
 
 
@@ -328,6 +417,188 @@ def tls_context(certfile: str, keyfile: str, sni_names: dict[int, str | None]) -
 
     ctx.sni_callback = remember
     return ctx
+
+
+# --------------------------------------------------------------------------- the middleware tests' routes (aiohttp)
+
+#: user -> password for ``/digest``, ``/basic`` (the RFC 7616 examples' users: one ASCII, one not).
+AUTH_USERS = {"Mufasa": "Circle of Life", "J\u00e4s\u00f8n Doe": "Secret, or not?"}
+DIGEST_REALM = "wirespeed@127.0.0.1"
+#: RFC 7616 algorithm -> hashlib name (SHA-512-256 where OpenSSL has it); each also as ``-sess``.
+DIGEST_ALGORITHMS = {"MD5": "md5", "SHA-256": "sha256",
+                     **({"SHA-512-256": "sha512_256"} if "sha512_256" in hashlib.algorithms_available else {})}
+_QOPS = {"auth": "auth", "auth-int": "auth-int", "both": "auth,auth-int", "none": None}
+
+
+def parse_auth_params(text: str) -> dict[str, str]:
+    """``name=value`` pairs of an Authorization value after its scheme (quoted values unescaped)."""
+    import re
+
+    found: dict[str, str] = {}
+    for m in re.finditer(r'([A-Za-z0-9_*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))', text):
+        quoted, bare = m.group(2), m.group(3)
+        found.setdefault(m.group(1).lower(), re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else bare)
+    return found
+
+
+class DigestServer:
+    """The server side of RFC 7616, kept apart from the client's code: challenges, and checks of answers.
+
+    Nonces are random, remembered with the nonce counts already seen (a
+    replayed count is refused) and how many requests they authorised.
+    """
+
+    def __init__(self) -> None:
+        self.nonces: dict[str, tuple[int, set[str]]] = {}
+        self.opaque = os.urandom(8).hex()
+
+    def new_nonce(self) -> str:
+        import secrets
+
+        nonce = secrets.token_urlsafe(24)
+        self.nonces[nonce] = (0, set())
+        return nonce
+
+    def challenge(self, algorithm: str, qop: str, userhash: bool, stale: bool = False) -> str:
+        parts = [f'realm="{DIGEST_REALM}"']
+        if _QOPS[qop] is not None:
+            parts.append(f'qop="{_QOPS[qop]}"')
+        parts += [f"algorithm={algorithm}", f'nonce="{self.new_nonce()}"', f'opaque="{self.opaque}"', "charset=UTF-8"]
+        if userhash:
+            parts.append("userhash=true")
+        if stale:
+            parts.append("stale=true")
+        return "Digest " + ", ".join(parts)
+
+    @staticmethod
+    def h(algorithm: str, data: bytes) -> str:
+        return hashlib.new(DIGEST_ALGORITHMS[algorithm.upper().removesuffix("-SESS")], data).hexdigest()
+
+    def check(self, authorization: str, method: str, uri: str, body: bytes, algorithm: str, qop: str,
+              userhash: bool, uses: int) -> tuple[str, str]:
+        """``("ok", user)``, ``("stale", why)`` or ``("refused", why)``."""
+        from urllib.parse import unquote
+
+        scheme, _, rest = authorization.partition(" ")
+        if scheme.lower() != "digest":
+            return "refused", "not Digest"
+        p = parse_auth_params(rest)
+        nonce = p.get("nonce", "")
+        if nonce not in self.nonces:
+            return "refused", "unknown nonce"
+        if p.get("realm") != DIGEST_REALM or p.get("opaque") != self.opaque or p.get("uri") != uri:
+            return "refused", f"realm, opaque or uri differ (uri {p.get('uri')!r}, request {uri!r})"
+        if p.get("algorithm", "MD5").upper() != algorithm.upper():
+            return "refused", "another algorithm"
+
+        def h(text: str | bytes) -> str:
+            return self.h(algorithm, text.encode("utf-8") if isinstance(text, str) else text)
+
+        if userhash:
+            if p.get("userhash") != "true":
+                return "refused", "userhash=true was asked for"
+            users = [u for u in AUTH_USERS if h(f"{u}:{DIGEST_REALM}") == p.get("username")]
+        elif "username*" in p:
+            charset, _, encoded = p["username*"].partition("''")
+            users = [unquote(encoded, encoding=charset or "utf-8")]
+        else:
+            users = [p.get("username", "")]
+        user = users[0] if users else ""
+        if user not in AUTH_USERS:
+            return "refused", "unknown user"
+        offered = (_QOPS[qop] or "").split(",")
+        chosen = p.get("qop")
+        if (chosen is None) != (_QOPS[qop] is None) or (chosen is not None and chosen not in offered):
+            return "refused", f"qop {chosen!r} was not offered"
+        nc, cnonce = p.get("nc", ""), p.get("cnonce", "")
+        count, seen = self.nonces[nonce]
+        if chosen is not None and (nc in seen or len(nc) != 8 or not cnonce):
+            return "refused", "a replayed or malformed nonce count"
+        ha1 = h(f"{user}:{DIGEST_REALM}:{AUTH_USERS[user]}")
+        if algorithm.upper().endswith("-SESS"):
+            ha1 = h(f"{ha1}:{nonce}:{cnonce}")
+        ha2 = h(f"{method}:{uri}" + (f":{h(body)}" if chosen == "auth-int" else ""))
+        expected = h(f"{ha1}:{nonce}:{nc}:{cnonce}:{chosen}:{ha2}") if chosen else h(f"{ha1}:{nonce}:{ha2}")
+        if p.get("response") != expected:
+            return "refused", "wrong response"
+        if uses and count >= uses:
+            return "stale", "the nonce is used up"
+        seen.add(nc)
+        self.nonces[nonce] = (count + 1, seen)
+        return "ok", user
+
+    def info(self, algorithm: str) -> str:
+        """``Authentication-Info`` with a fresh ``nextnonce`` (RFC 7616 §3.5; ``rspauth`` left out)."""
+        return f'nextnonce="{self.new_nonce()}"'
+
+
+def add_middleware_routes(app: Any, counter: ConnectionCounter) -> None:
+    """``/digest/...``, ``/basic``, ``/bearer/{token}`` and ``/flaky/...`` on the aiohttp app."""
+    import base64
+
+    from aiohttp import web
+
+    digest_server = DigestServer()
+    flaky_counts: dict[str, int] = {}
+
+    def granted(request: web.Request, body: bytes, **who: str) -> web.Response:
+        doc = {**who, "method": request.method, "uri": request.raw_path, **digest(body)}
+        return web.Response(body=json.dumps(doc).encode(), content_type="application/json")
+
+    async def digest_route(request: web.Request) -> web.StreamResponse:
+        algorithm, qop = request.match_info["algorithm"], request.match_info["qop"]
+        if algorithm.upper().removesuffix("-SESS") not in DIGEST_ALGORITHMS or qop not in _QOPS:
+            raise web.HTTPNotFound()
+        body = await request.read()
+        userhash = request.query.get("userhash") == "1"
+        stale = False
+        authorization = request.headers.get("Authorization")
+        if authorization:
+            outcome, detail = digest_server.check(authorization, request.method, request.raw_path, body, algorithm,
+                                                  qop, userhash, int(request.query.get("uses", "0")))
+            if outcome == "ok":
+                response = granted(request, body, user=detail)
+                if request.query.get("nextnonce") == "1":
+                    response.headers["Authentication-Info"] = digest_server.info(algorithm)
+                return response
+            stale = outcome == "stale"
+        return web.Response(status=401, text="digest required",
+                            headers={"WWW-Authenticate": digest_server.challenge(algorithm, qop, userhash, stale)})
+
+    async def basic_route(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "basic":
+            user, _, password = base64.b64decode(token).decode("utf-8").partition(":")
+            if AUTH_USERS.get(user) == password:
+                return granted(request, body, user=user)
+        return web.Response(status=401, text="basic required",
+                            headers={"WWW-Authenticate": f'Basic realm="{DIGEST_REALM}", charset="UTF-8"'})
+
+    async def bearer_route(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        token = request.match_info["token"]
+        if request.headers.get("Authorization") == f"Bearer {token}":
+            return granted(request, body, token=token)
+        return web.Response(status=401, text="token required",
+                            headers={"WWW-Authenticate": 'Bearer realm="wirespeed", error="invalid_token"'})
+
+    async def flaky_route(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        key, failures = request.match_info["key"], int(request.match_info["failures"])
+        attempt = flaky_counts[key] = flaky_counts.get(key, 0) + 1
+        peer = (request.transport.get_extra_info("peername") if request.transport else None, id(request.protocol))
+        counted = counter.hit(peer)
+        if attempt <= failures:
+            headers = {"Retry-After": request.query["retry_after"]} if "retry_after" in request.query else {}
+            return web.Response(status=503, body=b"u" * int(request.query.get("size", "11")), headers=headers)
+        doc = {**json.loads(counted), "attempt": attempt}
+        return web.Response(body=json.dumps(doc).encode(), content_type="application/json")
+
+    app.router.add_route("*", "/digest/{algorithm}/{qop}/{name}", digest_route)
+    app.router.add_route("*", "/basic", basic_route)
+    app.router.add_route("*", "/bearer/{token}", bearer_route)
+    app.router.add_route("*", "/flaky/{key}/{failures}", flaky_route)
 
 
 # --------------------------------------------------------------------------- ASGI (uvicorn)
@@ -351,6 +622,10 @@ def asgi_app() -> Any:
             headers = [*headers, (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    async def respond_parts(send: Any, parts: tuple[int, list[tuple[str, str]], bytes]) -> None:
+        code, fields, body = parts
+        await respond(send, code, [(k.lower().encode("latin-1"), v.encode("utf-8")) for k, v in fields], body)
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -439,6 +714,25 @@ def asgi_app() -> Any:
             await respond(send, 200, [*text_plain, (b"connection", b"close")], b"closing")
         elif path == "/count":
             await respond(send, 200, json_type, counter.hit(tuple(scope["client"])))
+        elif path.startswith("/redirect/") or path == "/set-cookie" or (path.startswith("/paths/") and "to" in query):
+            await read_body(receive)
+            if path == "/set-cookie":
+                code = 200
+            elif path.startswith("/paths/"):
+                code = int(query.get("code", "302"))
+            else:
+                code = int(path[len("/redirect/"):])
+            await respond_parts(send, redirect_reply(code, query_string))
+        elif path.startswith("/paths/"):
+            body = await read_body(receive)
+            raw_path = scope.get("raw_path") or path.encode()
+            target = raw_path.decode("latin-1") + ("?" + query_string if query_string else "")
+            await respond(send, 200, json_type, echo_document(method, path, target, headers, body))
+        elif path.startswith("/chain/"):
+            body = await read_body(receive)
+            counted = counter.hit(tuple(scope["client"]))
+            await respond_parts(send, chain_reply(int(path[len("/chain/"):]), query_string, counted, method,
+                                                  lower.get("cookie"), len(body)))
         else:
             await respond(send, 404, text_plain, b"not found")
 
