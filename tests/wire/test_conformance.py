@@ -8,7 +8,9 @@ clone has them); a case id in both runs once, from the shared file.  Set
 as well.  Format: ``../shared/conformance/README.md``.  Each case runs
 in each mode it names (``any`` means both), fed whole, byte by byte and in seeded
 random splits; the messages must match field by field, or the parser must raise its
-typed error (at the latest at ``feed_eof()`` when the case closes the stream).
+typed error (at the latest at ``feed_eof()`` when the case closes the stream).  The case
+file says only ``"error"``; which class each error case must raise is decided here, by
+its category with a few cases named, and a new error case nobody mapped fails.
 
 Two cases contradict the contract: ``duplicate-server`` and ``cl-repeated-same`` are
 marked ``mode: any`` and expect acceptance, while docs/parser.md rejects a repeated
@@ -26,6 +28,18 @@ from typing import Any
 
 import pytest
 
+from wirespeed.errors import (
+    BadChunk,
+    BadContentLength,
+    BadStatusLine,
+    BadTransferEncoding,
+    HttpParserError,
+    IncompleteMessage,
+    InvalidHeader,
+    InvalidLineEnding,
+    LineTooLong,
+    TooManyHeaders,
+)
 from wirespeed.wire import Wire
 
 from support.parsing import SPLITS, run, splits
@@ -59,6 +73,30 @@ _CONTRADICTS_CONTRACT = {
     ("duplicate-server", True): "strict mode rejects a repeated Server field (DESIGN.md, docs/parser.md)",
     ("cl-repeated-same", True): "strict mode rejects a repeated Content-Length, even an equal one (docs/parser.md)",
 }
+
+
+#: The error class a rejected case must raise, by the case file's category ...
+_ERROR_BY_CATEGORY: dict[str, type[HttpParserError]] = {
+    "status-line": BadStatusLine,
+    "headers": InvalidHeader,
+    "line-endings": InvalidLineEnding,
+    "content-length": BadContentLength,
+    "smuggling": BadTransferEncoding,  # Transfer-Encoding with Content-Length
+    "chunked": BadChunk,
+}
+#: ... and by case where the category does not say it (docs/parser.md, "End of stream", "Limits").
+_ERROR_BY_ID: dict[str, type[HttpParserError]] = {
+    "cl-truncated": IncompleteMessage,
+    "chunked-truncated": IncompleteMessage,
+    "header-too-long": LineTooLong,
+    "too-many-headers": TooManyHeaders,
+}
+
+
+def _expected_error(case: dict[str, Any]) -> type[HttpParserError]:
+    cls = _ERROR_BY_ID.get(case["id"]) or _ERROR_BY_CATEGORY.get(case["category"])
+    assert cls is not None, f"no error class decided for {case['id']} ({case['category']}): add it above"
+    return cls
 
 
 def _params() -> list[Any]:
@@ -97,6 +135,7 @@ def test_conformance(wire_impl: Wire, c: dict[str, Any], strict: bool, how: str)
         out = run(wire_impl, chunks, method=c["method"], strict=strict, eof=c["eof"])
         if c["expect"] == "error":
             assert out.error is not None, "the parser accepted a case that must be rejected"
+            assert type(out.error) is _expected_error(c), out.error
             continue
         assert out.error is None, f"unexpected {out.error!r}"
         assert all(m["complete"] for m in out.messages)
@@ -105,3 +144,9 @@ def test_conformance(wire_impl: Wire, c: dict[str, Any], strict: bool, how: str)
 
 def test_the_cases_were_found() -> None:
     assert len(_CASES) >= 50
+
+
+def test_every_error_case_has_a_decided_class() -> None:
+    for c in _CASES:
+        if c["expect"] == "error":
+            _expected_error(c)

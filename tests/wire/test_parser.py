@@ -5,7 +5,8 @@ whole, byte by byte and in seeded random splits, as ``bytes``, ``bytearray`` and
 ``memoryview`` pieces; every feeding must give the expected messages (body pieces of
 a message joined) and the same error class, offset and byte, and the same text: ``str(exc)``
 on either twin and in every feeding equals the Python twin's for the whole input (the
-messages live in one module both twins use), and a few cases pin that text exactly.
+messages live in one module both twins use), a few cases pin that text exactly, and every
+template of that module is checked against literal text written here (LITERAL_MESSAGES).
 
 Where docs/parser.md was silent or open, the section "Precise rules both twins follow"
 was added to it (when an error is detected and which one wins, exact offsets, obs-fold
@@ -583,10 +584,90 @@ def _shape(template: str) -> re.Pattern[str]:
     return re.compile(re.escape(template).replace(r"\{\}", ".+"))
 
 
+#: Every parser text of the shared module, written out here and not read from it: the
+#: module is what both twins raise, so comparing a twin with the module alone would
+#: pass whatever the module said.  A change of wording is made in both places.
+LITERAL_MESSAGES = {
+    "EOF_IN_HEAD": "the stream ended inside a response head",
+    "EOF_IN_BODY": "the stream ended before the Content-Length body was complete",
+    "EOF_IN_CHUNKED": "the stream ended inside a chunked body",
+    "EOF_IN_TRAILERS": "the stream ended inside the trailer section",
+    "BARE_CR_BEFORE_STATUS": "bare CR before the status line",
+    "EMPTY_LINE_BEFORE_STATUS": "empty line before the status line (strict mode)",
+    "EMPTY_LINES_TOO_LONG": "more than {} bytes of empty lines before the status line",
+    "STATUS_LINE_TOO_LONG": "status line longer than {} bytes",
+    "STATUS_NOT_HTTP": "status line does not start with HTTP/",
+    "MAJOR_VERSION": "HTTP major version is not 1",
+    "VERSION_DOT": "expected '.' in the HTTP version",
+    "MINOR_NOT_DIGIT": "expected a digit for the HTTP minor version",
+    "MINOR_VERSION": "HTTP minor version other than 0 or 1 (strict mode)",
+    "SP_AFTER_VERSION": "expected one SP after the HTTP version",
+    "STATUS_CODE": "status code is not three digits 100-999",
+    "REASON_CONTROL": "control byte in the reason phrase",
+    "STATUS_BARE_LF": "status line ends with a bare LF (strict mode)",
+    "TOO_MANY_FIELDS": "more than {} header and trailer fields",
+    "FIELD_TOO_LONG": "field longer than {} bytes",
+    "BARE_CR_AT_LINE_START": "bare CR at the start of a field line",
+    "WHITESPACE_BEFORE_FIELD": "whitespace at the start of the first field line",
+    "OBS_FOLD": "obs-fold continuation line (strict mode)",
+    "FIELD_NO_COLON": "field line without a colon",
+    "FIELD_NAME_EMPTY": "empty field name",
+    "FIELD_NAME_BYTE": "invalid byte in a field name",
+    "FIELD_VALUE_BYTE": "invalid byte in a field value",
+    "FIELD_BARE_LF": "field line ends with a bare LF (strict mode)",
+    "EMPTY_LINE_BARE_LF": "empty line ends with a bare LF (strict mode)",
+    "REPEATED_SINGLETON": "repeated {} field (strict mode)",
+    "CL_EMPTY": "empty Content-Length",
+    "CL_NOT_DIGITS": "Content-Length is not digits only",
+    "CL_TOO_LARGE": "Content-Length above 2**63-1",
+    "CL_FOLDED": "folded Content-Length",
+    "CL_CONFLICT": "conflicting Content-Length values",
+    "CL_REPEATED": "Content-Length given more than once (strict mode)",
+    "CL_AFTER_TE": "Content-Length with Transfer-Encoding",
+    "TE_AFTER_CL": "Transfer-Encoding with Content-Length",
+    "TE_FOLDED": "folded Transfer-Encoding",
+    "TE_NOT_TOKEN": "transfer coding is not a token",
+    "TE_CHUNKED_TWICE": "chunked applied twice",
+    "TE_EMPTY": "Transfer-Encoding without a coding",
+    "CHUNK_LINE_TOO_LONG": "chunk-size line longer than {} bytes",
+    "CHUNK_SIZE_NOT_HEX": "chunk size is not hex digits",
+    "CHUNK_SIZE_TOO_LARGE": "chunk size above 2**63-1",
+    "CHUNK_SIZE_END": "chunk size followed by something other than ';' or CRLF",
+    "CHUNK_EXT_NAME": "expected a token for the chunk extension name",
+    "CHUNK_EXT_VALUE": "expected a token or a quoted string for the chunk extension value",
+    "CHUNK_EXT_END": "expected ';' or CRLF after a chunk extension",
+    "CHUNK_EXT_QUOTED_BYTE": "invalid byte in a quoted chunk extension value",
+    "CHUNK_EXT_UNCLOSED": "quoted string not closed before the line end",
+    "CHUNK_BARE_LF": "chunk-size line ends with a bare LF",
+    "CHUNK_DATA_CRLF": "chunk data not followed by CRLF",
+    "ARG_LIMIT_NEGATIVE": "{} must be 0 or more",
+    "ARG_LIMIT_TOO_LARGE": "{} must be at most sys.maxsize",
+    "ARG_NOT_BYTES": "feed() needs a bytes-like object, not {}",
+    "ARG_NOT_CONTIGUOUS": "feed() needs a C-contiguous buffer",
+    "ARG_METHOD_NOT_STR": "method must be a str such as 'HEAD', not {}",
+    "ARG_OTHER_THREAD": "a ResponseParser belongs to the thread that first fed it; call it from that thread only",
+}
+
 # ARG_* texts are argument errors (builtin exceptions), pinned by test_argument_errors;
 # W_* texts are the writer's (docs/writer.md), which shares the module
 SHARED_MESSAGES = {name: text for name, text in vars(_parser_messages).items()
                    if name.isupper() and not name.startswith(("ARG_", "W_"))}
+
+
+def test_the_shared_messages_are_the_literal_texts() -> None:
+    module = {name: text for name, text in vars(_parser_messages).items()
+              if name.isupper() and not name.startswith("W_")}
+    assert module == LITERAL_MESSAGES
+
+
+def test_every_raised_text_is_a_literal_one(wire_impl: Wire) -> None:
+    """What each error case raises, on this twin, is one of the literal templates."""
+    literal = [_shape(text) for name, text in LITERAL_MESSAGES.items() if not name.startswith("ARG_")]
+    for c in CASES:
+        if c.error is not None:
+            out = run(wire_impl, [c.data], method=c.method, strict=c.strict, eof=c.eof, limits=c.limits)
+            assert out.error is not None
+            assert any(shape.fullmatch(out.error.message) for shape in literal), (c.id, out.error.message)
 
 
 def test_every_shared_message_is_raised_by_some_case(wire_impl: Wire) -> None:
@@ -611,10 +692,10 @@ def test_argument_errors(wire_impl: Wire) -> None:
     for name in ("max_line_size", "max_field_size", "max_headers"):
         with pytest.raises(ValueError) as info:
             parser("GET", **{name: -1})
-        assert str(info.value) == _parser_messages.ARG_LIMIT_NEGATIVE.format(name)
+        assert str(info.value) == LITERAL_MESSAGES["ARG_LIMIT_NEGATIVE"].format(name)
         with pytest.raises(OverflowError) as over:
             parser("GET", **{name: 2**63})
-        assert str(over.value) == _parser_messages.ARG_LIMIT_TOO_LARGE.format(name)
+        assert str(over.value) == LITERAL_MESSAGES["ARG_LIMIT_TOO_LARGE"].format(name)
         with pytest.raises(TypeError):
             parser("GET", **{name: 8190.0})
         assert parser("GET", **{name: 2**63 - 1}).feed(OK + CL0 + b"\r\n")[0].status == 200
@@ -625,7 +706,7 @@ def test_argument_errors(wire_impl: Wire) -> None:
                 p.feed_eof()
             with pytest.raises(TypeError) as typ:
                 p.feed(bad)
-            assert str(typ.value) == _parser_messages.ARG_NOT_BYTES.format(type(bad).__name__)
+            assert str(typ.value) == LITERAL_MESSAGES["ARG_NOT_BYTES"].format(type(bad).__name__)
             assert p.error is None and p.unconsumed == b""
     strided = memoryview(b"HHTTTTPP//11..11  220000  OOKK\r\r\n\n")[::2]
     for done in (False, True):
@@ -634,7 +715,7 @@ def test_argument_errors(wire_impl: Wire) -> None:
             p.feed_eof()
         with pytest.raises(BufferError) as buf:
             p.feed(strided)
-        assert str(buf.value) == _parser_messages.ARG_NOT_CONTIGUOUS
+        assert str(buf.value) == LITERAL_MESSAGES["ARG_NOT_CONTIGUOUS"]
         assert p.error is None and p.unconsumed == b""
 
 
@@ -643,7 +724,7 @@ def test_method_must_be_str(wire_impl: Wire, bad: object) -> None:
     """A bytes method would never equal "HEAD", so a HEAD response would wait for a body."""
     with pytest.raises(TypeError) as info:
         wire_impl.ResponseParser(bad)
-    assert str(info.value) == _parser_messages.ARG_METHOD_NOT_STR.format(type(bad).__name__)
+    assert str(info.value) == LITERAL_MESSAGES["ARG_METHOD_NOT_STR"].format(type(bad).__name__)
     p = wire_impl.ResponseParser("HEAD")
     with pytest.raises(TypeError):
         p.method = bad
