@@ -10,6 +10,10 @@
 #   make fuzz                      atheris: the parser twins must agree (FUZZ_RUNS=..., not part of test)
 #   make debug                     the C twins unoptimised, with Cython's checks on
 #   make lint                      ruff, cython-lint over src/, mypy --strict, stubtest of the C twins
+#   make dist                      sdist and wheel into dist/ (python -m build)
+#   make check-dist                the distributions: the sdist builds and passes its own tests in a
+#                                  fresh venv, the wheel is the stripped C twin, auditwheel accepts it,
+#                                  the setuptools floor builds (tests/package/test_dist.py, marked slow)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,11 +21,12 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 JOBS ?= 2
 FUZZ_RUNS ?= 200000
+DIST ?= dist
 STAMP_VENV := $(VENV)/.stamp-venv
 STAMP_BUILD := $(VENV)/.stamp-build
 SOURCES := $(wildcard src/*.pyx src/*.pxd src/*.pxi) setup.py
 
-.PHONY: all test bench build typecheck lint clean debug fuzz
+.PHONY: all test bench build typecheck lint dist check-dist clean debug fuzz
 
 all: test
 
@@ -63,6 +68,16 @@ lint: build
 		--allowlist tests/stubtest-allowlist.txt --ignore-unused-allowlist || status=1; \
 	exit $$status
 
+dist: $(STAMP_VENV)
+	@echo "==> building the sdist, then the wheel from it, into $(DIST)/"
+	rm -rf $(DIST)
+	$(PY) -m build --outdir $(DIST) .
+
+check-dist: dist
+	@echo "==> checking the distributions in $(DIST)/ (fresh virtualenvs; needs PyPI)"
+	WIRESPEED_DIST=$(abspath $(DIST)) $(PY) -m pytest -p no:cacheprovider -m slow --durations=0 \
+		$$($(PY) -c "import xdist" 2>/dev/null && echo "-n $(JOBS) --dist worksteal") tests/package/test_dist.py
+
 bench: build
 	@echo "==> running the benchmarks: wirespeed's twins and the peers in one run"
 	$(PY) -m pytest --benchmark
@@ -79,4 +94,4 @@ fuzz: build
 	$(PY) fuzz/fuzz_decoding.py -runs=$(FUZZ_RUNS)
 
 clean:
-	rm -rf build $(VENV) python/wirespeed/wire/*.so src/*.c .pytest_cache .benchmarks
+	rm -rf build $(DIST) $(VENV) python/wirespeed/wire/*.so src/*.c .pytest_cache .benchmarks
