@@ -18,6 +18,7 @@ and Apache at ``/``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import random
 import shutil
@@ -279,6 +280,112 @@ def apache() -> Iterator[Server]:
     (cgi / "echo").write_text(CGI_ECHO)
     (cgi / "echo").chmod(0o755)
     (workdir / "httpd.conf").write_text(apache_config(server))
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C"}
+    with running(server, [binary, "-f", str(workdir / "httpd.conf"), "-DFOREGROUND"], env=env) as s:
+        yield s
+
+
+# --------------------------------------------------------------------------- Apache httpd with mod_auth_digest
+
+#: The one user of the Digest fixture's htdigest file, and its realm.
+APACHE_DIGEST_USER = "Mufasa"
+APACHE_DIGEST_PASSWORD = "Circle of Life"
+APACHE_DIGEST_REALM = "wirespeed digest"
+APACHE_DIGEST_MODULES = ["mpm_prefork", "authz_core", "authz_user", "authn_core", "authn_file", "auth_digest",
+                         "mime", "dir", "alias", "cgi"]
+#: Seconds a nonce of ``/short/`` lives before Apache answers ``stale=true``.
+APACHE_DIGEST_SHORT_NONCE = 1
+#: name -> (location, extra directives, body of the file ``secret.txt`` served there).
+APACHE_DIGEST_AREAS = {
+    "private": ("/private/", 'AuthDigestDomain "/private/" "/cgi/"', b"the private area\n"),
+    "short": ("/short/", f'AuthDigestDomain "/short/"\n    AuthDigestNonceLifetime {APACHE_DIGEST_SHORT_NONCE}',
+              b"a short-lived nonce\n"),
+    "noqop": ("/noqop/", 'AuthDigestDomain "/noqop/"\n    AuthDigestQop none', b"RFC 2069 digest\n"),
+}
+
+
+def htdigest_line(user: str, realm: str, password: str) -> str:
+    """A line of an ``htdigest`` file: ``user:realm:MD5(user:realm:password)``."""
+    ha1 = hashlib.md5(f"{user}:{realm}:{password}".encode()).hexdigest()
+    return f"{user}:{realm}:{ha1}\n"
+
+
+def apache_digest_config(server: Server) -> str:
+    """Apache with Digest (MD5, qop=auth; ``/noqop/``: no qop) over ``/private/``, ``/cgi/``, ``/short/``.
+
+    mod_auth_digest implements neither ``MD5-sess`` (its config check says so),
+    SHA-256 nor ``qop=auth-int``: those are tested against the aiohttp app.
+    """
+    w = server.workdir
+    modules = "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in APACHE_DIGEST_MODULES)
+    user = "User nobody\nGroup nogroup" if os.geteuid() == 0 else ""
+    auth = f"""AuthType Digest
+    AuthName "{APACHE_DIGEST_REALM}"
+    AuthDigestProvider file
+    AuthUserFile "{w}/htdigest"
+    Require valid-user"""
+    areas = "\n".join(f"""<Location "{location}">
+    {auth}
+    {extra}
+</Location>""" for location, extra, _ in APACHE_DIGEST_AREAS.values())
+    return f"""
+ServerRoot "{w}"
+DefaultRuntimeDir "{w}"
+PidFile "{w}/httpd.pid"
+ErrorLog "{w}/error.log"
+LogLevel warn
+Listen 127.0.0.1:{server.port}
+ServerName 127.0.0.1
+{modules}
+{user}
+StartServers 1
+MinSpareServers 1
+MaxSpareServers 2
+MaxRequestWorkers 8
+KeepAlive On
+MaxKeepAliveRequests 1000
+KeepAliveTimeout 5
+TypesConfig "{w}/mime.types"
+DocumentRoot "{w}/www"
+<Directory "/">
+    Require all denied
+</Directory>
+<Directory "{w}/www">
+    Require all granted
+</Directory>
+ScriptAlias /cgi/ "{w}/cgi/"
+<Directory "{w}/cgi">
+    Require all granted
+</Directory>
+<Location "/cgi/">
+    {auth}
+    AuthDigestDomain "/private/" "/cgi/"
+</Location>
+{areas}
+"""
+
+
+@contextlib.contextmanager
+def apache_digest() -> Iterator[Server]:
+    """Apache with mod_auth_digest: ``/private/secret.txt``, ``/short/secret.txt``, ``/noqop/secret.txt``
+    and the body-digest CGI at ``/cgi/echo`` need Digest credentials (``APACHE_DIGEST_USER``); the
+    document root's files (``/small.txt``...) do not."""
+    binary = shutil.which("apache2") or "/usr/sbin/apache2"
+    workdir = make_workdir("apache-digest")
+    server = Server("apache-digest", free_port(), workdir, "", "", echo_path="/cgi/echo")
+    (workdir / "mime.types").write_text("text/plain txt\napplication/octet-stream bin\n")
+    for name, (_, _, body) in APACHE_DIGEST_AREAS.items():
+        area = workdir / "www" / name
+        area.mkdir(mode=0o755)
+        (area / "secret.txt").write_bytes(body)
+        (area / "secret.txt").chmod(0o644)
+    cgi = workdir / "cgi"
+    cgi.mkdir(mode=0o755)
+    (cgi / "echo").write_text(CGI_ECHO)
+    (cgi / "echo").chmod(0o755)
+    (workdir / "htdigest").write_text(htdigest_line(APACHE_DIGEST_USER, APACHE_DIGEST_REALM, APACHE_DIGEST_PASSWORD))
+    (workdir / "htdigest").chmod(0o644)
+    (workdir / "httpd.conf").write_text(apache_digest_config(server))
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C"}
     with running(server, [binary, "-f", str(workdir / "httpd.conf"), "-DFOREGROUND"], env=env) as s:
         yield s
