@@ -33,7 +33,7 @@ IMPLEMENTATIONS = [
 ]
 
 #: Examples per property test.  ``quick`` keeps each property at a few seconds per
-#: twin; ``deep`` is the count the suite ran with before it had profiles, times three.
+#: twin; ``deep`` is three times that, the count a local run used before the profiles.
 settings.register_profile("quick", max_examples=100)
 settings.register_profile("deep", max_examples=300, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
