@@ -2,7 +2,8 @@
 
 The layers, bottom up: ``wirespeed.errors`` (shared by all), ``wirespeed.wire``
 (the writer and parser twins, their switch and what they share),
-``wirespeed.decoding``, then ``wirespeed.client``.  Checked on the sources:
+``wirespeed.decoding``, ``wirespeed.client``, then ``wirespeed.middlewares``.
+Checked on the sources:
 
 - ``wirespeed.wire`` imports nothing of wirespeed but itself and
   ``wirespeed.errors``: not the client, not decoding, not the top-level package
@@ -10,14 +11,14 @@ The layers, bottom up: ``wirespeed.errors`` (shared by all), ``wirespeed.wire``
   modules are read with ``ast``; the Cython sources (``.pyx``, ``.pxi``,
   ``.pxd``) by their import lines;
 - the later layers (``wirespeed/decoding.py``, every module under
-  ``wirespeed/client/``) reach the layers below through public names only:
-  ``wirespeed.wire``, ``wirespeed.errors`` and ``wirespeed.decoding``, never a
-  ``_private`` module or name of theirs, and never a layer above their own;
-- the client holds no ``HTTP/1.`` and no CRLF literal (bytes, or str outside
-  docstrings): writing and parsing HTTP/1.1 is the wire layer's.  The one
-  exemption is named below with its reason.
+  ``wirespeed/client/`` and ``wirespeed/middlewares/``) reach the layers below
+  through public names only (``wirespeed.wire``, never ``wirespeed.wire._x``),
+  never a layer above their own, the top-level package or ``wirespeed.testing``;
+- the client and the middlewares hold no ``HTTP/1.`` and no CRLF literal
+  (bytes, or str outside docstrings): writing and parsing HTTP/1.1 is the wire
+  layer's.  The one exemption is named below with its reason.
 
-While ``wirespeed/client/`` does not exist the client checks pass vacuously;
+While a later layer does not exist its checks pass vacuously;
 each checker is also run on made-up violations, so a check that stopped seeing
 anything would fail.
 """
@@ -36,10 +37,12 @@ SRC = PACKAGE.parents[1] / "src"
 
 #: What the wire layer may import of wirespeed, besides itself.
 WIRE_MAY_IMPORT = {"wirespeed.errors"}
-#: Layers a later layer may reach, by public names only; each layer may also import itself.
-PUBLIC_LAYERS = {"wirespeed.wire", "wirespeed.errors", "wirespeed.decoding"}
-#: Layers above each later layer: never imported by it.
-ABOVE = {"wirespeed.decoding": {"wirespeed.client"}, "wirespeed.client": set()}
+#: The layers, bottom up.  A later layer may reach those below it by public names
+#: only, and itself; never one above it.
+LAYERS = ["wirespeed.errors", "wirespeed.wire", "wirespeed.decoding", "wirespeed.client", "wirespeed.middlewares"]
+LATER = LAYERS[2:]
+#: Later layers in which HTTP/1.1 syntax has no place.
+NO_HTTP_SYNTAX = ["client", "middlewares"]
 #: (file under wirespeed/, class) -> why a CRLF literal there is not HTTP/1.1 syntax.
 CRLF_EXEMPT = {
     ("client/_body.py", "FormData"): "multipart/form-data (RFC 7578 §4.1): delimiters inside a body, "
@@ -124,16 +127,18 @@ def wire_violations(imports: list[Import]) -> list[str]:
 
 
 def later_layer_violations(source: str, module: str, layer: str, is_package: bool = False) -> list[str]:
+    below = set(LAYERS[: LAYERS.index(layer)])
+    above = LAYERS[LAYERS.index(layer) + 1:]
     bad = []
     lower_aliases = set()  # local names bound to a lower layer's module: their _attributes are private
     for imp in python_imports(source, module, is_package):
         for target in targets(imp):
             if within(target, layer):
                 continue
-            if any(within(target, above) for above in ABOVE[layer]):
+            if any(within(target, a) for a in above):
                 bad.append(f"line {imp.line}: imports {target}, a layer above")
-            elif target not in PUBLIC_LAYERS:
-                bad.append(f"line {imp.line}: imports {target} (only {sorted(PUBLIC_LAYERS)} by public names)")
+            elif target not in below:
+                bad.append(f"line {imp.line}: imports {target} (only {sorted(below)} by public names)")
             else:
                 private = [n for n in imp.names if n.startswith("_")]
                 if private:
@@ -142,12 +147,12 @@ def later_layer_violations(source: str, module: str, layer: str, is_package: boo
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name in PUBLIC_LAYERS and not within(alias.name, layer):
+                if alias.name in below:
                     lower_aliases.add(alias.asname or alias.name)
         elif isinstance(node, ast.ImportFrom):
             (imp,) = python_imports(ast.unparse(node), module, is_package)
             for alias in node.names:
-                if f"{imp.module}.{alias.name}" in PUBLIC_LAYERS and not within(imp.module, layer):
+                if f"{imp.module}.{alias.name}" in below:
                     lower_aliases.add(alias.asname or alias.name)
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
@@ -194,11 +199,16 @@ def wire_sources() -> list[Path]:
 
 
 def later_modules() -> list[Path]:
-    return sorted([PACKAGE / "decoding.py", *(PACKAGE / "client").rglob("*.py")])
+    """decoding.py and every module of the later packages (none while a package does not exist)."""
+    return sorted([PACKAGE / "decoding.py", *(p for name in NO_HTTP_SYNTAX for p in (PACKAGE / name).rglob("*.py"))])
+
+
+def layer_of(path: Path) -> str:
+    return "wirespeed." + path.relative_to(PACKAGE).parts[0].removesuffix(".py")
 
 
 def client_modules() -> list[Path]:
-    return sorted((PACKAGE / "client").rglob("*.py"))  # none until the client exists
+    return sorted(p for name in NO_HTTP_SYNTAX for p in (PACKAGE / name).rglob("*.py"))
 
 
 def test_the_tree_has_what_the_checks_read() -> None:
@@ -216,15 +226,20 @@ def test_the_wire_layer_imports_nothing_above_it(path: Path) -> None:
     assert wire_violations(imports) == []
 
 
-@pytest.mark.parametrize("path", later_modules(), ids=lambda p: p.relative_to(PACKAGE).as_posix())
-def test_later_layers_use_public_names_of_the_layers_below(path: Path) -> None:
-    layer = "wirespeed.client" if "client" in path.relative_to(PACKAGE).parts else "wirespeed.decoding"
-    source = path.read_text(encoding="utf-8")
-    assert later_layer_violations(source, module_name(path), layer, path.stem == "__init__") == []
+def test_later_layers_use_public_names_of_the_layers_below() -> None:
+    """One test over every module of the later layers, so it passes while one is absent."""
+    found = {}
+    for path in later_modules():
+        source = path.read_text(encoding="utf-8")
+        bad = later_layer_violations(source, module_name(path), layer_of(path), path.stem == "__init__")
+        if bad:
+            found[path.relative_to(PACKAGE).as_posix()] = bad
+    assert found == {}
 
 
 def test_the_client_holds_no_http_syntax() -> None:
-    """One test over every client module, so it passes (not skips) while there is none."""
+    """One test over every module of the client and the middlewares, so it passes (not
+    skips) while there is none."""
     found = {}
     for path in client_modules():
         rel = path.relative_to(PACKAGE).as_posix()
@@ -284,6 +299,8 @@ def test_the_wire_check_allows_errors_and_itself() -> None:
         ("from .. import testing\n", "wirespeed.client._session", "wirespeed.client"),
         ("from .client import ClientSession\n", "wirespeed.decoding", "wirespeed.decoding"),
         ("from wirespeed import ClientSession\n", "wirespeed.decoding", "wirespeed.decoding"),
+        ("from ..middlewares import RetryMiddleware\n", "wirespeed.client._session", "wirespeed.client"),
+        ("from ..client._session import ClientSession\n", "wirespeed.middlewares._retry", "wirespeed.middlewares"),
     ],
 )
 def test_the_layer_check_sees_a_private_or_upward_reach(source: str, module: str, layer: str) -> None:
@@ -297,6 +314,8 @@ def test_the_layer_check_allows_public_names_and_its_own_privates() -> None:
         "_wire.default()\nself._wire.ResponseParser()\n"
     )
     assert later_layer_violations(source, "wirespeed.client._session", "wirespeed.client") == []
+    upper = "from ..client import ClientRequest, ClientResponse\nfrom ..errors import InvalidRequest\n"
+    assert later_layer_violations(upper, "wirespeed.middlewares._auth", "wirespeed.middlewares") == []
 
 
 @pytest.mark.parametrize(
