@@ -20,11 +20,10 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 import wirespeed
-from wirespeed import ClientSession, ClientTimeout
-from wirespeed.wire import Wire
-
 from support.client_apps import CHARSET_TEXT, JSON_DOC, SMALL, TEXT, compressed, stream_body
 from support.client_kit import PARAMS_CASES, App, assert_settled, within
+from wirespeed import ClientSession, ClientTimeout
+from wirespeed.wire import Wire
 
 MiB = 1024 * 1024
 

@@ -17,12 +17,11 @@ from typing import Any
 
 import pytest
 
-from wirespeed import ClientSession
-from wirespeed.wire import Wire
-
 from support.client_apps import stream_block
 from support.client_kit import App, assert_settled
 from support.fault_server import Conn, FaultServer, response
+from wirespeed import ClientSession
+from wirespeed.wire import Wire
 
 KiB = 1024
 MiB = 1024 * KiB

@@ -24,11 +24,10 @@ from typing import Any
 import pytest
 
 import wirespeed
-from wirespeed import ClientSession, ClientTimeout
-from wirespeed.wire import Wire
-
 from support.client_kit import App, assert_no_new_tasks, assert_settled, eventually, live_tasks
 from support.fault_server import Conn, FaultServer, backlog_full, response, serve
+from wirespeed import ClientSession, ClientTimeout
+from wirespeed.wire import Wire
 
 KiB = 1024
 OK = response(200, b"ok")

@@ -14,12 +14,11 @@ from typing import Any
 import pytest
 
 import wirespeed
-from wirespeed import ClientSession
-from wirespeed.wire import Wire
-
 from support.client_apps import HINTS_BODY, HTTP10_BODY, SMALL, stream_body
 from support.client_kit import App, assert_settled, within
 from support.fault_server import Conn, FaultServer, ok, response, serve
+from wirespeed import ClientSession
+from wirespeed.wire import Wire
 
 KiB = 1024
 MiB = 1024 * KiB

@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 
 import wirespeed
-from wirespeed import ClientSession
-from wirespeed.wire import Wire
-
 from support.client_kit import assert_settled, within
 from support.fault_server import Conn, FaultServer, chunked, close_at_once, reset_at_once, response, serve
 from support.servers import free_port
+from wirespeed import ClientSession
+from wirespeed.wire import Wire
 
 KiB = 1024
 MiB = 1024 * KiB

@@ -22,11 +22,9 @@ import aiohttp
 import pytest
 
 from support import fault_server
-from support.client_apps import (CHARSET_TEXT, HINTS_BODY, HTTP10_BODY, JSON_DOC, SMALL, TEXT, compressed,
-                                 stream_body)
-from support.fault_server import FaultServer, chunked, response, serve
-
+from support.client_apps import CHARSET_TEXT, HINTS_BODY, HTTP10_BODY, JSON_DOC, SMALL, TEXT, compressed, stream_body
 from support.client_kit import PARAMS_CASES, App, TLSApp, run_on
+from support.fault_server import FaultServer, chunked, response, serve
 
 MiB = 1024 * 1024
 

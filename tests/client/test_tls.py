@@ -14,11 +14,10 @@ from typing import Any
 import pytest
 
 import wirespeed
-from wirespeed import ClientSession
-from wirespeed.wire import Wire
-
 from support.client_apps import SMALL, stream_body
 from support.client_kit import TLSApp, assert_settled
+from wirespeed import ClientSession
+from wirespeed.wire import Wire
 
 MiB = 1024 * 1024
 

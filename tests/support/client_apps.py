@@ -75,8 +75,8 @@ from __future__ import annotations
 
 import asyncio
 import email.parser
-import functools
 import email.policy
+import functools
 import gzip
 import hashlib
 import json
@@ -110,7 +110,7 @@ def stream_body(size: int) -> bytes:
     return stream_block(0, size)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compressed(coding: str) -> bytes:
     """``TEXT`` in ``coding``, computed once per process."""
     if coding == "gzip":

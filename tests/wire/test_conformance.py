@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from support.parsing import SPLITS, run, splits
 from wirespeed.errors import (
     BadChunk,
     BadContentLength,
@@ -41,8 +42,6 @@ from wirespeed.errors import (
     TooManyHeaders,
 )
 from wirespeed.wire import Wire
-
-from support.parsing import SPLITS, run, splits
 
 _HERE = Path(__file__).resolve().parent
 _SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "responses.json"

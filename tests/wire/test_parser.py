@@ -17,31 +17,27 @@ the cases below encode those rules.
 from __future__ import annotations
 
 import array
-import random
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
-from wirespeed.wire import Wire
-
+from support.parsing import SPLITS, error_facts, run, splits
 from wirespeed import wire
-from wirespeed.wire import _messages as _parser_messages
 from wirespeed.errors import (
     BadChunk,
     BadContentLength,
     BadStatusLine,
     BadTransferEncoding,
-    HttpParserError,
     IncompleteMessage,
     InvalidHeader,
     InvalidLineEnding,
     LineTooLong,
     TooManyHeaders,
 )
-from support.parsing import SPLITS, Result, error_facts, run, splits
-
+from wirespeed.wire import Wire
+from wirespeed.wire import _messages as _parser_messages
 
 # -- the table ----------------------------------------------------------------------
 

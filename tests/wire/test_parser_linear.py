@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 
 from wirespeed.errors import LineTooLong
-from wirespeed.wire import Wire
-from wirespeed.wire import _messages
+from wirespeed.wire import Wire, _messages
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 

@@ -23,14 +23,13 @@ from typing import Any
 
 import h11
 import pytest
-
-from wirespeed.wire import Wire
 from hypothesis import HealthCheck, Phase, assume, event, given, settings
 from hypothesis import strategies as st
 
 from wirespeed import wire
-from wirespeed.wire._constants import SINGLETON_HEADERS
 from wirespeed.errors import HttpParserError, IncompleteMessage
+from wirespeed.wire import Wire
+from wirespeed.wire._constants import SINGLETON_HEADERS
 
 CI = os.environ.get("CI", "") not in ("", "0")
 #: Derandomised under CI (a fixed set of examples, so a red run is reproducible),
