@@ -10,10 +10,10 @@ benchmarks"); users of the plugin expect it to run them, so it selects
 ``bench/`` the same way instead of skipping every test under ``tests/``.
 Paths named on the command line win in both cases.
 
-Tests marked ``slow`` (the packaging checks of ``tests/package/test_dist.py``:
-they build and install distributions in fresh virtualenvs) are deselected
-unless ``--run-slow`` is given or the ``-m`` expression names ``slow``;
-``make check-dist`` runs them.
+Tests marked ``slow`` (minutes each: the packaging checks of
+``tests/package/test_dist.py``, which build and install distributions in fresh
+virtualenvs, and the biggest downloads) are deselected unless ``--run-slow`` is
+given or the ``-m`` expression names ``slow``; ``.ci/run`` runs them all.
 """
 
 from __future__ import annotations
