@@ -71,6 +71,9 @@ MAX_REDIRECTS = 10
 #: Fields of the caller's that never cross to another origin (RFC 9110 §15.4: a
 #: user agent must not leak credentials across origins).
 _ORIGIN_BOUND = ("Authorization", "Cookie", "Proxy-Authorization")
+#: Fields describing a request body, dropped with it when a redirect turns the request into a GET.
+_CONTENT_FIELDS = ("Content-Length", "Content-Type", "Content-Encoding", "Content-Language",
+                   "Content-Location", "Transfer-Encoding", "Expect")
 
 
 class _RequestContext:
@@ -310,6 +313,7 @@ class ClientSession:
         middlewares: tuple[ClientMiddleware, ...] | list[ClientMiddleware] | None = None,
         _foreign: bool = False,
         _chained: bool = False,
+        _deadline: float | None = None,
     ) -> ClientResponse:
         if not _chained:
             mws = self._middlewares if middlewares is None else middlewares
@@ -348,7 +352,10 @@ class ClientSession:
                                  "earlier send: a retry or redirect needs bytes or a seekable file)",
                                  method=method, url=t.url)
         timeouts = timeout if timeout is not None else self._timeout
-        deadline = loop.time() + timeouts.total if timeouts.total is not None else _INF
+        if _deadline is not None:
+            deadline = _deadline   # a redirect hop: the total timeout covers the whole chain
+        else:
+            deadline = loop.time() + timeouts.total if timeouts.total is not None else _INF
         chunked = False
         if body is None:
             length = 0 if method in _BODY_METHODS else None
@@ -437,19 +444,23 @@ class ClientSession:
             resp.close()
             raise ProxyError("the proxy requires authentication (407)", method=method, url=t.url, status=407)
         if allow_redirects and resp.status in _REDIRECTS:
-            resp = await self._follow(resp, t.url, method, body, headers, timeout, ssl, expect100,
+            resp = await self._follow(resp, t.url, method, body, ctype, headers, timeout, ssl, expect100,
                                       max_redirects if max_redirects is not None else self._max_redirects, (),
-                                      {"cookies": cookies, "proxy": proxy, "proxy_auth": proxy_auth})
+                                      {"cookies": cookies, "proxy": proxy, "proxy_auth": proxy_auth}, deadline)
         rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
         if rfs and resp.status >= 400:
             resp.close()
             resp.raise_for_status()
         return resp
 
-    async def _follow(self, resp: ClientResponse, first: URL, method: str, body: Any, headers: Any,
-                      timeout: ClientTimeout | None, ssl: Any, expect100: bool, max_redirects: int,
-                      middlewares: tuple[ClientMiddleware, ...], options: dict[str, Any]) -> ClientResponse:
-        """Follow redirects from ``resp``: each hop a request of its own through the pool (and the chain)."""
+    async def _follow(self, resp: ClientResponse, first: URL, method: str, body: Any, ctype: str | None,
+                      headers: Any, timeout: ClientTimeout | None, ssl: Any, expect100: bool, max_redirects: int,
+                      middlewares: tuple[ClientMiddleware, ...], options: dict[str, Any],
+                      deadline: float) -> ClientResponse:
+        """Follow redirects from ``resp``: each hop a request of its own through the pool (and the chain).
+
+        The total timeout runs from the first request to the end of the last hop.
+        """
         history: list[ClientResponse] = []
         url = first
         foreign = False
@@ -467,7 +478,13 @@ class ClientSession:
             next_url = self._redirect_target(resp, url, location, method)
             status = resp.status
             if status == 303 and method != "HEAD" or status in (301, 302) and method == "POST":
-                method, body = ("GET" if status == 303 or method == "POST" else method), None
+                method, body, ctype = ("GET" if status == 303 or method == "POST" else method), None, None
+                if headers:
+                    # The body is gone, and with it every field that described it.
+                    given = CIMultiDict(headers)
+                    for name in _CONTENT_FIELDS:
+                        given.popall(name, None)
+                    headers = given
             elif body is not None and type(body) is not bytes:
                 replay = body.replay()
                 if replay is None:
@@ -483,11 +500,19 @@ class ClientSession:
                 for name in _ORIGIN_BOUND:
                     given.popall(name, None)
                 headers = given
+            if foreign and options.get("cookies"):
+                options = {**options, "cookies": None}   # the caller's cookies= are the first origin's
+            if body is not None and ctype is not None:
+                # a kept body keeps the Content-Type it was sent with (json=, data=dict ...)
+                given = CIMultiDict(headers) if headers else CIMultiDict()
+                if "Content-Type" not in given:
+                    given["Content-Type"] = ctype
+                headers = given
             await resp.release()
             resp = await self._request(method, next_url, headers=headers, data=body, timeout=timeout,
                                        ssl=ssl, expect100=expect100 and body is not None,
                                        raise_for_status=False, allow_redirects=False, _foreign=foreign,
-                                       middlewares=middlewares, **options)
+                                       middlewares=middlewares, _deadline=deadline, **options)
             url = next_url
         resp.history = tuple(history)
         return resp
@@ -538,6 +563,10 @@ class ClientSession:
         if ctype is not None and "Content-Type" not in hdrs:
             hdrs["Content-Type"] = ctype
         request = ClientRequest(self, method, t.url, hdrs, body, timeout, ssl, options)
+        loop = self._loop
+        assert loop is not None
+        total = (timeout if timeout is not None else self._timeout).total
+        start_deadline = loop.time() + total if total is not None else _INF
 
         async def final(r: ClientRequest) -> ClientResponse:
             resp = await self._request(r.method, r.url, headers=r.headers, data=r.body, timeout=r.timeout,
@@ -549,10 +578,10 @@ class ClientSession:
         resp = await run_chain(mws, request, final)
         if allow_redirects and resp.status in _REDIRECTS:
             opts = {k: v for k, v in request.options.items() if k != "expect100"}
-            resp = await self._follow(resp, request.url, request.method, request.body, request.headers,
+            resp = await self._follow(resp, request.url, request.method, request.body, None, request.headers,
                                       request.timeout, request.ssl, bool(options.get("expect100")),
                                       max_redirects if max_redirects is not None else self._max_redirects,
-                                      mws, opts)
+                                      mws, opts, start_deadline)
         rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
         if rfs and resp.status >= 400:
             resp.close()
