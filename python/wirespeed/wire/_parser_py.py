@@ -37,6 +37,7 @@ import threading
 from threading import get_ident
 from typing import Any
 
+from ..errors import BadChunk, BadStatusLine, HttpParserError, IncompleteMessage, LineTooLong
 from . import _messages as msg
 from ._constants import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE, MAX_UNCONSUMED
 from ._parser_py_block import _fast_head, _lines
@@ -49,8 +50,8 @@ from ._parser_py_tables import (
     _CHUNK_SIMPLE,
     _CHUNK_SIZE,
     _CR,
-    _DONE,
     _CR_CR,
+    _DONE,
     _HEAD,
     _LENIENT_VALUE,
     _LF,
@@ -59,7 +60,6 @@ from ._parser_py_tables import (
     _TRAILERS,
     _Field,
 )
-from ..errors import BadChunk, BadStatusLine, HttpParserError, IncompleteMessage, LineTooLong
 
 __all__ = ["ResponseParser", "ResponseHead", "MessageEnd"]
 

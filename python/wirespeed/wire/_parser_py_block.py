@@ -18,10 +18,12 @@ The functions take the parser as ``self``, as the C twin's ``cdef`` functions do
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ..errors import BadStatusLine, InvalidHeader, InvalidLineEnding, LineTooLong, TooManyHeaders
 from . import _messages as msg
 from ._header_names import KNOWN_KEYS
 from ._parser_py_build import _connection_tokens, _deliver_head, _finish_head, _finish_trailers
@@ -48,7 +50,6 @@ from ._parser_py_tables import (
     _name_key,
     _text,
 )
-from ..errors import BadStatusLine, InvalidHeader, InvalidLineEnding, LineTooLong, TooManyHeaders
 
 if TYPE_CHECKING:
     from ._parser_py import ResponseParser

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ..errors import BadContentLength, BadTransferEncoding, InvalidHeader
 from . import _messages as msg
 from ._constants import SINGLETON_HEADERS
 from ._parser_py_tables import (
@@ -30,7 +31,6 @@ from ._parser_py_tables import (
     _name,
     _text,
 )
-from ..errors import BadContentLength, BadTransferEncoding, InvalidHeader
 
 if TYPE_CHECKING:
     from ._parser_py import ResponseParser

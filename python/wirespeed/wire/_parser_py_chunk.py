@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import BadChunk, LineTooLong
 from . import _messages as msg
 from ._parser_py_tables import (
     _CHUNK_DATA,
@@ -29,7 +30,6 @@ from ._parser_py_tables import (
     _TRAILERS,
     MAX_LENGTH,
 )
-from ..errors import BadChunk, LineTooLong
 
 if TYPE_CHECKING:
     from ._parser_py import ResponseParser
