@@ -16,6 +16,7 @@ outcome docs/parser.md promises for them side by side.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from dataclasses import dataclass, field
@@ -88,7 +89,7 @@ def lookalike(draw: st.DrawFn, word: bytes) -> bytes:
 
 def recase(draw: st.DrawFn, word: bytes) -> bytes:
     flips = draw(st.lists(st.booleans(), min_size=len(word), max_size=len(word)))
-    return bytes(c ^ 0x20 if f and 0x41 <= (c | 0x20) - 0x20 <= 0x5A else c for c, f in zip(word, flips))
+    return bytes(c ^ 0x20 if f and 0x41 <= (c | 0x20) - 0x20 <= 0x5A else c for c, f in zip(word, flips, strict=True))
 
 
 # -- the model: what docs/parser.md promises -----------------------------------
@@ -134,7 +135,9 @@ def field_name(draw: st.DrawFn) -> bytes:
 
 
 @st.composite
-def fields(draw: st.DrawFn, lenient: bool, extra: list[tuple[bytes, bytes]], max_count: int = 8) -> tuple[bytes, list, list]:
+def fields(
+    draw: st.DrawFn, lenient: bool, extra: list[tuple[bytes, bytes]], max_count: int = 8
+) -> tuple[bytes, list, list]:
     """A field section: wire bytes (without the final empty line), the (name, value) pairs
     and the size of each field as the limit counts it (up to its final line end).
 
@@ -161,7 +164,7 @@ def fields(draw: st.DrawFn, lenient: bool, extra: list[tuple[bytes, bytes]], max
             out.append((name, framing_value))
             continue
         table = VALUE_LENIENT if lenient else VALUE_STRICT
-        pieces = draw(st.lists(st.binary(max_size=30).map(lambda b: b.translate(table).strip(b" \t")),
+        pieces = draw(st.lists(st.binary(max_size=30).map(lambda b, table=table: b.translate(table).strip(b" \t")),
                                min_size=1, max_size=3 if lenient else 1))
         line = name + b":" + draw(ows) + pieces[0] + draw(ows)
         for piece in pieces[1:]:  # obs-fold (RFC 9112 §5.2), lenient only
@@ -308,7 +311,8 @@ def status_line(draw: st.DrawFn, lenient: bool, status: int, version: tuple[int,
                 expected: Expected) -> tuple[bytes, bytes]:
     """A status line (after lenient leading empty lines) and its reason."""
     lead = b"".join(draw(st.lists(st.sampled_from([b"\r\n", b"\n"]), max_size=2))) if lenient else b""
-    reason = draw(st.none() | st.binary(max_size=20).map(lambda b: b.translate(VALUE_LENIENT if lenient else VALUE_STRICT)))
+    reason_table = VALUE_LENIENT if lenient else VALUE_STRICT
+    reason = draw(st.none() | st.binary(max_size=20).map(lambda b: b.translate(reason_table)))
     line = b"HTTP/%d.%d %03d" % (version[0], version[1], status) + (b"" if reason is None else b" " + reason)
     expected.lines.append(len(line))
     if lead:  # empty lines before a status line count against max_line_size together
@@ -363,7 +367,7 @@ def pieces(data: bytes, feeding: Feeding) -> list[bytes]:
     if feeding.cuts == [-1]:
         return [data[i : i + 1] for i in range(len(data))]
     bounds = sorted({c % (len(data) + 1) for c in feeding.cuts} | {0, len(data)})
-    return [data[a:b] for a, b in zip(bounds, bounds[1:])] or [b""]
+    return [data[a:b] for a, b in itertools.pairwise(bounds)] or [b""]
 
 
 def normalize(impl: Wire, events: list, into: list) -> None:
@@ -422,7 +426,8 @@ def options_of(stream: Stream) -> dict[str, Any]:
 @given(stream=streams(), feeding=feedings)
 def test_generated_responses_parse_as_generated(wire_impl: Wire, stream: Stream, feeding: Feeding) -> None:
     want = stream.expected
-    assert outcome(wire_impl, stream.data, feeding, **options_of(stream)) == (want.events, None, want.done, want.unconsumed)
+    expected = (want.events, None, want.done, want.unconsumed)
+    assert outcome(wire_impl, stream.data, feeding, **options_of(stream)) == expected
 
 
 LIMITS = {"max_line_size": "lines", "max_field_size": "fields", "max_headers": "counts"}
@@ -469,7 +474,8 @@ limits = st.fixed_dictionaries(
 
 # Non-ASCII digits ("\u0663" ARABIC-INDIC THREE, "\uff13" FULLWIDTH THREE) pass str.isdigit()
 # and int(); a coding with a look-alike letter lowers to "chunked" as str.
-BAD_LENGTHS = [b"+3", b"-1", b"0x3", b"3 3", b"3,3", b"", b"3a", b"99999999999999999999", b"9223372036854775808", b"\xb3",
+BAD_LENGTHS = [b"+3", b"-1", b"0x3", b"3 3", b"3,3", b"", b"3a", b"99999999999999999999", b"9223372036854775808",
+               b"\xb3",
                "\u0663".encode(), "\uff13".encode()]
 BAD_CODINGS = [b"", b",", b"chunked, chunked", b"chu nked", b"chunked;", b"\"chunked\"", b"gzip ,", b"chunked\x01",
                "chun\u212aed".encode(), "gzip, CHUN\u212aED".encode()]
@@ -489,7 +495,9 @@ def corrupt_framing(draw: st.DrawFn, data: bytes) -> bytes:
     """Replace a Content-Length, Transfer-Encoding or chunk size, or add a conflicting field."""
     if draw(st.integers(0, 3)) == 0:
         end = data.find(b"\n") + 1
-        extra = draw(st.sampled_from([b"Content-Length: 1\r\n", b"Transfer-Encoding: chunked\r\n", b"content-length: 01\r\n"]))
+        extra = draw(st.sampled_from(
+            [b"Content-Length: 1\r\n", b"Transfer-Encoding: chunked\r\n", b"content-length: 01\r\n"]
+        ))
         return data[:end] + extra + data[end:]
     pattern, replacements = draw(st.sampled_from(FRAMING_SITES + FRAMING_SITES[2:]))  # chunked is rarer
     match = re.search(pattern, data)
@@ -601,7 +609,9 @@ def test_twins_agree_on_cases_found_by_fuzzing(
 @settings(PROPERTY, max_examples=10 * PROPERTY.max_examples)  # cheap examples
 @given(
     data=st.binary(max_size=200) | st.binary(max_size=200).map(lambda b: b"HTTP/1.1 200 OK\r\n" + b),
-    options=st.fixed_dictionaries({"method": st.sampled_from(["GET", "HEAD", "CONNECT"]), "strict": st.booleans()}) | limits,
+    options=st.fixed_dictionaries(
+        {"method": st.sampled_from(["GET", "HEAD", "CONNECT"]), "strict": st.booleans()}
+    ) | limits,
     feeding=feedings,
 )
 def test_nothing_but_a_parser_error_escapes(
@@ -673,7 +683,8 @@ def test_heads_and_bodies_agree_with_h11_where_h11_accepts(wire_impl: Wire, stre
 
 
 def test_h11_agreement_is_not_vacuous(wire_impl: Wire) -> None:
-    data = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nServer: x\r\n\r\n3;a=b\r\nabc\r\n0\r\nT: v\r\n\r\n"
+    data = (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nServer: x\r\n\r\n"
+            b"3;a=b\r\nabc\r\n0\r\nT: v\r\n\r\n")
     theirs = h11_view(data, "GET")
     assert theirs == ([(100, b"Continue", []), (200, b"OK", [(b"Transfer-Encoding", b"chunked"), (b"Server", b"x")])],
                       b"abc", [(b"T", b"v")])
