@@ -119,6 +119,21 @@ def test_the_fragment_is_not_sent_to_the_proxy(wire_impl: Wire, run: Any, aiohtt
     run(main())
 
 
+def test_credentials_in_the_url_never_reach_the_proxy_in_the_target(wire_impl: Wire, run: Any,
+                                                                     aiohttp_app: App) -> None:
+    """RFC 9110 §4.2.4: a sender MUST NOT generate userinfo in a target URI (aiohttp strips it too)."""
+
+    async def main() -> None:
+        async with ForwardProxy() as proxy, ClientSession(wire=wire_impl, proxy=str(proxy.url)) as s:
+            async with s.get(f"http://someone:secret@127.0.0.1:{aiohttp_app.port}/echo") as r:
+                assert r.status == 200
+            (record,) = proxy.requests
+            assert record.target == aiohttp_app.url("/echo")
+            assert "secret" not in record.target and "@" not in record.target
+
+    run(main())
+
+
 @pytest.mark.parametrize("password", [None, "wrong"], ids=["missing", "wrong"])
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_a_proxy_407_is_proxy_error(wire_impl: Wire, run: Any, aiohttp_app: App, tls_app: TLSApp, scheme: str,
@@ -349,6 +364,34 @@ def test_no_proxy_from_the_environment(wire_impl: Wire, run: Any, aiohttp_app: A
                 async with s.get(aiohttp_app.url("/small")) as r:
                     assert await r.read() == SMALL
             assert len(proxy.requests) == (1 if proxied else 0)
+
+    run(main())
+
+
+def test_no_proxy_with_a_port_applies_to_that_port_only(wire_impl: Wire, run: Any, aiohttp_app: App,
+                                                        clean_env: pytest.MonkeyPatch) -> None:
+    async def main() -> None:
+        async with ForwardProxy() as proxy:
+            clean_env.setenv("HTTP_PROXY", str(proxy.url))
+            clean_env.setenv("NO_PROXY", f"127.0.0.1:{aiohttp_app.port}")
+            async with ClientSession(wire=wire_impl, trust_env=True) as s:
+                await s.get(aiohttp_app.url("/small"))
+                await s.get(f"http://localhost:{aiohttp_app.port}/small")
+            assert [p.target for p in proxy.requests] == [f"http://localhost:{aiohttp_app.port}/small"]
+
+    run(main())
+
+
+def test_the_environment_proxy_is_chosen_per_redirect_hop(wire_impl: Wire, run: Any, aiohttp_app: App,
+                                                          tls_app: TLSApp, clean_env: pytest.MonkeyPatch) -> None:
+    async def main() -> None:
+        async with ForwardProxy() as proxy:
+            clean_env.setenv("HTTP_PROXY", str(proxy.url))   # http URLs only: the https hop goes direct
+            async with ClientSession(wire=wire_impl, trust_env=True, ssl=tls_app.trusting_context()) as s:
+                start = str(URL(aiohttp_app.url("/redirect/302")).with_query(to=tls_app.url("/small")))
+                async with s.get(start) as r:
+                    assert await r.read() == SMALL and r.url.scheme == "https"
+            assert [p.target for p in proxy.requests] == [start]
 
     run(main())
 
