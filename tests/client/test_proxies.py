@@ -231,6 +231,23 @@ def test_an_https_origin_is_reached_through_a_connect_tunnel(wire_impl: Wire, ru
     run(main())
 
 
+def test_the_origins_credentials_and_cookies_stay_inside_the_tunnel(wire_impl: Wire, run: Any,
+                                                                    tls_app: TLSApp) -> None:
+    async def main() -> None:
+        async with ForwardProxy() as proxy, ClientSession(wire=wire_impl, proxy=str(proxy.url),
+                                                          ssl=tls_app.trusting_context(),
+                                                          headers={"Authorization": "Bearer origin"}) as s:
+            await s.get(tls_app.url("/set-cookie?cookie=sid%3D1%3B%20Path%3D%2F"))
+            async with s.get(tls_app.url("/echo"), headers={"X-Origin-Only": "1"}) as r:
+                doc = await r.json()
+            names = {k.lower() for k, _ in doc["headers"]}
+            assert {"authorization", "cookie", "x-origin-only"} <= names
+            (record,) = proxy.requests   # one tunnel, both requests inside it
+            assert not {n.lower() for n in record.headers} & {"authorization", "cookie", "x-origin-only"}
+
+    run(main())
+
+
 def test_the_tunnel_verifies_the_origins_certificate(wire_impl: Wire, run: Any, tls_app: TLSApp) -> None:
     async def main() -> None:
         async with ForwardProxy() as proxy, ClientSession(wire=wire_impl, proxy=str(proxy.url)) as s:
