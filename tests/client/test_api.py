@@ -199,7 +199,8 @@ def test_session_and_request_headers_merge_request_wins(wire_impl: Wire, run: An
 def test_repeated_header_names_are_all_sent_in_order(wire_impl: Wire, run: Any, aiohttp_app: App) -> None:
     async def main() -> None:
         async with ClientSession(wire=wire_impl) as s:
-            async with s.get(aiohttp_app.url("/echo"), headers=[("X-Multi", "1"), ("X-Other", "o"), ("X-Multi", "2")]) as r:
+            headers = [("X-Multi", "1"), ("X-Other", "o"), ("X-Multi", "2")]
+            async with s.get(aiohttp_app.url("/echo"), headers=headers) as r:
                 doc = await r.json()
         assert header_values(doc, "X-Multi") == ["1", "2"]
 

@@ -198,7 +198,8 @@ def test_entries_not_understood_are_reported(clean_env: pytest.MonkeyPatch) -> N
     clean_env.setenv("NO_PROXY", "host:port, 10.0.0.0/99, [::1, ok.example")
     proxies = EnvProxies()
     assert sorted(reason for _, reason in proxies.ignored) == [
-        "entry '10.0.0.0/99' is not understood", "entry '[::1' is not understood", "entry 'host:port' is not understood"]
+        "entry '10.0.0.0/99' is not understood", "entry '[::1' is not understood",
+        "entry 'host:port' is not understood"]
     assert proxies.proxy_for("http://ok.example/") is None
 
 

@@ -106,7 +106,8 @@ def test_http_and_https_of_one_host_are_separate_pools(wire_impl: Wire, run: Any
                 await r.read()
             # Plain HTTP to the TLS port: the server cannot answer in HTTP; the TLS connection is untouched.
             with pytest.raises(wirespeed.ClientError):
-                async with s.get(f"http://localhost:{tls_app.port}/small", timeout=wirespeed.ClientTimeout(total=3)) as r:
+                timeout = wirespeed.ClientTimeout(total=3)
+                async with s.get(f"http://localhost:{tls_app.port}/small", timeout=timeout) as r:
                     await r.read()
             async with s.get(tls_app.url("/small")) as r:
                 assert await r.read() == SMALL

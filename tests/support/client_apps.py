@@ -90,7 +90,9 @@ from urllib.parse import parse_qsl
 SMALL = b"a small response body\n"
 #: Compressible, and long enough that the compressed form is much shorter.
 TEXT = b"".join(b"line %05d: wirespeed decodes what the server compressed\n" % i for i in range(2000))
-JSON_DOC: dict[str, Any] = {"name": "wirespeed", "numbers": [1, 2, 3], "nested": {"ok": True}, "text": "caf\u00e9 \u2603"}
+JSON_DOC: dict[str, Any] = {
+    "name": "wirespeed", "numbers": [1, 2, 3], "nested": {"ok": True}, "text": "caf\u00e9 \u2603"
+}
 #: Encodable in latin-1, cp1252, utf-8 and utf-16, and not ASCII.
 CHARSET_TEXT = "Gr\u00fc\u00dfe aus K\u00f6ln, caf\u00e9 cr\u00e8me"
 #: Bytes per write of ``/stream`` (a multiple of 256, so every block is the same).
@@ -224,7 +226,8 @@ def aiohttp_app(sni_names: dict[int, str | None] | None = None) -> Any:
 
     async def echo(request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        doc = echo_document(request.method, request.path, request.raw_path, [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers], body)
+        raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers]
+        doc = echo_document(request.method, request.path, request.raw_path, raw, body)
         return web.Response(body=doc, content_type="application/json")
 
     async def status(request: web.Request) -> web.StreamResponse:
@@ -299,7 +302,8 @@ def aiohttp_app(sni_names: dict[int, str | None] | None = None) -> Any:
                 files[name] = {"filename": value.filename, "content_type": value.content_type, **_size(payload)}
             else:
                 fields[name] = str(value)
-        return web.Response(body=json.dumps({"fields": fields, "files": files}).encode(), content_type="application/json")
+        body = json.dumps({"fields": fields, "files": files}).encode()
+        return web.Response(body=body, content_type="application/json")
 
     async def expect(request: web.Request) -> web.StreamResponse:
         body = await request.read()

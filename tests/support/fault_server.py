@@ -40,7 +40,7 @@ import struct
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 #: How long a test waits for the scripts to end before it is a failure.
 FINISH_TIMEOUT = 10.0
@@ -251,7 +251,7 @@ class Conn:
         self.writer.transport.abort()
 
 
-ScriptSpec = Union[Script, Sequence[Script]]
+ScriptSpec = Script | Sequence[Script]
 
 
 @dataclass
@@ -397,7 +397,7 @@ def chunked(*pieces: bytes, trailers: Sequence[tuple[str, str]] = ()) -> bytes:
     return out + b"0\r\n" + b"".join(f"{k}: {v}\r\n".encode() for k, v in trailers) + b"\r\n"
 
 
-Reply = Union[bytes, Callable[[Request], bytes]]
+Reply = bytes | Callable[[Request], bytes]
 
 
 def serve(*responses: Reply, then: str = "close") -> Script:
