@@ -331,6 +331,12 @@ cdef class ResponseParser:
         self._is_connect = value == "CONNECT"
 
     @property
+    def idle(self):
+        """True between messages with nothing fed since the last one ended (docs/parser.md)."""
+        return (self._state == ST_IDLE and self._lead == 0 and not self._idle_cr
+                and self._error is None and not self._eof)
+
+    @property
     def done(self):
         """True once no further response may be parsed on this connection."""
         return self._state == ST_DONE or self._eof

@@ -17,8 +17,8 @@ Strategy (why it is shaped this way):
   float deadlines; the timer is rescheduled only when it fires before the
   deadline it serves.  No timer is created or cancelled per request.
 - Reuse is decided here and only here, at the end of a message: the head said
-  keep-alive, the parser is neither done nor holding an error, and nothing
-  followed the message in the same read.  Anything else closes the
+  keep-alive, and the parser is ``idle`` (no error, not done, and not one byte
+  fed after the message, not even an empty line).  Anything else closes the
   connection; bytes arriving while no request is in flight close it too.
 """
 
@@ -233,7 +233,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             self.resume_reading()
         parser = self._parser
         if (resp is not None and resp._keep_alive and self.reusable and not self.sending
-                and self.continue_waiter is None and not parser.done and parser.error is None and not self.closed):
+                and self.continue_waiter is None and parser.idle and not self.closed):
             if len(self._buf) != READ_BUFFER_SIZE:
                 # An idle connection keeps the small buffer; a download grows it again.
                 self._buf = bytearray(READ_BUFFER_SIZE)

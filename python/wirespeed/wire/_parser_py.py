@@ -148,6 +148,12 @@ class ResponseParser:
         self._method = value
 
     @property
+    def idle(self) -> bool:
+        """True between messages with nothing fed since the last one ended (docs/parser.md)."""
+        return (self._state == _HEAD and not self._status_seen and not self._pending and self._lead == 0
+                and not self._idle_cr and self._error is None and not self._done)
+
+    @property
     def done(self) -> bool:
         return self._done
 
