@@ -491,3 +491,19 @@ def test_example_runs(name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest
     monkeypatch.setattr(sys, "argv", [str(path)])
     runpy.run_path(str(path), run_name="__main__")
     assert capsys.readouterr().out.strip(), f"{name} printed nothing"
+
+
+# --------------------------------------------------------------------------- the guide's programs
+
+
+def guide_blocks() -> list[str]:
+    import re
+
+    return re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "middlewares.md").read_text(encoding="utf-8"), re.S)
+
+
+@pytest.mark.parametrize("index", range(len(guide_blocks())))
+def test_docs_middlewares_block_runs(index: int, capsys: pytest.CaptureFixture[str]) -> None:
+    block = guide_blocks()[index]
+    exec(compile(block, f"docs/middlewares.md block {index}", "exec"), {"__name__": "__main__"})
+    assert capsys.readouterr().out.strip()
