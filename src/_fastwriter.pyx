@@ -27,6 +27,12 @@ Write paths, chosen per transport call from the pieces of that call:
 
 ``WRITELINES_SAFE`` is an ordinary module attribute read by each writer at
 construction, so a test can patch it here as in the Python twin.
+
+What gains nothing from C is not written here: the version, status and
+body-type checks, the compressor and ``drain()`` are the Python functions
+of ``wirespeed.wire._writer_shared``, bound once below and run by both twins;
+every error text comes from ``wirespeed.wire._messages``.  This module keeps
+the hot path: the head's serialiser and checks, framing, coalescing, writev.
 """
 
 cimport cython
@@ -77,20 +83,40 @@ cdef extern from *:
 # Python collaborators, bound once.
 import os
 import sys
-import zlib
 from asyncio.trsock import TransportSocket
 
 import multidict
 
+from wirespeed.errors import HeaderValidationError, TransportError, WriterStateError
 from wirespeed.wire._constants import COALESCE_LIMIT, DRAIN_LIMIT, FORBIDDEN_TRAILERS
 from wirespeed.wire._flow import writelines_ignores_flow_control
-from wirespeed.errors import (
-    BodyTypeError,
-    HeaderValidationError,
-    TransportError,
-    UnsupportedCompression,
-    WriterStateError,
+from wirespeed.wire._messages import (
+    W_AFTER_BODY,
+    W_AFTER_END,
+    W_BEFORE_HEAD,
+    W_CLOSING,
+    W_CONTROL_BYTE,
+    W_EMPTY,
+    W_FORBIDDEN_TRAILER,
+    W_HEAD_TWICE,
+    W_NOT_FIELDS,
+    W_NOT_PAIR,
+    W_NOT_TEXT,
+    W_NOT_TOKEN,
+    W_SET_EOF_FRAMED,
+    W_SURROGATE,
+    W_TARGET_BYTE,
+    W_TARGET_FRAGMENT,
+    W_TRAILERS_NOT_CHUNKED,
+    W_WHERE_METHOD,
+    W_WHERE_NAME,
+    W_WHERE_REASON,
+    W_WHERE_START_LINE,
+    W_WHERE_TARGET,
+    W_WHERE_VALUE,
+    W_WRITEV_FAILED,
 )
+from wirespeed.wire import _writer_shared
 
 __all__ = ["StreamWriter", "WRITELINES_SAFE"]
 
@@ -135,7 +161,21 @@ cdef frozenset MULTIDICTS = frozenset({multidict.CIMultiDict, multidict.MultiDic
                                        multidict.CIMultiDictProxy, multidict.MultiDictProxy})
 cdef bytes CRLF = b"\r\n"
 cdef str TRAILER = "trailer"   # the label of trailer fields, compared by identity in _field
+cdef str HEADER = "header"
+# Labels passed on the hot path: C statics, not module lookups (see _where).
+cdef str WHERE_START_LINE = W_WHERE_START_LINE
+cdef str WHERE_METHOD = W_WHERE_METHOD
+cdef str WHERE_TARGET = W_WHERE_TARGET
+cdef str WHERE_REASON = W_WHERE_REASON
 cdef bytes LAST_CHUNK = b"0\r\n\r\n"
+cdef bytes HTTP11 = b"HTTP/1.1"
+cdef tuple V11 = (1, 1)       # the default version, recognised by identity
+
+# The shared checks (wirespeed.wire._writer_shared), called off the hot path.
+cdef object _shared_body = _writer_shared.body
+cdef object _shared_compressor = _writer_shared.compressor
+cdef object _shared_status = _writer_shared.status_code
+cdef object _shared_version = _writer_shared.version_line
 
 
 # -- a growable output buffer that starts on the caller's stack --------------
@@ -147,20 +187,24 @@ cdef struct Buf:
     bint on_heap
 
 
-cdef int buf_append(Buf* b, const char* p, Py_ssize_t n) except -1:
-    cdef Py_ssize_t cap
-    cdef char* fresh
+cdef int buf_grow(Buf* b, Py_ssize_t n) except -1:
+    """Make room for ``n`` more bytes: move to (a larger) heap buffer."""
+    cdef Py_ssize_t cap = 2 * (b.length + n)
+    cdef char* fresh = <char*>PyMem_Malloc(cap)
+    if fresh == NULL:
+        raise MemoryError()
+    memcpy(fresh, b.data, b.length)
+    if b.on_heap:
+        PyMem_Free(b.data)
+    b.data = fresh
+    b.capacity = cap
+    b.on_heap = True
+    return 0
+
+
+cdef inline int buf_append(Buf* b, const char* p, Py_ssize_t n) except -1:
     if b.length + n > b.capacity:
-        cap = 2 * (b.length + n)
-        fresh = <char*>PyMem_Malloc(cap)
-        if fresh == NULL:
-            raise MemoryError()
-        memcpy(fresh, b.data, b.length)
-        if b.on_heap:
-            PyMem_Free(b.data)
-        b.data = fresh
-        b.capacity = cap
-        b.on_heap = True
+        buf_grow(b, n)
     memcpy(b.data + b.length, p, n)
     b.length += n
     return 0
@@ -173,8 +217,8 @@ cdef str _where(int kind, str label, Py_ssize_t index, const char* np, Py_ssize_
     if kind == 0:
         return label
     if kind == 1:
-        return f"{label} name #{index}"
-    return f"the value of {label} {PyBytes_FromStringAndSize(np, nn).decode('ascii')!r}"
+        return W_WHERE_NAME.format(label, index)
+    return W_WHERE_VALUE.format(label, PyBytes_FromStringAndSize(np, nn).decode("ascii"))
 
 
 cdef int _text(object o, const char** p, Py_ssize_t* n,
@@ -191,8 +235,7 @@ cdef int _text(object o, const char** p, Py_ssize_t* n,
         except UnicodeEncodeError as exc:
             start = exc.start
             raise HeaderValidationError(
-                f"lone surrogate U+{ord(o[start]):04X} at index {start} in "
-                f"{_where(kind, label, index, np, nn)}"
+                W_SURROGATE.format(code=ord(o[start]), index=start, where=_where(kind, label, index, np, nn))
             ) from None
         return 0
     if PyBytes_Check(o):
@@ -200,7 +243,7 @@ cdef int _text(object o, const char** p, Py_ssize_t* n,
         n[0] = PyBytes_GET_SIZE(o)
         return 0
     raise HeaderValidationError(
-        f"{_where(kind, label, index, np, nn)} must be str or bytes, not {type(o).__name__}"
+        W_NOT_TEXT.format(where=_where(kind, label, index, np, nn), type=type(o).__name__)
     )
 
 
@@ -213,7 +256,7 @@ cdef int _check_ctl(const unsigned char* p, Py_ssize_t n,
     for i in range(n):
         if CLS[p[i]] & CTL:
             raise HeaderValidationError(
-                f"control byte 0x{p[i]:02x} at offset {i} in {_where(kind, label, index, np, nn)}"
+                W_CONTROL_BYTE.format(byte=p[i], offset=i, where=_where(kind, label, index, np, nn))
             )
     return 0
 
@@ -222,12 +265,10 @@ cdef int _check_token(const unsigned char* p, Py_ssize_t n, str where) except -1
     # RFC 9110 §5.6.2: token = 1*tchar.
     cdef Py_ssize_t i
     if n == 0:
-        raise HeaderValidationError(f"{where} is empty")
+        raise HeaderValidationError(W_EMPTY.format(where=where))
     for i in range(n):
         if not CLS[p[i]] & TCHAR:
-            raise HeaderValidationError(
-                f"byte 0x{p[i]:02x} at offset {i} in {where} is not a token character"
-            )
+            raise HeaderValidationError(W_NOT_TOKEN.format(byte=p[i], offset=i, where=where))
     return 0
 
 
@@ -235,6 +276,7 @@ cdef int _field(Buf* b, object name, object value, Py_ssize_t index, str label) 
     """Append ``name: value CRLF`` after checking both."""
     cdef const char* np
     cdef const char* vp
+    cdef char* out
     cdef Py_ssize_t nn, vn, i
     _text(name, &np, &nn, 1, label, index, NULL, 0)
     # RFC 9110 §5.6.2: field-name = token.
@@ -249,10 +291,17 @@ cdef int _field(Buf* b, object name, object value, Py_ssize_t index, str label) 
     for i in range(vn):
         if CLS[<unsigned char>vp[i]] & CTL:
             _check_ctl(<const unsigned char*>vp, vn, 2, label, index, np, nn)
-    buf_append(b, np, nn)
-    buf_append(b, ": ", 2)
-    buf_append(b, vp, vn)
-    buf_append(b, "\r\n", 2)
+    # One room check and four copies for the whole field line.
+    if b.length + nn + vn + 4 > b.capacity:
+        buf_grow(b, nn + vn + 4)
+    out = b.data + b.length
+    memcpy(out, np, nn)
+    out[nn] = b":"
+    out[nn + 1] = b" "
+    memcpy(out + nn + 2, vp, vn)
+    out[nn + 2 + vn] = b"\r"
+    out[nn + 3 + vn] = b"\n"
+    b.length += nn + vn + 4
     return 0
 
 
@@ -260,9 +309,7 @@ cdef int _check_trailer_name(const char* np, Py_ssize_t nn, Py_ssize_t index) ex
     # RFC 9110 §6.5.1: framing, routing, authentication, ... fields never go in a trailer.
     name = PyBytes_FromStringAndSize(np, nn).decode("ascii")
     if name.lower() in FORBIDDEN_TRAILERS:
-        raise HeaderValidationError(
-            f"trailer #{index} {name!r} is not allowed in a trailer section (RFC 9110 §6.5.1)"
-        )
+        raise HeaderValidationError(W_FORBIDDEN_TRAILER.format(index=index, name=name))
     return 0
 
 
@@ -283,9 +330,7 @@ cdef int _fields(Buf* b, object headers, str label) except -1:
         try:
             fields = iter(items() if callable(items) else headers)
         except TypeError:
-            raise HeaderValidationError(
-                f"{label}s must be a mapping or an iterable of (name, value) pairs, not {type(headers).__name__}"
-            ) from None
+            raise HeaderValidationError(W_NOT_FIELDS.format(kind=label, type=type(headers).__name__)) from None
     for item in fields:
         if PyTuple_CheckExact(item) and PyTuple_GET_SIZE(item) == 2:
             _field(b, <object>PyTuple_GET_ITEM(item, 0), <object>PyTuple_GET_ITEM(item, 1), index, label)
@@ -293,7 +338,7 @@ cdef int _fields(Buf* b, object headers, str label) except -1:
             try:
                 name, value = item
             except (TypeError, ValueError):
-                raise HeaderValidationError(f"{label} #{index} is not a (name, value) pair") from None
+                raise HeaderValidationError(W_NOT_PAIR.format(kind=label, index=index)) from None
             _field(b, name, value, index, label)
         index += 1
     return 0
@@ -323,12 +368,12 @@ cdef bytes _serialize_head(object start_line, object headers):
     """The start line, validated, and the header fields (RFC 9112 §2.1)."""
     cdef const char* p
     cdef Py_ssize_t n
-    _text(start_line, &p, &n, 0, "the start line", 0, NULL, 0)
+    _text(start_line, &p, &n, 0, WHERE_START_LINE, 0, NULL, 0)
     if n == 0:
-        raise HeaderValidationError("the start line is empty")
-    _check_ctl(<const unsigned char*>p, n, 0, "the start line", 0, NULL, 0)
+        raise HeaderValidationError(W_EMPTY.format(where=W_WHERE_START_LINE))
+    _check_ctl(<const unsigned char*>p, n, 0, WHERE_START_LINE, 0, NULL, 0)
     # p borrows from start_line, which the caller keeps alive.
-    return _serialize_block(p, n, True, headers, "header")
+    return _serialize_block(p, n, True, headers, HEADER)
 
 
 cdef bytes _serialize_trailers(object trailers):
@@ -336,46 +381,11 @@ cdef bytes _serialize_trailers(object trailers):
     return _serialize_block("0\r\n", 3, False, trailers, TRAILER)
 
 
-cdef str _version(object version):
-    """HTTP/1.0 or HTTP/1.1: the only versions this framing (RFC 9112) belongs to."""
-    try:
-        major, minor = version
-        if type(major) is int and type(minor) is int and major == 1 and (minor == 0 or minor == 1):
-            return "HTTP/1.0" if minor == 0 else "HTTP/1.1"
-    except (TypeError, ValueError):
-        pass
-    raise HeaderValidationError(f"the HTTP version must be (1, 0) or (1, 1), not {version!r}")
-
-
-cdef object _status(object status):
-    """An int (or IntEnum such as ``http.HTTPStatus``, not a bool) in 100-999, as a plain int."""
-    if type(status) is not int:
-        if not isinstance(status, int) or isinstance(status, bool):
-            raise HeaderValidationError(f"the status code must be an int in 100-999, not {status!r}")
-        status = int(status)
-    if not 100 <= status <= 999:
-        raise HeaderValidationError(f"the status code must be an int in 100-999, not {status!r}")
-    return status
-
-
-cdef object _body(object data):
-    """The body piece as the transport may take it: bytes, bytearray or a flat byte memoryview.
-
-    Any other buffer becomes a memoryview cast to unsigned bytes, so sizes
-    and the transport's slicing after a partial send count bytes, not items.
-    A non-contiguous buffer or a non-buffer is refused before anything changes.
-    """
+cdef inline object _body(object data):
+    """A body piece as the transport may take it (``_writer_shared.body``; bytes and bytearray inline)."""
     if PyBytes_CheckExact(data) or type(data) is bytearray:
         return data
-    try:
-        view = memoryview(data)
-    except TypeError:
-        raise BodyTypeError(f"the body must be a bytes-like object, not {type(data).__name__}") from None
-    if not view.c_contiguous:
-        raise BodyTypeError(f"the body must be C-contiguous: this {type(data).__name__} is not")
-    if type(data) is memoryview and view.itemsize == 1 and view.ndim == 1:
-        return data
-    return view.cast("B")
+    return _shared_body(data)
 
 
 cdef Py_ssize_t _nbytes(object data) except -1:
@@ -458,50 +468,45 @@ cdef class StreamWriter:
     def write_headers(self, start_line, headers=()):
         """Validate and buffer the start line (without CRLF) and the headers."""
         if self._state != NEW:
-            raise WriterStateError("write_headers() called twice: the head was already written")
+            raise WriterStateError(W_HEAD_TWICE)
         self._head = _serialize_head(start_line, headers)
         self._head_len = PyBytes_GET_SIZE(self._head)
         self._state = HEAD_BUFFERED
 
-    def write_request_headers(self, method, target, headers=(), version=(1, 1)):
+    def write_request_headers(self, method, target, headers=(), version=V11):
         """Buffer a request head: ``method`` must be a token, ``target`` visible ASCII."""
         cdef const char* mp
         cdef const char* tp
         cdef Py_ssize_t mn, tn, i
-        _text(method, &mp, &mn, 0, "the method", 0, NULL, 0)
-        _check_token(<const unsigned char*>mp, mn, "the method")
-        _text(target, &tp, &tn, 0, "the request target", 0, NULL, 0)
+        _text(method, &mp, &mn, 0, WHERE_METHOD, 0, NULL, 0)
+        _check_token(<const unsigned char*>mp, mn, WHERE_METHOD)
+        _text(target, &tp, &tn, 0, WHERE_TARGET, 0, NULL, 0)
         if tn == 0:
-            raise HeaderValidationError("the request target is empty")
+            raise HeaderValidationError(W_EMPTY.format(where=W_WHERE_TARGET))
         # RFC 9112 §3.2: the request-target holds no whitespace, controls or obs-text.
         for i in range(tn):
             if not CLS[<unsigned char>tp[i]] & TARGET:
                 if tp[i] == b"#":
-                    raise HeaderValidationError(
-                        f"byte 0x23 at offset {i} in the request target starts a fragment, which is never sent"
-                    )
-                raise HeaderValidationError(
-                    f"byte 0x{<unsigned char>tp[i]:02x} at offset {i} in the request target "
-                    f"is not visible ASCII"
-                )
+                    raise HeaderValidationError(W_TARGET_FRAGMENT.format(offset=i))
+                raise HeaderValidationError(W_TARGET_BYTE.format(byte=<unsigned char>tp[i], offset=i))
         line = (PyBytes_FromStringAndSize(mp, mn) + b" " + PyBytes_FromStringAndSize(tp, tn)
-                + b" " + _version(version).encode("ascii"))
+                + b" " + (HTTP11 if version is V11 else _shared_version(version)))
         self.write_headers(line, headers)
 
-    def write_response_headers(self, status, reason, headers=(), version=(1, 1)):
+    def write_response_headers(self, status, reason, headers=(), version=V11):
         """Buffer a response head: ``status`` a three-digit int, ``reason`` free of controls."""
         cdef const char* rp
         cdef Py_ssize_t rn
-        status = _status(status)
-        _text(reason, &rp, &rn, 0, "the reason phrase", 0, NULL, 0)
-        line = (_version(version).encode("ascii") + b" %d " % status
+        status = _shared_status(status)
+        _text(reason, &rp, &rn, 0, WHERE_REASON, 0, NULL, 0)
+        line = ((HTTP11 if version is V11 else _shared_version(version)) + b" %d " % status
                 + PyBytes_FromStringAndSize(rp, rn))
         self.write_headers(line, headers)
 
     def send_headers(self):
         """Send the buffered head now (``Expect: 100-continue``, upgrades); idempotent."""
         if self._state == NEW:
-            raise WriterStateError("send_headers() before write_headers()")
+            raise WriterStateError(W_BEFORE_HEAD.format("send_headers"))
         if self._state == HEAD_BUFFERED:
             self._state = BODY
             head = self._head
@@ -512,23 +517,18 @@ cdef class StreamWriter:
 
     cdef int _check_no_body_yet(self, str what) except -1:
         if self._state == DONE or self._body_started:
-            raise WriterStateError(f"{what} after the body started")
+            raise WriterStateError(W_AFTER_BODY.format(what))
         return 0
 
     def enable_chunking(self):
         """Frame the body with chunked transfer coding; the caller's headers must say so."""
-        self._check_no_body_yet("enable_chunking()")
+        self._check_no_body_yet("enable_chunking")
         self._chunked = True
 
     def enable_compression(self, encoding="deflate"):
         """Compress the body with ``gzip`` or ``deflate`` (zlib format, RFC 9110 §8.4.1.2)."""
-        self._check_no_body_yet("enable_compression()")
-        if encoding == "gzip":
-            self._compressor = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self._compressor = zlib.compressobj(wbits=zlib.MAX_WBITS)
-        else:
-            raise UnsupportedCompression(f"cannot compress with {encoding!r}: only 'gzip' and 'deflate'")
+        self._check_no_body_yet("enable_compression")
+        self._compressor = _shared_compressor(encoding)
 
     # -- body -----------------------------------------------------------------
 
@@ -537,9 +537,9 @@ cdef class StreamWriter:
         cdef int state = self._state
         cdef Py_ssize_t size, head_len = 0
         if state == NEW:
-            raise WriterStateError("write() before write_headers()")
+            raise WriterStateError(W_BEFORE_HEAD.format("write"))
         if state == DONE:
-            raise WriterStateError("write() after the end of the message")
+            raise WriterStateError(W_AFTER_END.format("write"))
         data = _body(data)
         head = self._head
         if self._compressor is not None:
@@ -591,12 +591,12 @@ cdef class StreamWriter:
                 self._send([head_only, last], head_len)
             return
         if state == NEW:
-            raise WriterStateError("write_eof() before write_headers()")
+            raise WriterStateError(W_BEFORE_HEAD.format("write_eof"))
         if state == DONE:
-            raise WriterStateError("write_eof() after the end of the message")
+            raise WriterStateError(W_AFTER_END.format("write_eof"))
         if trailers is not None:
             if not self._chunked:
-                raise WriterStateError("trailers need chunked transfer coding (enable_chunking())")
+                raise WriterStateError(W_TRAILERS_NOT_CHUNKED)
             tail = _serialize_trailers(trailers)
         else:
             tail = LAST_CHUNK
@@ -633,11 +633,11 @@ cdef class StreamWriter:
     def set_eof(self):
         """End a message whose end the stream does not mark (no body framing): sends the head if buffered."""
         if self._state == NEW:
-            raise WriterStateError("set_eof() before write_headers()")
+            raise WriterStateError(W_BEFORE_HEAD.format("set_eof"))
         if self._state == DONE:
-            raise WriterStateError("set_eof() after the end of the message")
+            raise WriterStateError(W_AFTER_END.format("set_eof"))
         if self._chunked or self._compressor is not None:
-            raise WriterStateError("set_eof() would drop the chunked terminator or compressed data: use write_eof()")
+            raise WriterStateError(W_SET_EOF_FRAMED)
         self._state = DONE
         head = self._head
         if head is not None:
@@ -661,7 +661,7 @@ cdef class StreamWriter:
             # One piece (a head alone, a large body after the head): pass it through.
             total = _nbytes(<object>PyList_GET_ITEM(pieces, 0))
             if transport.is_closing():
-                raise TransportError(f"cannot write {total} bytes: the transport is closing")
+                raise TransportError(W_CLOSING.format(total))
             self._count(total, head_len)
             transport.write(<object>PyList_GET_ITEM(pieces, 0))
             return 0
@@ -680,7 +680,7 @@ cdef class StreamWriter:
                     lens[i] = views[i].len
                 total += lens[i]
             if transport.is_closing():
-                raise TransportError(f"cannot write {total} bytes: the transport is closing")
+                raise TransportError(W_CLOSING.format(total))
             self._count(total, head_len)
             if total <= self._coalesce_limit:
                 joined = PyBytes_FromStringAndSize(NULL, total)
@@ -706,7 +706,7 @@ cdef class StreamWriter:
         """``_send([data])`` when the size is known: no list, no buffer lookup."""
         transport = self.transport
         if transport.is_closing():
-            raise TransportError(f"cannot write {total} bytes: the transport is closing")
+            raise TransportError(W_CLOSING.format(total))
         self._count(total, head_len)
         transport.write(data)
         return 0
@@ -745,7 +745,7 @@ cdef class StreamWriter:
             if err == EAGAIN or err == EWOULDBLOCK or err == EINTR:
                 return False
             raise TransportError(
-                f"writev() of {total} bytes failed: [Errno {err}] {os.strerror(err)}"
+                W_WRITEV_FAILED.format(total, err, os.strerror(err))
             ) from OSError(err, os.strerror(err))
         # Hand the unsent remainder to the transport, which buffers it and
         # applies flow control; the partly sent piece is sliced, not copied.
@@ -761,16 +761,12 @@ cdef class StreamWriter:
                 transport.write(piece)
         return True
 
-    async def drain(self):
-        """Wait while writing is paused, once more than ``drain_limit`` bytes went out since the last drain.
-
-        Raises ``TransportError`` when the connection was lost (from the
-        protocol's ``wait_writable()``) or the transport is closing.
-        """
+    def _drain_due(self):
+        """True (and the count reset) once more than ``drain_limit`` bytes went out since the last wait."""
         if self.buffer_size > self._drain_limit:
             self.buffer_size = 0
-            protocol = self.protocol
-            if protocol is not None:
-                await protocol.wait_writable()
-        if self.transport.is_closing():
-            raise TransportError("the transport is closing: data written may not be delivered")
+            return True
+        return False
+
+    # ``await drain()``: the shared coroutine function itself, as on the Python twin.
+    drain = _writer_shared.drain

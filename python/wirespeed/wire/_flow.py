@@ -28,6 +28,7 @@ from collections import deque
 from typing import Any
 
 from ..errors import TransportError
+from ._messages import W_LOST, W_LOST_NO_EXC
 
 __all__ = ["FlowControl", "writelines_ignores_flow_control"]
 
@@ -91,8 +92,8 @@ class FlowControl:
 
     def _raise_lost(self) -> None:
         exc = self._lost_exc
-        reason = f": {exc!r}" if exc is not None else " (closed by the peer or locally)"
-        raise TransportError(f"the connection was lost while writing{reason}") from exc
+        reason = f": {exc!r}" if exc is not None else W_LOST_NO_EXC
+        raise TransportError(W_LOST.format(reason)) from exc
 
     async def wait_writable(self) -> None:
         """Return when the transport accepts more data; raise if the connection is lost."""

@@ -1,4 +1,7 @@
-"""The error messages of the response parser, shared by both twins.
+"""The error messages of the wire layer: the response parser's, then the writer's.
+
+Each piece's twins raise exactly these texts.  The writer's are in their own
+section at the end of this file (``W_*``); what follows describes the parser's.
 
 The C twin (``src/_parser.pyx``, which binds each name once at import) and the
 Python twin (``_parser_py.py``) raise exactly these texts, so ``str(exc)`` is
@@ -88,3 +91,61 @@ ARG_NOT_CONTIGUOUS = "feed() needs a C-contiguous buffer"
 ARG_METHOD_NOT_STR = "method must be a str such as 'HEAD', not {}"
 #: RuntimeError: one thread per parser (docs/parser.md, "Threads")
 ARG_OTHER_THREAD = "a ResponseParser belongs to the thread that first fed it; call it from that thread only"
+
+
+# ==============================================================================
+# The writer (StreamWriter, docs/writer.md): every text both twins raise.
+#
+# ``src/_fastwriter.pyx`` and ``_writer_py.py`` (and ``_writer_shared.py``,
+# the code they share) format these with ``str.format`` on the error path
+# only.  A ``W_WHERE_*`` text names a place; it fills the ``{where}`` of
+# another message ("control byte 0x0d at offset 1 in the value of header 'X-A'").
+# ==============================================================================
+
+# -- where a refused byte was -----------------------------------------------------
+W_WHERE_START_LINE = "the start line"
+W_WHERE_METHOD = "the method"
+W_WHERE_TARGET = "the request target"
+W_WHERE_REASON = "the reason phrase"
+#: kind ("header" or "trailer"), index of the field
+W_WHERE_NAME = "{} name #{}"
+#: kind, the field's name as a str
+W_WHERE_VALUE = "the value of {} {!r}"
+
+# -- the head and trailers (HeaderValidationError; RFC 9110 §5.5, §5.6.2, RFC 9112 §3.2)
+W_NOT_TEXT = "{where} must be str or bytes, not {type}"
+W_SURROGATE = "lone surrogate U+{code:04X} at index {index} in {where}"
+W_CONTROL_BYTE = "control byte 0x{byte:02x} at offset {offset} in {where}"
+W_EMPTY = "{where} is empty"
+W_NOT_TOKEN = "byte 0x{byte:02x} at offset {offset} in {where} is not a token character"
+W_NOT_FIELDS = "{kind}s must be a mapping or an iterable of (name, value) pairs, not {type}"
+W_NOT_PAIR = "{kind} #{index} is not a (name, value) pair"
+W_FORBIDDEN_TRAILER = "trailer #{index} {name!r} is not allowed in a trailer section (RFC 9110 §6.5.1)"
+W_TARGET_BYTE = "byte 0x{byte:02x} at offset {offset} in the request target is not visible ASCII"
+W_TARGET_FRAGMENT = "byte 0x23 at offset {offset} in the request target starts a fragment, which is never sent"
+W_VERSION = "the HTTP version must be (1, 0) or (1, 1), not {!r}"
+W_STATUS = "the status code must be an int in 100-999, not {!r}"
+
+# -- body pieces (BodyTypeError) ----------------------------------------------------
+W_BODY_TYPE = "the body must be a bytes-like object, not {}"
+W_BODY_STRIDED = "the body must be C-contiguous: this {} is not"
+
+# -- order of calls (WriterStateError) ----------------------------------------------
+W_HEAD_TWICE = "write_headers() called twice: the head was already written"
+#: the call, e.g. "write()"
+W_BEFORE_HEAD = "{}() before write_headers()"
+W_AFTER_END = "{}() after the end of the message"
+W_AFTER_BODY = "{}() after the body started"
+W_TRAILERS_NOT_CHUNKED = "trailers need chunked transfer coding (enable_chunking())"
+W_SET_EOF_FRAMED = "set_eof() would drop the chunked terminator or compressed data: use write_eof()"
+
+# -- compression (UnsupportedCompression) -------------------------------------------
+W_COMPRESSION = "cannot compress with {!r}: only 'gzip' and 'deflate'"
+
+# -- the transport (TransportError) -------------------------------------------------
+W_CLOSING = "cannot write {} bytes: the transport is closing"
+W_WRITEV_FAILED = "writev() of {} bytes failed: [Errno {}] {}"
+W_DRAIN_CLOSING = "the transport is closing: data written may not be delivered"
+#: ": <the exception's repr>", or W_LOST_NO_EXC
+W_LOST = "the connection was lost while writing{}"
+W_LOST_NO_EXC = " (closed by the peer or locally)"

@@ -31,25 +31,52 @@ The C twin adds one path before 3 and 4: a direct ``writev(2)`` on a plain TCP
 socket whose transport buffer is empty.  Before every call the transport is
 checked: a closing transport raises :class:`~wirespeed.errors.TransportError`
 rather than dropping the data.
+
+What needs no speed is shared with the C twin in ``_writer_shared`` (version,
+status and body-type checks, the compressor, ``drain()``), and every
+error text is in ``_messages``: this module is the Python twin's hot path.
 """
 
 from __future__ import annotations
 
 import sys
-import zlib
 from typing import Any
 
 import multidict
 
+from ..errors import HeaderValidationError, TransportError, WriterStateError
+from . import _writer_shared
 from ._constants import COALESCE_LIMIT, DRAIN_LIMIT, FORBIDDEN_TRAILERS
 from ._flow import writelines_ignores_flow_control
-from ..errors import (
-    BodyTypeError,
-    HeaderValidationError,
-    TransportError,
-    UnsupportedCompression,
-    WriterStateError,
+from ._messages import (
+    W_AFTER_BODY,
+    W_AFTER_END,
+    W_BEFORE_HEAD,
+    W_CLOSING,
+    W_CONTROL_BYTE,
+    W_EMPTY,
+    W_FORBIDDEN_TRAILER,
+    W_HEAD_TWICE,
+    W_NOT_FIELDS,
+    W_NOT_PAIR,
+    W_NOT_TEXT,
+    W_NOT_TOKEN,
+    W_SET_EOF_FRAMED,
+    W_SURROGATE,
+    W_TARGET_BYTE,
+    W_TARGET_FRAGMENT,
+    W_TRAILERS_NOT_CHUNKED,
+    W_WHERE_METHOD,
+    W_WHERE_NAME,
+    W_WHERE_REASON,
+    W_WHERE_START_LINE,
+    W_WHERE_TARGET,
+    W_WHERE_VALUE,
 )
+from ._writer_shared import body as _body
+from ._writer_shared import compressor as _compressor
+from ._writer_shared import status_code as _status
+from ._writer_shared import version_line as _version
 
 __all__ = ["StreamWriter", "WRITELINES_SAFE"]
 
@@ -92,26 +119,26 @@ def _encode(obj: Any, where: str) -> bytes:
             return obj.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise HeaderValidationError(
-                f"lone surrogate U+{ord(obj[exc.start]):04X} at index {exc.start} in {where}"
+                W_SURROGATE.format(code=ord(obj[exc.start]), index=exc.start, where=where)
             ) from None
     if isinstance(obj, bytes):
         return obj
-    raise HeaderValidationError(f"{where} must be str or bytes, not {type(obj).__name__}")
+    raise HeaderValidationError(W_NOT_TEXT.format(where=where, type=type(obj).__name__))
 
 
 def _check_ctl(data: bytes, where: str) -> None:
     if len(data.translate(None, _CTL)) != len(data):
         for i, b in enumerate(data):
             if b in _CTL_SET:
-                raise HeaderValidationError(f"control byte 0x{b:02x} at offset {i} in {where}")
+                raise HeaderValidationError(W_CONTROL_BYTE.format(byte=b, offset=i, where=where))
 
 
 def _check_token(data: bytes, where: str) -> None:
     if not data:
-        raise HeaderValidationError(f"{where} is empty")
+        raise HeaderValidationError(W_EMPTY.format(where=where))
     for i, b in enumerate(data):
         if b not in _TCHAR:
-            raise HeaderValidationError(f"byte 0x{b:02x} at offset {i} in {where} is not a token character")
+            raise HeaderValidationError(W_NOT_TOKEN.format(byte=b, offset=i, where=where))
 
 
 def _fields(headers: Any, kind: str) -> bytes:
@@ -120,23 +147,19 @@ def _fields(headers: Any, kind: str) -> bytes:
     try:
         fields = iter(items() if callable(items) else headers)
     except TypeError:
-        raise HeaderValidationError(
-            f"{kind}s must be a mapping or an iterable of (name, value) pairs, not {type(headers).__name__}"
-        ) from None
+        raise HeaderValidationError(W_NOT_FIELDS.format(kind=kind, type=type(headers).__name__)) from None
     out: list[bytes] = []
     for k, item in enumerate(fields):
         try:
             name, value = item
         except (TypeError, ValueError):
-            raise HeaderValidationError(f"{kind} #{k} is not a (name, value) pair") from None
-        where = f"{kind} name #{k}"
+            raise HeaderValidationError(W_NOT_PAIR.format(kind=kind, index=k)) from None
+        where = W_WHERE_NAME.format(kind, k)
         bname = _encode(name, where)
         _check_token(bname, where)
         if kind == "trailer" and bname.lower().decode("ascii") in FORBIDDEN_TRAILERS:
-            raise HeaderValidationError(
-                f"trailer #{k} {bname.decode('ascii')!r} is not allowed in a trailer section (RFC 9110 §6.5.1)"
-            )
-        where = f"the value of {kind} {bname.decode('ascii')!r}"
+            raise HeaderValidationError(W_FORBIDDEN_TRAILER.format(index=k, name=bname.decode("ascii")))
+        where = W_WHERE_VALUE.format(kind, bname.decode("ascii"))
         bvalue = _encode(value, where)
         _check_ctl(bvalue, where)
         out += (bname, b": ", bvalue, _CRLF)
@@ -147,10 +170,10 @@ def _fields(headers: Any, kind: str) -> bytes:
 
 def _serialize_head_checked(start_line: Any, headers: Any) -> bytes:
     """The reference serialiser: checks field by field, raises on the first bad byte."""
-    line = _encode(start_line, "the start line")
+    line = _encode(start_line, W_WHERE_START_LINE)
     if not line:
-        raise HeaderValidationError("the start line is empty")
-    _check_ctl(line, "the start line")
+        raise HeaderValidationError(W_EMPTY.format(where=W_WHERE_START_LINE))
+    _check_ctl(line, W_WHERE_START_LINE)
     return line + _CRLF + _fields(headers, "header") + _CRLF
 
 
@@ -172,49 +195,6 @@ def _serialize_head(start_line: Any, headers: Any) -> bytes:
             if len(data.translate(None, _CTL)) == len(data) - 2 * (len(headers) + 2) and start_line:
                 return data
     return _serialize_head_checked(start_line, headers)
-
-
-def _version(version: Any) -> str:
-    """HTTP/1.0 or HTTP/1.1: the only versions this framing (RFC 9112) belongs to."""
-    try:
-        major, minor = version
-        if type(major) is int and type(minor) is int and major == 1 and (minor == 0 or minor == 1):
-            return "HTTP/1.0" if minor == 0 else "HTTP/1.1"
-    except (TypeError, ValueError):
-        pass
-    raise HeaderValidationError(f"the HTTP version must be (1, 0) or (1, 1), not {version!r}")
-
-
-def _status(status: Any) -> int:
-    """An int (or IntEnum such as ``http.HTTPStatus``, not a bool) in 100-999, as a plain int."""
-    if type(status) is not int:
-        if not isinstance(status, int) or isinstance(status, bool):
-            raise HeaderValidationError(f"the status code must be an int in 100-999, not {status!r}")
-        status = int(status)
-    code: int = status
-    if not 100 <= code <= 999:
-        raise HeaderValidationError(f"the status code must be an int in 100-999, not {code!r}")
-    return code
-
-
-def _body(data: Any) -> Any:
-    """The body piece as the transport may take it: bytes, bytearray or a flat byte memoryview.
-
-    Any other buffer becomes a memoryview cast to unsigned bytes, so sizes
-    and the transport's slicing after a partial send count bytes, not items.
-    A non-contiguous buffer or a non-buffer is refused before anything changes.
-    """
-    if type(data) is bytes or type(data) is bytearray:
-        return data
-    try:
-        view = memoryview(data)
-    except TypeError:
-        raise BodyTypeError(f"the body must be a bytes-like object, not {type(data).__name__}") from None
-    if not view.c_contiguous:
-        raise BodyTypeError(f"the body must be C-contiguous: this {type(data).__name__} is not")
-    if type(data) is memoryview and view.itemsize == 1 and view.ndim == 1:
-        return data
-    return view.cast("B")
 
 
 def _write_piecewise(transport: Any, pieces: Any, limit: int) -> None:
@@ -290,7 +270,7 @@ class StreamWriter:
     def write_headers(self, start_line: str | bytes, headers: Any = ()) -> None:
         """Validate and buffer the start line (without CRLF) and the headers."""
         if self._state != _NEW:
-            raise WriterStateError("write_headers() called twice: the head was already written")
+            raise WriterStateError(W_HEAD_TWICE)
         self._head = head = _serialize_head(start_line, headers)
         self._head_len = len(head)
         self._state = _HEAD_BUFFERED
@@ -299,20 +279,18 @@ class StreamWriter:
         self, method: str | bytes, target: str | bytes, headers: Any = (), version: Any = (1, 1)
     ) -> None:
         """Buffer a request head: ``method`` must be a token, ``target`` visible ASCII."""
-        bmethod = _encode(method, "the method")
-        _check_token(bmethod, "the method")
-        btarget = _encode(target, "the request target")
+        bmethod = _encode(method, W_WHERE_METHOD)
+        _check_token(bmethod, W_WHERE_METHOD)
+        btarget = _encode(target, W_WHERE_TARGET)
         if not btarget:
-            raise HeaderValidationError("the request target is empty")
+            raise HeaderValidationError(W_EMPTY.format(where=W_WHERE_TARGET))
         if len(btarget.translate(None, _NOT_TARGET)) != len(btarget):
             for i, b in enumerate(btarget):
                 if b not in _TARGET_OK:
                     raise HeaderValidationError(
-                        f"byte 0x{b:02x} at offset {i} in the request target is not visible ASCII"
-                        if b != 0x23
-                        else f"byte 0x23 at offset {i} in the request target starts a fragment, which is never sent"
+                        W_TARGET_BYTE.format(byte=b, offset=i) if b != 0x23 else W_TARGET_FRAGMENT.format(offset=i)
                     )
-        line = b"%s %s %s" % (bmethod, btarget, _version(version).encode("ascii"))
+        line = b"%s %s %s" % (bmethod, btarget, _version(version))
         # The parts are proven ASCII: a str start line keeps write_headers() on its fast path.
         self.write_headers(line.decode("ascii"), headers)
 
@@ -321,14 +299,14 @@ class StreamWriter:
     ) -> None:
         """Buffer a response head: ``status`` a three-digit int, ``reason`` free of controls."""
         status = _status(status)
-        breason = _encode(reason, "the reason phrase")
-        line = b"%s %d %s" % (_version(version).encode("ascii"), status, breason)
+        breason = _encode(reason, W_WHERE_REASON)
+        line = b"%s %d %s" % (_version(version), status, breason)
         self.write_headers(line if type(reason) is bytes else line.decode("utf-8"), headers)
 
     def send_headers(self) -> None:
         """Send the buffered head now (``Expect: 100-continue``, upgrades); idempotent."""
         if self._state == _NEW:
-            raise WriterStateError("send_headers() before write_headers()")
+            raise WriterStateError(W_BEFORE_HEAD.format("send_headers"))
         if self._state == _HEAD_BUFFERED:
             self._state = _BODY
             head = self._head
@@ -339,23 +317,18 @@ class StreamWriter:
 
     def _check_no_body_yet(self, what: str) -> None:
         if self._state == _DONE or self._body_started:
-            raise WriterStateError(f"{what} after the body started")
+            raise WriterStateError(W_AFTER_BODY.format(what))
 
     def enable_chunking(self) -> None:
         """Frame the body with chunked transfer coding; the caller's headers must say so."""
-        self._check_no_body_yet("enable_chunking()")
+        self._check_no_body_yet("enable_chunking")
         self._chunked = True
         self._plain = False
 
     def enable_compression(self, encoding: str = "deflate") -> None:
         """Compress the body with ``gzip`` or ``deflate`` (zlib format, RFC 9110 §8.4.1.2)."""
-        self._check_no_body_yet("enable_compression()")
-        if encoding == "gzip":
-            self._compressor = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self._compressor = zlib.compressobj(wbits=zlib.MAX_WBITS)
-        else:
-            raise UnsupportedCompression(f"cannot compress with {encoding!r}: only 'gzip' and 'deflate'")
+        self._check_no_body_yet("enable_compression")
+        self._compressor = _compressor(encoding)
         self._plain = False
 
     # -- body ---------------------------------------------------------------
@@ -366,9 +339,9 @@ class StreamWriter:
         if state == _HEAD_BUFFERED or state == _BODY:
             pass
         elif state == _NEW:
-            raise WriterStateError("write() before write_headers()")
+            raise WriterStateError(W_BEFORE_HEAD.format("write"))
         else:
-            raise WriterStateError("write() after the end of the message")
+            raise WriterStateError(W_AFTER_END.format("write"))
         data = _body(data)
         head = self._head
         if self._compressor is not None:
@@ -411,12 +384,12 @@ class StreamWriter:
             return
         state = self._state
         if state == _NEW:
-            raise WriterStateError("write_eof() before write_headers()")
+            raise WriterStateError(W_BEFORE_HEAD.format("write_eof"))
         if state == _DONE:
-            raise WriterStateError("write_eof() after the end of the message")
+            raise WriterStateError(W_AFTER_END.format("write_eof"))
         if trailers is not None:
             if not self._chunked:
-                raise WriterStateError("trailers need chunked transfer coding (enable_chunking())")
+                raise WriterStateError(W_TRAILERS_NOT_CHUNKED)
             tail = b"0\r\n" + _fields(trailers, "trailer") + _CRLF
         else:
             tail = _LAST_CHUNK
@@ -448,11 +421,11 @@ class StreamWriter:
         """End a message whose end the stream does not mark (no body framing): sends the head if buffered."""
         state = self._state
         if state == _NEW:
-            raise WriterStateError("set_eof() before write_headers()")
+            raise WriterStateError(W_BEFORE_HEAD.format("set_eof"))
         if state == _DONE:
-            raise WriterStateError("set_eof() after the end of the message")
+            raise WriterStateError(W_AFTER_END.format("set_eof"))
         if self._chunked or self._compressor is not None:
-            raise WriterStateError("set_eof() would drop the chunked terminator or compressed data: use write_eof()")
+            raise WriterStateError(W_SET_EOF_FRAMED)
         self._state = _DONE
         head = self._head
         if head is not None:
@@ -465,7 +438,7 @@ class StreamWriter:
         """``_send([data])`` for bytes, without the loop."""
         transport = self.transport
         if transport.is_closing():
-            raise TransportError(f"cannot write {len(data)} bytes: the transport is closing")
+            raise TransportError(W_CLOSING.format(len(data)))
         self.headers_length += head_len
         self.body_length += len(data) - head_len
         self.buffer_size += len(data)
@@ -478,7 +451,7 @@ class StreamWriter:
             total += _nbytes(piece)
         transport = self.transport
         if transport.is_closing():
-            raise TransportError(f"cannot write {total} bytes: the transport is closing")
+            raise TransportError(W_CLOSING.format(total))
         self.headers_length += head_len
         self.body_length += total - head_len
         self.buffer_size += total
@@ -491,16 +464,12 @@ class StreamWriter:
         else:
             _write_piecewise(transport, pieces, self._coalesce_limit)
 
-    async def drain(self) -> None:
-        """Wait while writing is paused, once more than ``drain_limit`` bytes went out since the last drain.
-
-        Raises ``TransportError`` when the connection was lost (from the
-        protocol's ``wait_writable()``) or the transport is closing.
-        """
+    def _drain_due(self) -> bool:
+        """True (and the count reset) once more than ``drain_limit`` bytes went out since the last wait."""
         if self.buffer_size > self._drain_limit:
             self.buffer_size = 0
-            protocol = self.protocol
-            if protocol is not None:
-                await protocol.wait_writable()
-        if self.transport.is_closing():
-            raise TransportError("the transport is closing: data written may not be delivered")
+            return True
+        return False
+
+    #: ``await drain()``: the shared coroutine (``_writer_shared.drain``), on both twins.
+    drain = _writer_shared.drain
