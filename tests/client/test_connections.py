@@ -239,11 +239,16 @@ def test_early_hints_from_aiohttp(wire_impl: Wire, run: Any, aiohttp_app: App) -
     run(main())
 
 
-@pytest.mark.parametrize("when", ["in-the-same-write", "after-a-pause"])
+@pytest.mark.parametrize("when", ["in-the-same-write", "after-a-pause", "a-partial-head-in-the-same-write",
+                                  "an-empty-line-in-the-same-write"])
 def test_garbage_after_a_complete_response_never_reaches_the_next_request(
     wire_impl: Wire, run: Any, fault: FaultServer, when: str
 ) -> None:
     garbage = response(200, b"GARBAGE")  # it even looks like a response
+    if when == "a-partial-head-in-the-same-write":
+        garbage, when = b"HTTP/1.1 2", "in-the-same-write"  # no event: only the parser's idle tells
+    elif when == "an-empty-line-in-the-same-write":
+        garbage, when = b"\r\n", "in-the-same-write"
 
     async def script(conn: Conn) -> None:
         await conn.read_request()
