@@ -26,12 +26,24 @@ from .client import (
 )
 from .decoding import ContentDecoder, accept_encoding, available_codings
 from .errors import *  # noqa: F403 - every public exception, listed in errors.__all__
+from .middlewares import (
+    BasicAuthMiddleware,
+    BearerTokenMiddleware,
+    DigestAuthMiddleware,
+    LoggingMiddleware,
+    RetryMiddleware,
+)
 from .wire import IMPLEMENTATION, FlowControl, MessageEnd, ResponseHead, ResponseParser, StreamWriter
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "IMPLEMENTATION",
+    "BasicAuthMiddleware",
+    "BearerTokenMiddleware",
+    "DigestAuthMiddleware",
+    "LoggingMiddleware",
+    "RetryMiddleware",
     "ClientHandler",
     "ClientMiddleware",
     "ClientRequest",

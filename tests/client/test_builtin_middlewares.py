@@ -1052,8 +1052,9 @@ def test_logging_to_a_given_logger_and_level_and_a_failure(
     (record,) = caplog.records
     assert record.name == "tests.http" and record.levelno == logging.WARNING   # failures: WARNING at least
     message = record.getMessage()
-    assert message.startswith(f"GET http://user@127.0.0.1:{port}/x failed after ") and "ConnectError" in message
-    assert "secret" not in message
+    # URL credentials become Basic auth and leave the URL (docs/client.md): neither part is logged
+    assert message.startswith(f"GET http://127.0.0.1:{port}/x failed after ") and "ConnectError" in message
+    assert "secret" not in message and "user" not in message
 
 
 def test_logging_disabled_logs_nothing(wire_impl: Wire, run: Any, aiohttp_app: App,

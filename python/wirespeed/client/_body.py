@@ -155,8 +155,26 @@ class FormData:
             lines.append(f"Content-Type: {content_type}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
 
+    def _files(self) -> list[Any]:
+        return [value for _, value, _, _ in self._parts if hasattr(value, "read")]
+
+    def close(self) -> None:
+        """Close the file objects given as parts (aiohttp closes them once the request ends)."""
+        for f in self._files():
+            close = getattr(f, "close", None)
+            if close is not None:
+                close()
+
     def _stream(self) -> Stream:
         # Sizes are known unless a file's is not: then the body is chunked.
+        starts: list[tuple[Any, int]] = []
+        for f in self._files():
+            try:
+                starts.append((f, f.tell()))
+            except (AttributeError, OSError, io.UnsupportedOperation):
+                starts = []
+                break
+        replayable = len(starts) == len(self._files())
         pieces: list[Any] = []
         length: int | None = 0
         for name, value, filename, ctype in self._parts:
@@ -187,7 +205,16 @@ class FormData:
                 else:
                     yield p
 
-        return Stream(gen(), length)
+        def again() -> Stream | None:
+            # Every file part rewound to where it started, or no replay at all.
+            try:
+                for f, start in starts:
+                    f.seek(start)
+            except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+                return None
+            return self._stream()
+
+        return Stream(gen(), length, again if replayable else None)
 
 
 def encode_body(data: Any, json: Any) -> tuple[bytes | Stream | None, str | None]:

@@ -40,7 +40,7 @@ from ..errors import (
     TotalTimeout,
     TransportError,
 )
-from ._body import Stream, encode_body
+from ._body import FormData, Stream, encode_body
 from ._cookies import CookieJar, DummyCookieJar
 from ._proxies import EnvProxies, ProxyInfo, netrc_auth, parse_proxy_url
 from ._connect import Resolver, make_ssl_context, open_connection
@@ -243,6 +243,8 @@ class ClientSession:
         return loop
 
     def _target(self, url: Any, params: Any) -> Target:
+        if type(url) is Target:
+            return url   # already parsed (a request sent again through the middleware chain)
         if params is None and type(url) is str:
             t = self._targets.get(url)
             if t is None:
@@ -294,7 +296,7 @@ class ClientSession:
     async def _request(
         self,
         method: str,
-        url: str | URL,
+        url: str | URL | Target,
         *,
         params: Any = None,
         headers: Any = None,
@@ -321,7 +323,8 @@ class ClientSession:
                 return await self._with_middlewares(
                     tuple(mws), method, url, params, headers, data, json, content, timeout, ssl, raise_for_status,
                     allow_redirects, max_redirects,
-                    {"cookies": cookies, "proxy": proxy, "proxy_auth": proxy_auth, "expect100": expect100})
+                    {"cookies": cookies, "proxy": proxy, "proxy_auth": proxy_auth, "expect100": expect100},
+                    _foreign, _deadline)
         loop = self._loop
         if loop is None:
             if self._closed:
@@ -367,6 +370,8 @@ class ClientSession:
         items = self._head_items(t, headers, ctype, length, method, chunked, expect100)
         if _foreign:
             items = [(k, v) for k, v in items if k.title() not in _ORIGIN_BOUND]
+        if t.auth is not None and not _foreign:
+            items = _with_auth(items, t.auth)
         jar = self._cookie_jar
         if jar or cookies:
             items = self._with_cookies(items, t.url, cookies)
@@ -447,6 +452,8 @@ class ClientSession:
             resp = await self._follow(resp, t.url, method, body, ctype, headers, timeout, ssl, expect100,
                                       max_redirects if max_redirects is not None else self._max_redirects, (),
                                       {"cookies": cookies, "proxy": proxy, "proxy_auth": proxy_auth}, deadline)
+        if isinstance(data, FormData):
+            data.close()
         rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
         if rfs and resp.status >= 400:
             resp.close()
@@ -543,7 +550,8 @@ class ClientSession:
     async def _with_middlewares(self, mws: tuple[ClientMiddleware, ...], method: str, url: Any, params: Any,
                                 headers: Any, data: Any, json: Any, content: Any, timeout: ClientTimeout | None,
                                 ssl: Any, raise_for_status: bool | None, allow_redirects: bool,
-                                max_redirects: int | None, options: dict[str, Any]) -> ClientResponse:
+                                max_redirects: int | None, options: dict[str, Any], foreign: bool = False,
+                                deadline: float | None = None) -> ClientResponse:
         """The request through a middleware chain; redirects outside it, each hop through it again."""
         if self._loop is None and not self._closed:
             self._bind()
@@ -566,22 +574,33 @@ class ClientSession:
         loop = self._loop
         assert loop is not None
         total = (timeout if timeout is not None else self._timeout).total
-        start_deadline = loop.time() + total if total is not None else _INF
+        if deadline is not None:
+            start_deadline = deadline
+        else:
+            start_deadline = loop.time() + total if total is not None else _INF
 
         async def final(r: ClientRequest) -> ClientResponse:
-            resp = await self._request(r.method, r.url, headers=r.headers, data=r.body, timeout=r.timeout,
-                                       ssl=r.ssl, allow_redirects=False, raise_for_status=False, _chained=True,
-                                       **r.options)
+            body = r.body
+            if type(body) is Stream and body.used:
+                body = r.body = body.replay() or body   # a seekable file rewinds; anything else is refused
+            resp = await self._request(r.method, t if r.url is t.url else r.url, headers=r.headers or None,
+                                       data=body, timeout=r.timeout, ssl=r.ssl, allow_redirects=False,
+                                       raise_for_status=False, _chained=True, _foreign=foreign,
+                                       _deadline=start_deadline if deadline is not None else None, **r.options)
             r._sent.append(resp)
             return resp
 
-        resp = await run_chain(mws, request, final)
-        if allow_redirects and resp.status in _REDIRECTS:
-            opts = {k: v for k, v in request.options.items() if k != "expect100"}
-            resp = await self._follow(resp, request.url, request.method, request.body, None, request.headers,
-                                      request.timeout, request.ssl, bool(options.get("expect100")),
-                                      max_redirects if max_redirects is not None else self._max_redirects,
-                                      mws, opts, start_deadline)
+        try:
+            resp = await run_chain(mws, request, final)
+            if allow_redirects and resp.status in _REDIRECTS:
+                opts = {k: v for k, v in request.options.items() if k != "expect100"}
+                resp = await self._follow(resp, request.url, request.method, request.body, None, request.headers,
+                                          request.timeout, request.ssl, bool(options.get("expect100")),
+                                          max_redirects if max_redirects is not None else self._max_redirects,
+                                          mws, opts, start_deadline)
+        finally:
+            if isinstance(data, FormData):
+                data.close()
         rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
         if rfs and resp.status >= 400:
             resp.close()
@@ -767,6 +786,14 @@ class ClientSession:
                 f"{found[0]}:{found[1]}".encode()).decode("ascii")
         value = self._netrc[host]
         return [*items, ("Authorization", value)] if value else items
+
+
+def _with_auth(items: list[tuple[str, str]], value: str) -> list[tuple[str, str]]:
+    """``items`` with an Authorization from the URL's credentials, unless the caller gave one."""
+    for name, _ in items:
+        if name.lower() == "authorization":
+            return items
+    return [*items, ("Authorization", value)]
 
 
 def _proxy_info(proxy: str | URL | None, auth: tuple[str, str] | None) -> ProxyInfo | None:

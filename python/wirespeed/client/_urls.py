@@ -9,6 +9,7 @@ a small cache per session, so a client that requests the same URLs again
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from yarl import URL
@@ -30,7 +31,7 @@ _CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
 class Target:
     """One URL, ready to request."""
 
-    __slots__ = ("url", "scheme", "host", "port", "is_tls", "target", "host_header")
+    __slots__ = ("url", "scheme", "host", "port", "is_tls", "target", "host_header", "auth")
 
     def __init__(self, url: URL) -> None:
         scheme = url.scheme
@@ -42,6 +43,13 @@ class Target:
         port = url.port
         if port is None:
             port = _DEFAULT_PORTS[scheme]
+        self.auth: str | None = None
+        if url.raw_user is not None or url.raw_password is not None:
+            # Credentials in the URL become Basic auth and leave the URL, as aiohttp and
+            # httpx do: userinfo is never sent in a target (RFC 9110 §4.2.4).
+            pair = f"{url.user or ''}:{url.password or ''}".encode()
+            self.auth = "Basic " + base64.b64encode(pair).decode("ascii")
+            url = url.with_user(None)
         self.url = url  # the fragment is kept for the caller, never sent
         self.scheme = scheme
         self.host = host
