@@ -79,7 +79,7 @@ def _need(module: str) -> Any:
     try:
         return __import__(module, fromlist=["_"])
     except ImportError as exc:
-        raise Skip(f"{module} not installed") from exc
+        raise Skip(f"{module.split('.')[0]} not installed") from exc
 
 
 # -- wirespeed (aiohttp's shape) --------------------------------------------------------------
