@@ -28,8 +28,8 @@ Write paths, chosen per transport call from the pieces of that call:
 ``WRITELINES_SAFE`` is an ordinary module attribute read by each writer at
 construction, so a test can patch it here as in the Python twin.
 
-What gains nothing from C is not written here: the version, status and
-body-type checks, the compressor and ``drain()`` are the Python functions
+What gains nothing from C is not written here: the argument, version, status
+and body-type checks, the compressor and ``drain()`` are the Python functions
 of ``wirespeed.wire._writer_shared``, bound once below and run by both twins;
 every error text comes from ``wirespeed.wire._messages``.  This module keeps
 the hot path: the head's serialiser and checks, framing, coalescing, writev.
@@ -172,10 +172,16 @@ cdef bytes HTTP11 = b"HTTP/1.1"
 cdef tuple V11 = (1, 1)       # the default version, recognised by identity
 
 # The shared checks (wirespeed.wire._writer_shared), called off the hot path.
+cdef object _shared_arguments = _writer_shared.arguments
 cdef object _shared_body = _writer_shared.body
 cdef object _shared_compressor = _writer_shared.compressor
 cdef object _shared_status = _writer_shared.status_code
 cdef object _shared_version = _writer_shared.version_line
+# The defaults, recognised by identity: a writer built with them skips the check.
+cdef object DEFAULT_COALESCE = COALESCE_LIMIT
+cdef object DEFAULT_DRAIN = DRAIN_LIMIT
+cdef Py_ssize_t C_COALESCE_LIMIT = COALESCE_LIMIT
+cdef Py_ssize_t C_DRAIN_LIMIT = DRAIN_LIMIT
 
 
 # -- a growable output buffer that starts on the caller's stack --------------
@@ -454,14 +460,19 @@ cdef class StreamWriter:
     cdef object _compressor
 
     def __init__(self, transport, protocol=None, *,
-                 Py_ssize_t coalesce_limit=COALESCE_LIMIT,
-                 Py_ssize_t drain_limit=DRAIN_LIMIT):
+                 coalesce_limit=DEFAULT_COALESCE, drain_limit=DEFAULT_DRAIN):
         self.transport = transport
         self.protocol = protocol
-        self._coalesce_limit = coalesce_limit
-        self._drain_limit = drain_limit
         self._writelines_safe = WRITELINES_SAFE
         self._fd = -2
+        if coalesce_limit is DEFAULT_COALESCE and drain_limit is DEFAULT_DRAIN:
+            # The defaults, known good: no call, no conversion (a writer is built per message).
+            self._coalesce_limit = C_COALESCE_LIMIT
+            self._drain_limit = C_DRAIN_LIMIT
+            return
+        coalesce_limit, drain_limit = _shared_arguments(coalesce_limit, drain_limit)
+        self._coalesce_limit = coalesce_limit
+        self._drain_limit = drain_limit
 
     # -- head -----------------------------------------------------------------
 

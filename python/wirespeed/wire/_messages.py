@@ -149,3 +149,10 @@ W_DRAIN_CLOSING = "the transport is closing: data written may not be delivered"
 #: ": <the exception's repr>", or W_LOST_NO_EXC
 W_LOST = "the connection was lost while writing{}"
 W_LOST_NO_EXC = " (closed by the peer or locally)"
+
+# -- constructor arguments: TypeError / ValueError, raised before the writer exists -
+#: the argument's name, the type given
+W_ARG_NOT_INT = "{} must be an int, not {}"
+W_ARG_NEGATIVE = "{} must be 0 or more, not {}"
+#: the argument's name, the maximum (``_writer_shared.MAX_LIMIT``), the value given
+W_ARG_TOO_LARGE = "{} must be at most sys.maxsize ({}), not {}"

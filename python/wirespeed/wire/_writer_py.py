@@ -32,8 +32,8 @@ socket whose transport buffer is empty.  Before every call the transport is
 checked: a closing transport raises :class:`~wirespeed.errors.TransportError`
 rather than dropping the data.
 
-What needs no speed is shared with the C twin in ``_writer_shared`` (version,
-status and body-type checks, the compressor, ``drain()``), and every
+What needs no speed is shared with the C twin in ``_writer_shared`` (argument,
+version, status and body-type checks, the compressor, ``drain()``), and every
 error text is in ``_messages``: this module is the Python twin's hot path.
 """
 
@@ -249,6 +249,8 @@ class StreamWriter:
         coalesce_limit: int = COALESCE_LIMIT,
         drain_limit: int = DRAIN_LIMIT,
     ) -> None:
+        if coalesce_limit is not COALESCE_LIMIT or drain_limit is not DRAIN_LIMIT:
+            coalesce_limit, drain_limit = _writer_shared.arguments(coalesce_limit, drain_limit)
         self.transport = transport
         self.protocol = protocol
         self.headers_length = 0

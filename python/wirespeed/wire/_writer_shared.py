@@ -5,6 +5,7 @@ calls it; the Python twin (``_writer_py.py``) calls the same functions.  So
 what lives here is written once and behaves the same on both twins, to the
 exception class and the text (``_messages.W_*``):
 
+- :func:`arguments`: the constructor's keyword arguments;
 - :func:`version_line` and :func:`status_code`: the HTTP version and the
   status code of a start line;
 - :func:`body`: what a body piece may be (bytes-like, C-contiguous) and the
@@ -16,16 +17,21 @@ exception class and the text (``_messages.W_*``):
 What stays in each twin is the hot path: serialising and checking the head,
 framing, coalescing and the transport calls (and, in C, ``writev``).  Each
 twin calls in here only off that path: the C twin handles ``bytes`` and
-``bytearray`` pieces inline and calls :func:`body` for anything else.
+``bytearray`` pieces and the default arguments inline and calls :func:`body`
+and :func:`arguments` for anything else.
 """
 
 from __future__ import annotations
 
+import sys
 import zlib
 from typing import Any, Protocol, Union
 
 from ..errors import BodyTypeError, HeaderValidationError, TransportError, UnsupportedCompression
 from ._messages import (
+    W_ARG_NEGATIVE,
+    W_ARG_NOT_INT,
+    W_ARG_TOO_LARGE,
     W_BODY_STRIDED,
     W_BODY_TYPE,
     W_COMPRESSION,
@@ -34,10 +40,35 @@ from ._messages import (
     W_VERSION,
 )
 
-__all__ = ["body", "compressor", "drain", "status_code", "version_line"]
+__all__ = ["MAX_LIMIT", "arguments", "body", "compressor", "drain", "status_code", "version_line"]
+
+#: Largest ``coalesce_limit`` and ``drain_limit``: the largest size the C twin
+#: holds (``Py_ssize_t``), 2**63-1 on 64-bit platforms.  A limit that large
+#: means "always": always join, never wait.
+MAX_LIMIT = sys.maxsize
 
 #: A body piece as the transport is given it.
 Piece = Union[bytes, bytearray, memoryview]
+
+
+def arguments(coalesce_limit: Any, drain_limit: Any) -> tuple[int, int]:
+    """The constructor's keywords checked: two ints in 0..MAX_LIMIT.
+
+    ``bool`` is not a limit (``True`` would mean 1 byte); an int subclass such
+    as an ``IntEnum`` is taken as its value.  ``TypeError`` for a wrong type,
+    ``ValueError`` for a value out of range, before the writer exists.
+    """
+    limits = []
+    for name, value in (("coalesce_limit", coalesce_limit), ("drain_limit", drain_limit)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(W_ARG_NOT_INT.format(name, type(value).__name__))
+        value = int(value)
+        if value < 0:
+            raise ValueError(W_ARG_NEGATIVE.format(name, value))
+        if value > MAX_LIMIT:
+            raise ValueError(W_ARG_TOO_LARGE.format(name, MAX_LIMIT, value))
+        limits.append(value)
+    return limits[0], limits[1]
 
 
 def version_line(version: Any) -> bytes:
