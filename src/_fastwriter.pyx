@@ -28,6 +28,10 @@ Write paths, chosen per transport call from the pieces of that call:
 ``WRITELINES_SAFE`` is an ordinary module attribute read by each writer at
 construction, so a test can patch it here as in the Python twin.
 
+Path 3 writes to the socket behind the transport's back; the connection's
+owner switches it off with ``StreamWriter(..., direct_writes=False)``, and then
+every byte goes through ``transport.write``/``writelines``.
+
 What gains nothing from C is not written here: the argument, version, status
 and body-type checks, the compressor and ``drain()`` are the Python functions
 of ``wirespeed.wire._writer_shared``, bound once below and run by both twins;
@@ -455,24 +459,26 @@ cdef class StreamWriter:
     cdef bint _body_started
     cdef Py_ssize_t _head_len   # the head alone, without body bytes held with it
     cdef int _state
-    cdef int _fd            # socket fd for the writev path; -2 not looked up yet, -1 none
+    cdef int _fd            # socket fd for the writev path; -2 not looked up yet, -1 none or switched off
     cdef bytes _head
     cdef object _compressor
 
     def __init__(self, transport, protocol=None, *,
-                 coalesce_limit=DEFAULT_COALESCE, drain_limit=DEFAULT_DRAIN):
+                 coalesce_limit=DEFAULT_COALESCE, drain_limit=DEFAULT_DRAIN, direct_writes=True):
         self.transport = transport
         self.protocol = protocol
         self._writelines_safe = WRITELINES_SAFE
-        self._fd = -2
-        if coalesce_limit is DEFAULT_COALESCE and drain_limit is DEFAULT_DRAIN:
+        if coalesce_limit is DEFAULT_COALESCE and drain_limit is DEFAULT_DRAIN and direct_writes is True:
             # The defaults, known good: no call, no conversion (a writer is built per message).
             self._coalesce_limit = C_COALESCE_LIMIT
             self._drain_limit = C_DRAIN_LIMIT
+            self._fd = -2
             return
-        coalesce_limit, drain_limit = _shared_arguments(coalesce_limit, drain_limit)
+        coalesce_limit, drain_limit, direct_writes = _shared_arguments(coalesce_limit, drain_limit, direct_writes)
         self._coalesce_limit = coalesce_limit
         self._drain_limit = drain_limit
+        # -1: never look for a socket, every byte goes through the transport.
+        self._fd = -2 if direct_writes else -1
 
     # -- head -----------------------------------------------------------------
 

@@ -5,7 +5,8 @@ its value, ``bool`` is refused) from 0 to ``sys.maxsize``: ``TypeError`` for
 another type, ``ValueError`` out of range, with the texts of
 ``wirespeed.wire._messages`` (``W_ARG_*``).  Before this check the Python twin
 took ``None`` and failed only at ``write_eof()``, after the message had moved
-to its end with nothing sent.
+to its end with nothing sent.  ``direct_writes`` is ``True`` or ``False``,
+nothing else (``TypeError``).
 """
 
 from __future__ import annotations
@@ -81,3 +82,25 @@ def test_coalesce_limit_none_no_longer_ends_a_message_with_nothing_sent(wire_imp
 def test_the_limits_are_keyword_only(wire_impl: Wire) -> None:
     with pytest.raises(TypeError):
         wire_impl.StreamWriter(RecordingTransport(), None, 4096)
+
+
+# -- direct_writes: the C twin's writev around the transport, switched off by the connection's owner
+
+
+@pytest.mark.parametrize("value", [1, 0, None, "yes"], ids=["1", "0", "none", "str"])
+def test_direct_writes_must_be_a_bool(wire_impl: Wire, value: Any) -> None:
+    with pytest.raises(TypeError) as info:
+        wire_impl.StreamWriter(RecordingTransport(), direct_writes=value)
+    assert type(info.value) is TypeError
+    assert str(info.value) == f"direct_writes must be True or False, not {value!r}"
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_direct_writes_is_accepted_by_both_twins(wire_impl: Wire, value: bool) -> None:
+    # On a transport without a socket both settings write the same calls;
+    # tests/wire/test_writer_socket.py shows the difference on a real socket.
+    transport = RecordingTransport()
+    writer = wire_impl.StreamWriter(transport, direct_writes=value)
+    writer.write_headers("POST / HTTP/1.1", {"Content-Length": "2"})
+    writer.write_eof(b"ok")
+    assert transport.as_bytes() == [("write", b"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nok")]

@@ -83,21 +83,31 @@ class Client(FlowControl, asyncio.Protocol):
 
 
 class Spy:
-    """Counts a transport's write/writelines calls and the types they carried."""
+    """Counts a transport's write/writelines calls, the types they carried and their bytes."""
 
     def __init__(self, transport: Any) -> None:
         self.writes: list[Any] = []
         self.writelines: list[list[Any]] = []
+        self.size = 0
+        inside = False  # asyncio's writelines may call write: count the caller's calls only
         write, writelines = transport.write, transport.writelines
 
         def spy_write(data: Any) -> None:
-            self.writes.append(type(data))
+            if not inside:
+                self.writes.append(type(data))
+                self.size += memoryview(data).nbytes
             write(data)
 
         def spy_writelines(pieces: Any) -> None:
+            nonlocal inside
             pieces = list(pieces)
             self.writelines.append([type(p) for p in pieces])
-            writelines(pieces)
+            self.size += sum(memoryview(p).nbytes for p in pieces)
+            inside = True
+            try:
+                writelines(pieces)
+            finally:
+                inside = False
 
         transport.write = spy_write
         transport.writelines = spy_writelines
@@ -167,6 +177,39 @@ def test_large_body_takes_writev_on_plain_tcp(wire_impl: Wire) -> None:
             assert spy.writelines == [[bytes, bytes]]
         else:  # CVE-affected CPython: head and body through write(), the body uncopied
             assert (spy.writelines, spy.writes) == ([], [bytes, bytes])
+        await close(transport, server, sink)
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("size", [256 * KiB, 8 * MiB], ids=["256KiB", "8MiB-slow-reader"])
+def test_direct_writes_off_sends_every_byte_through_the_transport(wire_impl: Wire, size: int) -> None:
+    """``direct_writes=False``: no writev around the transport, even on plain TCP with an empty buffer."""
+
+    async def main() -> None:
+        sink = Sink(paused=size > MiB)
+        transport, client, server = await connect(sink)
+        assert transport.get_extra_info("ssl_object") is None  # the case the fast path is for
+        spy = Spy(transport)
+        body, expected = request(size)
+        writer = wire_impl.StreamWriter(transport, client, direct_writes=False)
+        writer.write_headers("POST /upload HTTP/1.1", {"Content-Length": str(len(body))})
+        writer.write_eof(body)
+        # Every byte went to the transport, in the calls a transport-only writer makes.
+        assert spy.size == len(expected)
+        if wire_impl.writer_module.WRITELINES_SAFE:
+            assert (spy.writelines, spy.writes) == ([[bytes, bytes]], [])
+        else:
+            assert (spy.writelines, spy.writes) == ([], [bytes, bytes])
+        drain = asyncio.ensure_future(writer.drain())
+        if sink.paused:
+            for _ in range(20):
+                await asyncio.sleep(0)
+            assert client.was_paused and not drain.done()  # the transport's flow control holds
+            sink.transport.resume_reading()
+        await asyncio.wait_for(drain, 30)
+        received = await sink.wait_for(len(expected))
+        assert hashlib.sha256(received).digest() == hashlib.sha256(expected).digest()
         await close(transport, server, sink)
 
     asyncio.run(main())

@@ -156,3 +156,4 @@ W_ARG_NOT_INT = "{} must be an int, not {}"
 W_ARG_NEGATIVE = "{} must be 0 or more, not {}"
 #: the argument's name, the maximum (``_writer_shared.MAX_LIMIT``), the value given
 W_ARG_TOO_LARGE = "{} must be at most sys.maxsize ({}), not {}"
+W_ARG_NOT_BOOL = "{} must be True or False, not {!r}"

@@ -34,6 +34,7 @@ class StreamWriter:
         *,
         coalesce_limit: int = ...,
         drain_limit: int = ...,
+        direct_writes: bool = True,
     ) -> None: ...
     def write_headers(self, start_line: _Text, headers: _Headers = ()) -> None: ...
     def write_request_headers(

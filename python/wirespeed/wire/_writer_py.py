@@ -248,9 +248,12 @@ class StreamWriter:
         *,
         coalesce_limit: int = COALESCE_LIMIT,
         drain_limit: int = DRAIN_LIMIT,
+        direct_writes: bool = True,
     ) -> None:
-        if coalesce_limit is not COALESCE_LIMIT or drain_limit is not DRAIN_LIMIT:
-            coalesce_limit, drain_limit = _writer_shared.arguments(coalesce_limit, drain_limit)
+        if coalesce_limit is not COALESCE_LIMIT or drain_limit is not DRAIN_LIMIT or direct_writes is not True:
+            # Checked as the C twin checks them; direct_writes is then unused:
+            # this twin always writes through the transport.
+            coalesce_limit, drain_limit, _ = _writer_shared.arguments(coalesce_limit, drain_limit, direct_writes)
         self.transport = transport
         self.protocol = protocol
         self.headers_length = 0

@@ -30,6 +30,7 @@ from typing import Any, Protocol, Union
 from ..errors import BodyTypeError, HeaderValidationError, TransportError, UnsupportedCompression
 from ._messages import (
     W_ARG_NEGATIVE,
+    W_ARG_NOT_BOOL,
     W_ARG_NOT_INT,
     W_ARG_TOO_LARGE,
     W_BODY_STRIDED,
@@ -51,8 +52,8 @@ MAX_LIMIT = sys.maxsize
 Piece = Union[bytes, bytearray, memoryview]
 
 
-def arguments(coalesce_limit: Any, drain_limit: Any) -> tuple[int, int]:
-    """The constructor's keywords checked: two ints in 0..MAX_LIMIT.
+def arguments(coalesce_limit: Any, drain_limit: Any, direct_writes: Any) -> tuple[int, int, bool]:
+    """The constructor's keywords checked: two ints in 0..MAX_LIMIT and a bool.
 
     ``bool`` is not a limit (``True`` would mean 1 byte); an int subclass such
     as an ``IntEnum`` is taken as its value.  ``TypeError`` for a wrong type,
@@ -68,7 +69,9 @@ def arguments(coalesce_limit: Any, drain_limit: Any) -> tuple[int, int]:
         if value > MAX_LIMIT:
             raise ValueError(W_ARG_TOO_LARGE.format(name, MAX_LIMIT, value))
         limits.append(value)
-    return limits[0], limits[1]
+    if direct_writes is not True and direct_writes is not False:
+        raise TypeError(W_ARG_NOT_BOOL.format("direct_writes", direct_writes))
+    return limits[0], limits[1], direct_writes
 
 
 def version_line(version: Any) -> bytes:
