@@ -24,7 +24,7 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO, NoReturn
 
@@ -52,7 +52,7 @@ from wirespeed import (
 __all__ = ["Exit", "main"]
 
 PROG = "wirespeed"
-#: Bytes asked of the response stream per write to the output.
+#: Most bytes taken from the response stream per write to the output.
 CHUNK = 64 * 1024
 #: The session's own limit on a redirect chain, also the default of ``--max-redirs``.
 MAX_REDIRS = 10
@@ -478,7 +478,7 @@ async def _write_body(ctx: _Context, response: ClientResponse) -> None:
     opts = ctx.opts
     if opts.output is None or opts.output == "-":
         sink = _StdoutSink(ctx.stdout)
-        async for chunk in response.content.iter_chunked(CHUNK):
+        async for chunk in _pieces(response):
             sink.write(chunk)
         return
     try:
@@ -488,7 +488,7 @@ async def _write_body(ctx: _Context, response: ClientResponse) -> None:
     show = not opts.silent and ctx.stderr.isatty()
     progress = _Progress(_body_total(response), os.path.basename(opts.output), ctx.stderr) if show else None
     try:
-        async for chunk in response.content.iter_chunked(CHUNK):
+        async for chunk in _pieces(response):
             try:
                 file_sink.write(chunk)
             except OSError as exc:
@@ -509,6 +509,17 @@ async def _write_body(ctx: _Context, response: ClientResponse) -> None:
     finally:
         if progress is not None:
             progress.close()
+
+
+async def _pieces(response: ClientResponse) -> AsyncIterator[bytes]:
+    """The body as it arrives, at most ``CHUNK`` bytes a piece (aiohttp's ``iter_chunked``:
+    ``read(n)`` does not wait for ``n`` bytes, so a body that trickles is written as it comes,
+    and what arrived before an error is written before the error is raised)."""
+    while True:
+        piece = await response.content.read(CHUNK)
+        if not piece:
+            return
+        yield piece
 
 
 class _WriteError(Exception):

@@ -198,7 +198,7 @@ def test_http_proxy(cli: Any, server: Any) -> None:
 
 
 def test_the_environment_proxy_is_used_unless_no_env(cli: Any, server: Any) -> None:
-    from conftest import clean_env
+    from cli_kit import clean_env
 
     with proxy_in_thread() as proxy:
         env = clean_env(HTTP_PROXY=str(proxy.url))
