@@ -474,6 +474,14 @@ async def _run(ctx: _Context, p: Plan) -> int:
         return Exit.HTTP if failed else Exit.OK
 
 
+async def _bounded(ctx: _Context, p: Plan) -> int:
+    """``_run`` within ``--timeout``: the session bounds each send (and a redirect chain) by
+    it; this bounds the whole command, retries and their waits included."""
+    if ctx.opts.timeout is None:
+        return await _run(ctx, p)
+    return await asyncio.wait_for(_run(ctx, p), ctx.opts.timeout)
+
+
 async def _write_body(ctx: _Context, response: ClientResponse) -> None:
     opts = ctx.opts
     if opts.output is None or opts.output == "-":
@@ -533,7 +541,7 @@ def _exit_for(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, (InvalidURL, InvalidRequest)):
         return Exit.USAGE, f"cannot send: {exc}"
     if isinstance(exc, asyncio.TimeoutError):  # wirespeed.TimeoutError and its kinds are these too
-        return Exit.TIMEOUT, f"timed out: {exc}"
+        return Exit.TIMEOUT, f"timed out: {exc or 'the request took longer than --timeout'}"
     if isinstance(exc, (TooManyRedirects, InvalidRedirect)):
         return Exit.REDIRECT, f"redirect: {exc}"
     if isinstance(exc, ServerDisconnectedError):
@@ -569,7 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exc.code if isinstance(exc.code, int) else Exit.OK
         ctx = _Context(opts, sys.stdout.buffer, stderr)
         try:
-            return asyncio.run(_run(ctx, p))
+            return asyncio.run(_bounded(ctx, p))
         except Exception as exc:
             code, message = _exit_for(exc)
             if message:
