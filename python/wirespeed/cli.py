@@ -541,7 +541,7 @@ def _exit_for(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, (InvalidURL, InvalidRequest)):
         return Exit.USAGE, f"cannot send: {exc}"
     if isinstance(exc, asyncio.TimeoutError):  # wirespeed.TimeoutError and its kinds are these too
-        return Exit.TIMEOUT, f"timed out: {exc or 'the request took longer than --timeout'}"
+        return Exit.TIMEOUT, f"timed out: {str(exc) or 'the request took longer than --timeout'}"
     if isinstance(exc, (TooManyRedirects, InvalidRedirect)):
         return Exit.REDIRECT, f"redirect: {exc}"
     if isinstance(exc, ServerDisconnectedError):

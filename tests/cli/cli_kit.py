@@ -54,7 +54,8 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "wirespeed", *args]
+    """The CLI with warnings as errors (an unclosed file or socket would show on stderr)."""
+    return [sys.executable, "-W", "error", "-m", "wirespeed", *args]
 
 
 def run_cli(*args: str, input: bytes | None = None, timeout: float = RUN_TIMEOUT,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -113,7 +115,7 @@ def test_an_unresolvable_name_exits_2(cli: Any) -> None:
 def test_a_timeout_exits_3(cli: Any, server: Any) -> None:
     start = time.monotonic()
     done = cli("--timeout", "0.5", server.url("/slow?delay=5"))
-    assert done.returncode == 3 and "timed out" in done.stderr
+    assert done.returncode == 3 and re.match(r"wirespeed: timed out: \w", done.stderr)
     assert time.monotonic() - start < 4.5
 
 
@@ -201,3 +203,19 @@ def test_a_closed_stdout_exits_7_quietly(server: Any) -> None:
 
 def test_the_stdout_of_a_success_is_exact(cli: Any, server: Any) -> None:
     assert cli(server.url("/small")).stdout == SMALL
+
+
+@pytest.mark.parametrize(
+    ("path", "args", "code"),
+    [("/small", (), 0), ("/status/404", ("--fail",), 4), ("/slow?delay=5", ("--timeout", "0.3"), 3),
+     ("/slow?delay=5&body=1", ("--timeout", "0.5", "-o", "{tmp}/f"), 3), ("/stream?size=300000", ("-o", "{tmp}/g"), 0)],
+)
+def test_nothing_is_left_open_in_development_mode(server: Any, tmp_path: Path, path: str, args: tuple[str, ...],
+                                                   code: int) -> None:
+    # -X dev: asyncio's debug mode and ResourceWarning shown; -W error: any warning is an error
+    argv = [sys.executable, "-X", "dev", "-W", "error", "-m", "wirespeed",
+            *(a.format(tmp=tmp_path) for a in args), server.url(path)]
+    done = subprocess.run(argv, capture_output=True, env=clean_env(), timeout=30)
+    err = done.stderr.decode()
+    assert done.returncode == code, err
+    assert "Warning" not in err and "Exception ignored" not in err and "Traceback" not in err
