@@ -375,21 +375,14 @@ class StreamReader:
             yield data
 
     async def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
-        """Pieces of exactly ``n`` bytes, the last one shorter."""
-        buf = bytearray()
+        """Pieces of at most ``n`` bytes, as they arrive (aiohttp's: ``read(n)`` until the end)."""
+        if n <= 0:
+            raise ValueError(f"iter_chunked needs a positive size, not {n}")
         while True:
-            data = await self._take()
+            data = await self.read(n)
             if not data:
-                if buf:
-                    yield bytes(buf)
                 return
-            if not buf and len(data) == n:
-                yield data
-                continue
-            buf += data
-            while len(buf) >= n:
-                yield bytes(buf[:n])
-                del buf[:n]
+            yield data
 
     def at_eof(self) -> bool:
         r = self._resp
