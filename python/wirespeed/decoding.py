@@ -31,6 +31,7 @@ Contract:
 from __future__ import annotations
 
 import importlib
+import struct
 import zlib
 from collections.abc import Iterator
 from types import ModuleType
@@ -70,6 +71,9 @@ _brotli = _optional("brotli")
 _zstd = _optional("zstandard")
 
 _Buffer = bytes | bytearray | memoryview
+# Stream trailers: gzip's CRC32 and ISIZE (RFC 1952 §2.3.1), zlib's ADLER32 (RFC 1950 §2.2).
+_GZIP_TRAILER = struct.Struct("<II")
+_ZLIB_TRAILER = struct.Struct(">I")
 
 
 class _Stage:
@@ -131,68 +135,244 @@ class _Identity(_Stage):
 
 
 class _Zlib(_Stage):
-    """gzip (RFC 1952, members counted), zlib-wrapped or raw deflate (RFC 1950/1951)."""
+    """gzip members (RFC 1952), zlib streams (RFC 1950) or raw deflate (RFC 1951).
+
+    zlib can read the gzip and zlib containers itself, but then a bad
+    checksum is only "incorrect data check", with no way to tell which bytes
+    were read before it failed.  So the containers are read here, byte by
+    byte as they arrive, and zlib inflates the raw deflate data only: every
+    error in a header or trailer names the offset of the very field that is
+    wrong (the CRC-32 or ISIZE of a gzip trailer, the Adler-32 of a zlib
+    one), and the checksums are computed here over the output as it is
+    handed out.  Inside the deflate data zlib does not say how far it read:
+    there the offset is the first byte of the input the failing call was
+    given, and the bad bytes are at or after it.
+    """
+
+    _GZIP_MAGIC = b"\x1f\x8b"
+    # The first 4 bytes of nearly every gzip member: magic, CM deflate, no flags.
+    _GZIP_PLAIN = b"\x1f\x8b\x08\x00"
+    # RFC 1952 §2.3.1: FLG bits.
+    _FHCRC, _FEXTRA, _FNAME, _FCOMMENT, _FRESERVED = 0x02, 0x04, 0x08, 0x10, 0xE0
 
     def __init__(self, name: str, max_members: int) -> None:
         super().__init__()
         self.name = name
         self._max_members = max_members
         self._members = 0
-        self._tail = b""  # compressed bytes not yet given to zlib
-        self._offset = 0  # compressed bytes given to zlib so far
+        self._tail = b""  # compressed bytes not yet consumed
+        self._offset = 0  # compressed bytes consumed so far (framing and deflate data)
         self._d: zlib._Decompress | None = None
+        #: "start" (before a gzip member or a deflate stream), "fixed" /
+        #: "extra-len" / "extra" / "name" / "comment" / "hcrc" (gzip header
+        #: fields), "data" (deflate), "trailer", "done" (a zlib or raw deflate
+        #: stream ended: nothing may follow).
+        self._state = "start"
+        self._field = b""  # a fixed-size field being collected
+        self._need = 0  # bytes of it still missing, or of FEXTRA to skip
+        self._flags = 0
+        self._hcrc = 0  # CRC-32 of the gzip header so far (FHCRC)
+        self._check = 0  # CRC-32 (gzip) or Adler-32 (zlib) of the output so far
+        self._size = 0  # output bytes of this member, for ISIZE
+        self._trailer = 0  # trailer bytes: 8 (gzip), 4 (zlib), 0 (raw)
 
     def push(self, data: bytes) -> None:
         self._tail = self._tail + data if self._tail else data
 
+    def _take(self, n: int) -> bytes:
+        """The next ``n`` bytes of ``_tail`` (fewer if it is shorter), consumed."""
+        piece, self._tail = self._tail[:n], self._tail[n:]
+        self._offset += len(piece)
+        return piece
+
+    def _collect(self, size: int, header: bool = True) -> bytes | None:
+        """A fixed-size field, once all its bytes arrived; ``None`` until then.
+
+        The bytes so far are in ``_field``; a ``header`` field counts towards
+        the gzip header's CRC (FHCRC).
+        """
+        if not self._need and not self._field:
+            self._need = size
+        piece = self._take(self._need)
+        self._need -= len(piece)
+        if header:
+            self._hcrc = zlib.crc32(piece, self._hcrc)
+        self._field += piece
+        if self._need:
+            return None
+        field, self._field = self._field, b""
+        return field
+
+    def _check_fixed(self, field: bytes, start: int) -> None:
+        """ID1 ID2 CM FLG of a gzip header (RFC 1952 §2.3), as far as they arrived."""
+        for i, byte in enumerate(field[:2]):
+            if byte != self._GZIP_MAGIC[i]:
+                what = "bytes after the last member" if self._members > 1 else "not a gzip header (magic)"
+                raise self._fail(what, start + i)
+        if len(field) > 2 and field[2] != 8:
+            raise self._fail(f"gzip header: compression method {field[2]} is not deflate", start + 2)
+        if len(field) > 3 and field[3] & self._FRESERVED:
+            raise self._fail("gzip header: reserved flag bits set", start + 3)
+
     def _start(self) -> bool:
-        """Open the next stream on ``_tail``; False when more bytes are needed to choose."""
+        """Begin the next stream on ``_tail``; False when more bytes are needed to choose."""
         if self.name == "gzip":
             self._members += 1
             if self._members > self._max_members:
                 raise self._fail(f"more than {self._max_members} gzip members", self._offset)
-            wbits = 16 + zlib.MAX_WBITS
-        else:
-            # deflate is zlib-wrapped per RFC 9110 §8.4.1.2, but servers send raw
-            # deflate too; browsers tell them apart by the zlib header (RFC 1950 §2.2).
-            if len(self._tail) < 2:
-                return False
-            cmf, flg = self._tail[0], self._tail[1]
-            wrapped = cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf << 8 | flg) % 31 == 0
-            wbits = zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS
-        self._d = zlib.decompressobj(wbits)
+            self._trailer = 8
+            self._check = 0  # zlib.crc32(b"")
+            tail = self._tail
+            if len(tail) >= 10 and tail[:4] == self._GZIP_PLAIN:
+                # The usual header, whole: nothing optional, nothing more to check.
+                self._tail = tail[10:]
+                self._offset += 10
+                self._state, self._size = "data", 0
+                self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+            else:
+                self._state, self._hcrc = "fixed", 0
+            return True
+        # deflate is zlib-wrapped per RFC 9110 §8.4.1.2, but servers send raw
+        # deflate too; browsers tell them apart by the zlib header (RFC 1950 §2.2).
+        if len(self._tail) < 2:
+            return False
+        cmf, flg = self._tail[0], self._tail[1]
+        if cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf << 8 | flg) % 31 == 0:
+            if flg & 0x20:
+                raise self._fail("zlib stream with a preset dictionary (FDICT)", self._offset + 1)
+            self._take(2)
+            self._trailer = 4
+            self._check = 1  # zlib.adler32(b"")
+        self._begin_data()
         return True
 
+    def _begin_data(self) -> None:
+        self._state, self._size = "data", 0
+        self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+
+    def _gzip_header(self) -> bool:
+        """Read gzip header fields from ``_tail``; True once the header is complete."""
+        while self._tail:
+            state = self._state
+            if state == "fixed":  # ID1 ID2 CM FLG MTIME(4) XFL OS
+                start = self._offset - len(self._field)
+                field = self._collect(10)
+                self._check_fixed(self._field if field is None else field, start)
+                if field is None:
+                    return False
+                self._flags = field[3]
+                self._state = "extra-len"
+            elif state == "extra-len":
+                if self._flags & self._FEXTRA:
+                    field = self._collect(2)
+                    if field is None:
+                        return False
+                    self._need = int.from_bytes(field, "little")
+                    self._state = "extra"
+                else:
+                    self._state = "name"
+            elif state == "extra":
+                skipped = self._take(self._need)
+                self._hcrc = zlib.crc32(skipped, self._hcrc)
+                self._need -= len(skipped)
+                if self._need:
+                    return False
+                self._state = "name"
+            elif state in ("name", "comment"):
+                flag = self._FNAME if state == "name" else self._FCOMMENT
+                if self._flags & flag:
+                    end = self._tail.find(b"\0")
+                    skipped = self._take(len(self._tail) if end < 0 else end + 1)
+                    self._hcrc = zlib.crc32(skipped, self._hcrc)
+                    if end < 0:
+                        return False
+                self._state = "comment" if state == "name" else "hcrc"
+            elif state == "hcrc":
+                if self._flags & self._FHCRC:
+                    expected = self._hcrc & 0xFFFF
+                    start = self._offset - len(self._field)
+                    field = self._collect(2, header=False)
+                    if field is None:
+                        return False
+                    if int.from_bytes(field, "little") != expected:
+                        raise self._fail("gzip header: header CRC (FHCRC) mismatch", start)
+                self._begin_data()
+                return True
+        return False
+
+    def _end_stream(self, field: bytes) -> None:
+        """Check the trailer just read (``_trailer`` bytes, ending at ``_offset``)."""
+        start = self._offset - self._trailer
+        if self._trailer == 8:  # gzip, RFC 1952 §2.3.1: CRC32 then ISIZE, little-endian
+            crc, isize = _GZIP_TRAILER.unpack(field)
+            if crc != self._check:
+                raise self._fail("gzip trailer: CRC-32 does not match the data", start)
+            if isize != self._size & 0xFFFFFFFF:
+                raise self._fail("gzip trailer: ISIZE does not match the data's length", start + 4)
+            self._state = "start"  # another member may follow (RFC 1952 §2.2)
+        else:  # zlib, RFC 1950 §2.2: ADLER32, big-endian
+            if _ZLIB_TRAILER.unpack(field)[0] != self._check:
+                raise self._fail("zlib trailer: Adler-32 does not match the data", start)
+            self._state = "done"
+
     def _produce(self, limit: int) -> bytes:
-        while self._tail or (self._d is not None and not self._d.eof):
+        while True:
             d = self._d
-            if d is None or d.eof:
-                if d is not None and self.name != "gzip":
-                    raise self._fail("bytes after the end of the stream", self._offset)
+            if d is not None:  # in the deflate data: nearly every call
+                tail = self._tail
+                try:
+                    out = d.decompress(tail, limit)
+                except zlib.error as exc:
+                    raise self._fail(f"invalid deflate data ({exc})", self._offset) from None
+                rest = d.unconsumed_tail or d.unused_data
+                self._offset += len(tail) - len(rest)
+                self._tail = rest
+                if out:
+                    self._size += len(out)
+                    if self._trailer == 8:
+                        self._check = zlib.crc32(out, self._check)
+                    elif self._trailer:
+                        self._check = zlib.adler32(out, self._check)
+                if d.eof:
+                    self._d = None
+                    self._state = "trailer" if self._trailer else "done"
+                elif not out and not rest:
+                    # Nothing held back: zlib emits what it can when output room is left.
+                    return b""
+                if out:
+                    return out
+                continue
+            tail = self._tail
+            if not tail:
+                return b""
+            state = self._state
+            if state == "trailer":
+                n = self._trailer
+                if not self._field and len(tail) >= n:  # whole: the usual case
+                    field: bytes | None = tail[:n]
+                    self._tail = tail[n:]
+                    self._offset += n
+                else:
+                    field = self._collect(n, header=False)
+                    if field is None:
+                        return b""
+                assert field is not None
+                self._end_stream(field)
+            elif state == "start":
                 if not self._start():
                     return b""
-                d = self._d
-                assert d is not None
-            before = len(self._tail)
-            try:
-                out = d.decompress(self._tail, limit)
-            except zlib.error as exc:
-                where = "bytes after the last member" if self._members > 1 else str(exc)
-                raise self._fail(where, self._offset) from None
-            self._tail = d.unconsumed_tail or d.unused_data
-            self._offset += before - len(self._tail)
-            if out:
-                return out
-            if not d.eof and not self._tail:
-                # Nothing held back: zlib emits what it can when output room is left.
+            elif state == "done":
+                raise self._fail("bytes after the end of the stream", self._offset)
+            elif not self._gzip_header():
                 return b""
-        return b""
 
     def close(self) -> None:
-        if self._tail:  # an undecided deflate prefix
-            raise self._fail("truncated stream", self._offset + len(self._tail))
-        if self._d is not None and not self._d.eof:
-            raise self._fail("truncated stream", self._offset)
+        if self._state in ("start", "done") and not self._tail:
+            return
+        if self._state == "start" and self.name == "gzip":
+            return  # the last member ended; nothing more came
+        # An undecided deflate prefix, a header, deflate data or a trailer cut short.
+        raise self._fail("truncated stream", self._offset + len(self._tail))
 
 
 class _Brotli(_Stage):
@@ -207,6 +387,7 @@ class _Brotli(_Stage):
         self._d = _brotli.Decompressor()
         self._pending = b""
         self._offset = 0
+        self._given = 0  # where the input last given to the decoder started
 
     def push(self, data: bytes) -> None:
         self._pending = self._pending + data if self._pending else data
@@ -215,11 +396,13 @@ class _Brotli(_Stage):
         d = self._d
         try:
             while not d.is_finished():
-                # New input only once the decoder took the last; an empty call
-                # drains the output it holds back past the limit.
+                # New input only once the decoder took the last (so an error is
+                # always in the last input given); an empty call drains the
+                # output it holds back past the limit.
                 data = b""
                 if self._pending and d.can_accept_more_data():
                     data, self._pending = self._pending, b""
+                    self._given = self._offset
                     self._offset += len(data)
                 out: bytes = d.process(data, output_buffer_limit=limit)
                 if out:
@@ -227,7 +410,7 @@ class _Brotli(_Stage):
                 if not data:
                     return b""
         except self._error:
-            raise self._fail("corrupt stream", self._offset) from None
+            raise self._fail("corrupt stream", self._given) from None
         if self._pending:
             raise self._fail("bytes after the end of the stream", self._offset)
         return b""
@@ -345,15 +528,17 @@ class _Zstd(_Stage):
         return state == "data"
 
     def _produce(self, limit: int) -> bytes:
+        start = self._offset
         try:
             while self._tail:
+                start = self._offset  # at most one block is given per call: the bad bits are after this
                 pieces = self._take()
                 if pieces:
                     out: bytes = self._d.decompress(b"".join(pieces))  # type: ignore[attr-defined]
                     if out:
                         return out
         except self._error:
-            raise self._fail("corrupt stream", self._offset) from None
+            raise self._fail("corrupt stream", start) from None
         return b""
 
     def close(self) -> None:

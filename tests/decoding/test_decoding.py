@@ -407,3 +407,112 @@ def test_the_guide_runs() -> None:
     assert blocks
     for block in blocks:
         exec(compile(block, "docs/decoding.md", "exec"), {})
+
+
+# -- where the bad bytes are: the offset in a ContentDecodingError ---------------------
+#
+# The gzip and zlib containers are read by the decoder itself, so an error in
+# a header or trailer names the offset of the field at fault, whatever the
+# split; inside the deflate data the offset is where the failing call's input
+# started (docs/decoding.md, "Errors").
+
+GZ = gzip.compress(PAYLOAD)
+ZL = zlib.compress(PAYLOAD)
+
+
+def flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+
+
+def gzip_member(data: bytes, *, flags: int = 0, extra: bytes = b"", name: bytes = b"", comment: bytes = b"",
+                hcrc: int | None = None) -> bytes:
+    """A gzip member with the optional header fields of RFC 1952 §2.3.1."""
+    header = b"\x1f\x8b\x08" + bytes([flags]) + b"\0\0\0\0\0\xff"
+    if flags & 0x04:
+        header += len(extra).to_bytes(2, "little") + extra
+    if flags & 0x08:
+        header += name + b"\0"
+    if flags & 0x10:
+        header += comment + b"\0"
+    if flags & 0x02:
+        header += (zlib.crc32(header) & 0xFFFF if hcrc is None else hcrc).to_bytes(2, "little")
+    trailer = zlib.crc32(data).to_bytes(4, "little") + (len(data) & 0xFFFFFFFF).to_bytes(4, "little")
+    return header + raw_deflate(data) + trailer
+
+
+STEPS = pytest.mark.parametrize("step", [1, 997, 1 << 30], ids=["byte", "pieces", "whole"])
+
+
+def error_of(header: str, body: bytes, step: int) -> str:
+    with pytest.raises(ContentDecodingError) as info:
+        decode_all(header, body, step=step)
+    return str(info.value)
+
+
+@STEPS
+@pytest.mark.parametrize(
+    ("header", "body", "message"),
+    [
+        pytest.param("gzip", flip(GZ, len(GZ) - 8), f"gzip: gzip trailer: CRC-32 does not match the data at compressed offset {len(GZ) - 8}", id="gzip-crc"),
+        pytest.param("gzip", flip(GZ, len(GZ) - 1), f"gzip: gzip trailer: ISIZE does not match the data's length at compressed offset {len(GZ) - 4}", id="gzip-isize"),
+        pytest.param("gzip", GZ + flip(GZ, len(GZ) - 6), f"gzip: gzip trailer: CRC-32 does not match the data at compressed offset {2 * len(GZ) - 8}", id="second-member-crc"),
+        pytest.param("deflate", flip(ZL, len(ZL) - 2), f"deflate: zlib trailer: Adler-32 does not match the data at compressed offset {len(ZL) - 4}", id="zlib-adler"),
+        pytest.param("gzip", b"\x1f\x8c" + GZ[2:], "gzip: not a gzip header (magic) at compressed offset 1", id="magic"),
+        pytest.param("gzip", GZ[:2] + b"\x07" + GZ[3:], "gzip: gzip header: compression method 7 is not deflate at compressed offset 2", id="method"),
+        pytest.param("gzip", GZ[:3] + b"\x20" + GZ[4:], "gzip: gzip header: reserved flag bits set at compressed offset 3", id="reserved-flag"),
+        pytest.param("gzip", GZ + b"\x1f\x8b\x09", f"gzip: gzip header: compression method 9 is not deflate at compressed offset {len(GZ) + 2}", id="second-member-method"),
+        pytest.param("gzip", GZ + b"junk", f"gzip: bytes after the last member at compressed offset {len(GZ)}", id="junk-after-member"),
+        pytest.param("deflate", ZL + b"!", f"deflate: bytes after the end of the stream at compressed offset {len(ZL)}", id="junk-after-zlib"),
+        pytest.param("deflate", ZL[:1] + bytes([ZL[1] | 0x20]) + ZL[2:], None, id="fdict"),
+        pytest.param("gzip", gzip_member(b"x", flags=0x02, hcrc=0), "gzip: gzip header: header CRC (FHCRC) mismatch at compressed offset 10", id="fhcrc"),
+        pytest.param("gzip", GZ[:-3], f"gzip: truncated stream at compressed offset {len(GZ) - 3}", id="truncated-trailer"),
+    ],
+)
+def test_the_error_names_the_offset_of_the_field_at_fault(header: str, body: bytes, message: str | None, step: int) -> None:
+    if message is None:  # FDICT: a valid zlib header (FCHECK fixed up) asking for a preset dictionary
+        cmf, flg = body[0], body[1] & ~0x1F
+        flg |= 31 - ((cmf << 8 | flg) % 31)
+        body = bytes([cmf, flg]) + body[2:]
+        message = "deflate: zlib stream with a preset dictionary (FDICT) at compressed offset 1"
+    assert error_of(header, body, step) == message
+
+
+def test_a_bad_crc_fed_in_one_piece_is_reported_at_the_trailer() -> None:
+    # It used to say "compressed offset 0": where the failing call's input began.
+    body = gzip.compress(b"hello world")
+    bad = body[:-8] + bytes([body[-8] ^ 1]) + body[-7:]
+    decoder = ContentDecoder("gzip")
+    with pytest.raises(ContentDecodingError, match=rf"CRC-32 .* at compressed offset {len(body) - 8}$"):
+        decoder.decode(bad)
+        decoder.flush()
+
+
+@STEPS
+def test_inside_the_deflate_data_the_offset_is_where_the_failing_input_began(step: int) -> None:
+    # 0xff starts a block of reserved type 3 (RFC 1951 §3.2.3): bad from its first byte.
+    body = GZ[:10] + b"\xff" * 20
+    message = error_of("gzip", body, step)
+    assert message.startswith("gzip: invalid deflate data (") and "invalid block type" in message
+    # Whole or in pieces the input of the failing call starts at the deflate data (offset 10).
+    assert message.endswith("at compressed offset 10")
+
+
+@STEPS
+@pytest.mark.parametrize(
+    "flags", [0x02, 0x04, 0x08, 0x10, 0x1E], ids=["fhcrc", "fextra", "fname", "fcomment", "all"]
+)
+def test_gzip_headers_with_optional_fields_decode_in_any_split(flags: int, step: int) -> None:
+    member = gzip_member(PAYLOAD, flags=flags, extra=b"AB\x02\x00xy", name=b"payload.bin", comment=b"made for a test")
+    assert decode_all("gzip", member + gzip.compress(b"tail"), step=step) == PAYLOAD + b"tail"
+
+
+@STEPS
+def test_a_bad_zstd_checksum_is_found_in_the_checksum_bytes(step: int) -> None:
+    body = zstd_stream(PAYLOAD)
+    bad = body[:-4] + bytes([body[-4] ^ 1]) + body[-3:]
+    message = error_of("zstd", bad, step)
+    offset = int(message.rsplit(" ", 1)[1])
+    assert message.startswith("zstd: corrupt stream at compressed offset")
+    # The checksum's bytes are the failing call's input: whole, from its first byte;
+    # byte by byte, the last one, whose arrival completes the check.
+    assert len(body) - 4 <= offset < len(body)
