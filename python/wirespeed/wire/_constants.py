@@ -7,7 +7,8 @@ and every one is also a constructor argument so tests can drive both twins.
 
 from __future__ import annotations
 
-# Parser limits (DESIGN.md; the same defaults as aiohttp and llhttp-based servers).
+# Parser limits (docs/design.md, docs/parser.md "Limits"; the same defaults as
+# aiohttp and llhttp-based servers).
 #: Longest start line (status line) in bytes, line end excluded.
 MAX_LINE_SIZE = 8190
 #: Longest single header or trailer field (name, colon, value) in bytes, line end excluded.
