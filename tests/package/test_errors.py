@@ -126,14 +126,16 @@ def test_every_writer_caller_error_is_a_local_protocol_error(cls: type[Exception
 
 def test_the_families_do_not_overlap() -> None:
     for cls in defined():
-        families = [f for f in (RemoteProtocolError, LocalProtocolError, TransportError, ClientError) if issubclass(cls, f)]
+        roots = (RemoteProtocolError, LocalProtocolError, TransportError, ClientError)
+        families = [f for f in roots if issubclass(cls, f)]
         assert len(families) <= 1, (cls, families)
     assert issubclass(TransportError, ConnectionError)
 
 
 def test_every_timeout_is_an_asyncio_timeout_and_a_client_error() -> None:
     timeouts = [cls for cls in defined() if issubclass(cls, errors.TimeoutError)]
-    assert {cls.__name__ for cls in timeouts} >= {"TimeoutError", "ConnectTimeout", "PoolTimeout", "ReadTimeout", "TotalTimeout"}
+    names = {"TimeoutError", "ConnectTimeout", "PoolTimeout", "ReadTimeout", "TotalTimeout"}
+    assert {cls.__name__ for cls in timeouts} >= names
     for cls in timeouts:
         assert issubclass(cls, asyncio.TimeoutError) and issubclass(cls, ClientError)
     with pytest.raises(asyncio.TimeoutError):
@@ -156,7 +158,9 @@ MISUSE: list[tuple[type[Exception], Callable[[Any], None]]] = [
 
 
 @pytest.mark.parametrize(("cls", "misuse"), MISUSE, ids=[cls.__name__ for cls, _ in MISUSE])
-def test_what_the_writer_refuses_is_caught_as_local(wire_impl: Wire, cls: type[Exception], misuse: Callable[[Any], None]) -> None:
+def test_what_the_writer_refuses_is_caught_as_local(
+    wire_impl: Wire, cls: type[Exception], misuse: Callable[[Any], None]
+) -> None:
     transport = RecordingTransport()
     writer = wire_impl.StreamWriter(transport)
     with pytest.raises(LocalProtocolError) as info:
@@ -181,7 +185,8 @@ LEAVES: list[tuple[BaseException, str]] = [
      "404 Not Found (GET http://example.org/x)"),
     (ReadTimeout("no response bytes within the read timeout", method="POST", url="http://example.org/"),
      "no response bytes within the read timeout (POST http://example.org/)"),
-    (TransportError("cannot write 10 bytes: the transport is closing"), "cannot write 10 bytes: the transport is closing"),
+    (TransportError("cannot write 10 bytes: the transport is closing"),
+     "cannot write 10 bytes: the transport is closing"),
 ]
 
 
