@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import gzip
 import random
-import re
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import brotli
 import pytest
@@ -399,14 +397,6 @@ def test_a_caller_that_stops_pulling_stops_the_inflation() -> None:
     body = gzip_zeros(64)
     assert len(decoder.decode(body)) == DECODE_MAX_OUTPUT
     assert decoder.bytes_out == DECODE_MAX_OUTPUT  # nothing decoded ahead of demand
-
-
-def test_the_guide_runs() -> None:
-    guide = (Path(__file__).resolve().parents[2] / "docs" / "decoding.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", guide, re.S)
-    assert blocks
-    for block in blocks:
-        exec(compile(block, "docs/decoding.md", "exec"), {})
 
 
 # -- where the bad bytes are: the offset in a ContentDecodingError ---------------------

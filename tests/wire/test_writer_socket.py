@@ -5,8 +5,9 @@ client transport's ``write``/``writelines`` are wrapped to count calls (they
 still do their work).  The C twin takes its ``writev(2)`` fast path on a
 plain TCP socket with an empty transport buffer; these tests show it does,
 that an unsent remainder and ``EAGAIN`` are handed to the transport without
-loss, that a reset peer raises ``TransportError``, and that a TLS transport
-(which also answers ``get_extra_info('socket')``) never is written around.
+loss, that a reset peer raises ``TransportError``, that a TLS transport
+(which also answers ``get_extra_info('socket')``) never is written around,
+and that with ``direct_writes=False`` every byte goes through the transport.
 The strace test counts write-type syscalls of one small POST per twin.
 """
 
@@ -437,29 +438,6 @@ def test_large_post_starts_with_one_writev_of_head_and_body(wire_impl: Wire, tmp
         assert f"iov_len={len(head_for(200_000))}}}, {{" in calls[0] and "iov_len=200000}], 2)" in calls[0]
     else:
         assert "writev" not in calls[0]  # writelines: join+send (3.11) or sendmsg (3.12+)
-
-
-def test_docs_example_runs(wire_impl: Wire, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The usage example in docs/writer.md, run against a loopback server with each twin."""
-    import wirespeed
-
-    text = (ROOT / "docs" / "writer.md").read_text()
-    code = text.split("```python\n", 1)[1].split("```", 1)[0]
-    monkeypatch.setattr(wirespeed, "StreamWriter", wire_impl.StreamWriter)
-    namespace: dict[str, Any] = {}
-    exec(compile(code, "docs/writer.md", "exec"), namespace)
-
-    async def main() -> None:
-        sink = Sink()
-        server = await asyncio.get_running_loop().create_server(lambda: sink, "127.0.0.1", 0)
-        await namespace["upload"]("127.0.0.1", server.sockets[0].getsockname()[1])
-        expected = b"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello"
-        assert await sink.wait_for(len(expected)) == expected
-        server.close()
-        await server.wait_closed()
-        await asyncio.wait_for(sink.closed, 10)
-
-    asyncio.run(main())
 
 
 class Proxy:
