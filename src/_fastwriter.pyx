@@ -259,7 +259,7 @@ cdef int _text(object o, const char** p, Py_ssize_t* n,
 
 cdef int _check_ctl(const unsigned char* p, Py_ssize_t n,
                     int kind, str label, Py_ssize_t index,
-               const char* np, Py_ssize_t nn) except -1:
+                    const char* np, Py_ssize_t nn) except -1:
     # RFC 9110 §5.5: field-value = *( VCHAR / obs-text / SP / HTAB ); the start
     # line is held to the same rule.  Any other control byte is an injection.
     cdef Py_ssize_t i

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sys
 import zlib
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 from ..errors import BodyTypeError, HeaderValidationError, TransportError, UnsupportedCompression
 from ._messages import (
@@ -49,7 +49,7 @@ __all__ = ["MAX_LIMIT", "arguments", "body", "compressor", "drain", "status_code
 MAX_LIMIT = sys.maxsize
 
 #: A body piece as the transport is given it.
-Piece = Union[bytes, bytearray, memoryview]
+Piece = bytes | bytearray | memoryview
 
 
 def arguments(coalesce_limit: Any, drain_limit: Any, direct_writes: Any) -> tuple[int, int, bool]:
