@@ -20,18 +20,19 @@ from wirespeed import wire
 
 IN_CI = os.environ.get("CI", "").lower() == "true" or os.environ.get("CIBUILDWHEEL") == "1"
 
-PUBLIC_MODULES = [
-    "wirespeed",
-    "wirespeed.errors",
-    "wirespeed.wire",
-    "wirespeed.wire._constants",
-    "wirespeed.wire._flow",
-    "wirespeed.wire._messages",
-    "wirespeed.decoding",
-    "wirespeed.testing",
-    "wirespeed.wire._writer_py",
-    "wirespeed.wire._parser_py",
-]
+def _python_modules() -> list[str]:
+    """Every module of the package written in Python, found on disk so none is forgotten."""
+    root = Path(wirespeed.__file__).resolve().parent
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        names.append(".".join(parts))
+    return names
+
+
+PUBLIC_MODULES = _python_modules()
 C_MODULES = ["wirespeed.wire._writer_c", "wirespeed.wire._parser_c"]
 
 

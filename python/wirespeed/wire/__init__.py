@@ -11,9 +11,14 @@ ResponseParser         ``_parser_c`` (``_parser.pyx``)      ``_parser_py`` (+ un
 =====================  ===========================  ==========================
 
 What the twins share lives once beside them: ``_constants`` (limits and
-thresholds), ``_messages`` (every error text), ``_flow`` (protocol-side flow
+thresholds), ``_messages`` (every error text), ``_header_names`` (the known
+header names and their cache), ``_writer_shared`` (the writer's checks and
+``drain()``, which gain nothing from C), ``_flow`` (protocol-side flow
 control and the ``writelines`` version gate), ``_types`` (the typing
-Protocols both twins satisfy).
+Protocols both twins satisfy).  The Python parser is split like the C one:
+``_parser_py`` (state machine) with ``_parser_py_block``, ``_parser_py_build``,
+``_parser_py_chunk`` and ``_parser_py_tables`` beside the ``.pxi`` units of
+the same names.
 
 The C twin is preferred; the Python twin is used when the extension is not
 built or when ``WIRESPEED_NO_EXTENSIONS`` is set to anything but ``""`` or

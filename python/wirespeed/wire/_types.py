@@ -99,6 +99,7 @@ class WriterProtocol(Protocol):
         *,
         coalesce_limit: int = ...,
         drain_limit: int = ...,
+        direct_writes: bool = True,
     ) -> None: ...
     def write_headers(self, start_line: str | bytes, headers: Any = ()) -> None: ...
     def write_request_headers(
