@@ -43,9 +43,11 @@ from wirespeed import (
     InvalidRedirect,
     InvalidRequest,
     InvalidURL,
+    LocalProtocolError,
     ResponseProtocolError,
     RetryMiddleware,
     ServerDisconnectedError,
+    StreamWriter,
     TooManyRedirects,
 )
 
@@ -87,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         usage=f"{PROG} [OPTIONS] [METHOD] URL [ITEM ...]",
-        description="Send one HTTP/1.1 request and write the response body to stdout, as bytes.",
+        description="Send one request and write the response body to stdout, as bytes.",
         epilog="ITEM: key=value (a JSON string) or key:=json (a raw JSON value); "
         "items make a JSON object the body.  Exit codes: 0 ok, 1 usage, 2 connect, 3 timeout, "
         "4 HTTP error (--fail), 5 protocol, 6 redirect, 7 write, 130 interrupted.",
@@ -405,12 +407,47 @@ class _Progress:
             self.bar = None
 
 
+class _Sink:
+    """A transport that keeps what is written: the wire layer serialises the head for ``-i``."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: Any) -> None:
+        self.data += data
+
+    def writelines(self, pieces: Any) -> None:
+        for piece in pieces:
+            self.data += piece
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
 def _head_bytes(response: ClientResponse) -> bytes:
-    """The status line and header fields as they came (names in their case), CRLF-ended."""
-    major, minor = response.version
-    lines = [f"HTTP/{major}.{minor} {response.status} {response.reason}".encode("latin-1", "replace")]
-    lines += [bytes(name) + b": " + bytes(value) for name, value in response.raw_headers]
-    return b"\r\n".join(lines) + b"\r\n\r\n"
+    """The status line and header fields as they came (names in their case), as curl's ``-i``.
+
+    The wire layer's writer serialises them (HTTP syntax lives there); a head it
+    refuses to write (a version other than 1.0/1.1, a control byte a lenient
+    parse let through) is shown one field per line instead.
+    """
+    sink = _Sink()
+    try:
+        writer = StreamWriter(sink, direct_writes=False)
+        writer.write_response_headers(response.status, response.reason, response.raw_headers, response.version)
+        writer.set_eof()
+        return bytes(sink.data)
+    except (LocalProtocolError, ValueError, TypeError):
+        major, minor = response.version
+        lines = [f"HTTP/{major}.{minor} {response.status} {response.reason}".encode("latin-1", "replace")]
+        lines += [bytes(name) + b": " + bytes(value) for name, value in response.raw_headers]
+        return b"\n".join(lines) + b"\n\n"
 
 
 def _body_total(response: ClientResponse) -> int | None:

@@ -39,10 +39,13 @@ SRC = PACKAGE.parents[1] / "src"
 WIRE_MAY_IMPORT = {"wirespeed.errors"}
 #: The layers, bottom up.  A later layer may reach those below it by public names
 #: only, and itself; never one above it.
-LAYERS = ["wirespeed.errors", "wirespeed.wire", "wirespeed.decoding", "wirespeed.client", "wirespeed.middlewares"]
+LAYERS = [
+    "wirespeed.errors", "wirespeed.wire", "wirespeed.decoding", "wirespeed.client", "wirespeed.middlewares",
+    "wirespeed.cli",
+]
 LATER = LAYERS[2:]
 #: Later layers in which HTTP/1.1 syntax has no place.
-NO_HTTP_SYNTAX = ["client", "middlewares"]
+NO_HTTP_SYNTAX = ["client", "middlewares", "cli"]
 #: (file under wirespeed/, class) -> why a CRLF literal there is not HTTP/1.1 syntax.
 CRLF_EXEMPT = {
     ("client/_body.py", "FormData"): "multipart/form-data (RFC 7578 §4.1): delimiters inside a body, "
@@ -128,6 +131,8 @@ def wire_violations(imports: list[Import]) -> list[str]:
 
 def later_layer_violations(source: str, module: str, layer: str, is_package: bool = False) -> list[str]:
     below = set(LAYERS[: LAYERS.index(layer)])
+    if layer == LAYERS[-1]:
+        below.add("wirespeed")   # the top layer (the command line) uses the package's public surface
     above = LAYERS[LAYERS.index(layer) + 1:]
     bad = []
     lower_aliases = set()  # local names bound to a lower layer's module: their _attributes are private
@@ -198,9 +203,15 @@ def wire_sources() -> list[Path]:
     )
 
 
+def _layer_files(name: str) -> list[Path]:
+    """The files of a layer: a package's modules, or one module file (``cli.py``)."""
+    single = PACKAGE / f"{name}.py"
+    return [single] if single.exists() else list((PACKAGE / name).rglob("*.py"))
+
+
 def later_modules() -> list[Path]:
-    """decoding.py and every module of the later packages (none while a package does not exist)."""
-    return sorted([PACKAGE / "decoding.py", *(p for name in NO_HTTP_SYNTAX for p in (PACKAGE / name).rglob("*.py"))])
+    """decoding.py and every module of the later layers (none while a layer does not exist)."""
+    return sorted([PACKAGE / "decoding.py", *(p for name in NO_HTTP_SYNTAX for p in _layer_files(name))])
 
 
 def layer_of(path: Path) -> str:
@@ -208,7 +219,7 @@ def layer_of(path: Path) -> str:
 
 
 def client_modules() -> list[Path]:
-    return sorted(p for name in NO_HTTP_SYNTAX for p in (PACKAGE / name).rglob("*.py"))
+    return sorted(p for name in NO_HTTP_SYNTAX for p in _layer_files(name))
 
 
 def test_the_tree_has_what_the_checks_read() -> None:
