@@ -153,7 +153,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             except IncompleteMessage as perr:
                 self._lost_mid_message(exc, perr)
             except HttpParserError as perr:
-                self._fail(ResponseProtocolError(f"malformed response: {perr}", method=self._method, url=self._url), perr)
+                self._fail(ResponseProtocolError(f"malformed response: {perr}", method=self._method,
+                                                 url=self._url), perr)
             else:
                 if events:
                     self._dispatch(events)
@@ -163,7 +164,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
 
     # -- an exchange ------------------------------------------------------------------
 
-    def begin(self, session: Any, method: str, url: Any, deadline: float, read_timeout: float | None) -> asyncio.Future[ClientResponse]:
+    def begin(self, session: Any, method: str, url: Any, deadline: float,
+              read_timeout: float | None) -> asyncio.Future[ClientResponse]:
         """Prepare for one request: its future, the parser's method, the deadlines."""
         self.requests += 1
         self._session = session
@@ -324,7 +326,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             return
         now = self._loop.time()
         if now >= self._deadline:
-            self._fail(TotalTimeout("the request took longer than its total timeout", method=self._method, url=self._url))
+            self._fail(TotalTimeout("the request took longer than its total timeout",
+                                    method=self._method, url=self._url))
         elif now >= self._read_deadline:
             self._fail(ReadTimeout("no response bytes within the read timeout", method=self._method, url=self._url))
         else:

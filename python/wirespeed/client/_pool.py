@@ -47,7 +47,8 @@ class _Waiter:
 
 
 class Pool:
-    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int, limit_per_host: int, keepalive_timeout: float) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int, limit_per_host: int,
+                 keepalive_timeout: float) -> None:
         for name, value in (("limit", limit), ("limit_per_host", limit_per_host)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be an int >= 0, not {value!r}")

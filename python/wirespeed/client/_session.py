@@ -41,12 +41,12 @@ from ..errors import (
     TransportError,
 )
 from ._body import FormData, Stream, encode_body
-from ._cookies import CookieJar, DummyCookieJar
-from ._proxies import EnvProxies, ProxyInfo, netrc_auth, parse_proxy_url
 from ._connect import Resolver, make_ssl_context, open_connection
 from ._connection import Connection
+from ._cookies import CookieJar, DummyCookieJar
 from ._middleware import ClientMiddleware, ClientRequest, run_chain
 from ._pool import Pool, PoolStats
+from ._proxies import EnvProxies, ProxyInfo, netrc_auth, parse_proxy_url
 from ._response import ClientResponse
 from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
 from ._urls import TARGET_CACHE_SIZE, Target, make_target
@@ -93,7 +93,8 @@ class _RequestContext:
         self._resp = resp
         return resp
 
-    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None,
+                        tb: TracebackType | None) -> None:
         resp = self._resp
         if resp is not None:
             resp.close()   # a no-op once the body is complete; else the connection closes
@@ -382,7 +383,10 @@ class ClientSession:
         if px is None and self._env_proxies:
             px = self._env_proxies.proxy_for(t.url)
         if px is None:
-            key: Any = (t.scheme, t.host, t.port, ssl if ssl is not None else self._ssl) if t.is_tls else (t.scheme, t.host, t.port)
+            if t.is_tls:
+                key: Any = (t.scheme, t.host, t.port, ssl if ssl is not None else self._ssl)
+            else:
+                key = (t.scheme, t.host, t.port)
         elif t.is_tls:
             # a tunnel per origin: its connections carry that origin's TLS, never another's
             key = ("https", t.host, t.port, ssl if ssl is not None else self._ssl, px.url, px.auth)
