@@ -165,7 +165,8 @@ cdef extern from *:
     #else
     static int WS_CTZ64(unsigned long long x) { int n = 0; while (!(x & 1)) { x >>= 1; n++; } return n; }
     #endif
-    #if (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) || defined(_M_X64) || defined(_M_IX86) || defined(_M_ARM64)
+    #if (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) \
+        || defined(_M_X64) || defined(_M_IX86) || defined(_M_ARM64)
     #define WS_LITTLE_ENDIAN 1
     #else
     #define WS_LITTLE_ENDIAN 0
@@ -245,13 +246,15 @@ cdef Py_ssize_t _scan(ResponseParser self, const unsigned char *buf, Py_ssize_t 
         lf = <const unsigned char *>memchr(buf + self._hs_lf_from, LF, n - self._hs_lf_from)
         if lf == NULL:
             if _partial_len(buf, 0, n) > self.max_line_size:
-                _raise_at(_LineTooLong, STATUS_LINE_TOO_LONG.format(self.max_line_size), base + self.max_line_size, buf[self.max_line_size])
+                _raise_at(_LineTooLong, STATUS_LINE_TOO_LONG.format(self.max_line_size),
+                          base + self.max_line_size, buf[self.max_line_size])
             self._hs_lf_from = n
             return -1
         e = lf - buf
         ce = _content_end(buf, 0, e)
         if ce > self.max_line_size:
-            _raise_at(_LineTooLong, STATUS_LINE_TOO_LONG.format(self.max_line_size), base + self.max_line_size, buf[self.max_line_size])
+            _raise_at(_LineTooLong, STATUS_LINE_TOO_LONG.format(self.max_line_size),
+                      base + self.max_line_size, buf[self.max_line_size])
         _status_line(self, buf, ce, e)
         pos = e + 1
         self._hs_phase = PHASE_FIELDS

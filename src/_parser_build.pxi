@@ -214,7 +214,8 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
         if kind >= KIND_SINGLETON:
             if self.strict:
                 if singletons & (1u << (kind - KIND_SINGLETON)):
-                    _raise_at(_InvalidHeader, REPEATED_SINGLETON.format(_text(buf + f.start, f.name_end - f.start, False)),
+                    _raise_at(_InvalidHeader,
+                              REPEATED_SINGLETON.format(_text(buf + f.start, f.name_end - f.start, False)),
                               base + f.start, buf[f.start])
                 singletons |= 1u << (kind - KIND_SINGLETON)
             continue
@@ -277,7 +278,8 @@ cdef int _complete_head(ResponseParser self, list events, const unsigned char *b
         head.version = _V10
     else:
         head.version = (1, self._minor)
-    if self._reason_end - self._reason_start == 2 and buf[self._reason_start] == 79 and buf[self._reason_start + 1] == 75:
+    if (self._reason_end - self._reason_start == 2 and buf[self._reason_start] == 79
+            and buf[self._reason_start + 1] == 75):
         head.reason = "OK"
     else:
         head.reason = _text(buf + self._reason_start, self._reason_end - self._reason_start, self._reason_nonascii)

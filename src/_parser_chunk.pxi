@@ -72,7 +72,8 @@ cdef int _chunk_size_line(ResponseParser self, const unsigned char *line, Py_ssi
     cdef Py_ssize_t ce = _content_end(line, 0, e), i = 0
     cdef int d
     if ce > self.max_line_size:
-        return _raise_at(_LineTooLong, CHUNK_LINE_TOO_LONG.format(self.max_line_size), base + self.max_line_size, line[self.max_line_size])
+        return _raise_at(_LineTooLong, CHUNK_LINE_TOO_LONG.format(self.max_line_size),
+                         base + self.max_line_size, line[self.max_line_size])
     while i < ce:
         d = HEXVAL[line[i]]
         if d < 0:
@@ -108,7 +109,8 @@ cdef Py_ssize_t _feed_chunk_line(ResponseParser self, const unsigned char *buf, 
             pos = lf - buf + 1
         else:
             if _partial_len(buf, pos, n) > self.max_line_size:
-                _raise_at(_LineTooLong, CHUNK_LINE_TOO_LONG.format(self.max_line_size), self._blk_base + self.max_line_size,
+                _raise_at(_LineTooLong, CHUNK_LINE_TOO_LONG.format(self.max_line_size),
+                          self._blk_base + self.max_line_size,
                           buf[pos + self.max_line_size])
             _blk_append(self, buf + pos, n - pos)
             return n
@@ -118,7 +120,8 @@ cdef Py_ssize_t _feed_chunk_line(ResponseParser self, const unsigned char *buf, 
         pos += take
         if lf == NULL:
             if _partial_len(self._blk, 0, self._blk_len) > self.max_line_size:
-                _raise_at(_LineTooLong, CHUNK_LINE_TOO_LONG.format(self.max_line_size), self._blk_base + self.max_line_size,
+                _raise_at(_LineTooLong, CHUNK_LINE_TOO_LONG.format(self.max_line_size),
+                          self._blk_base + self.max_line_size,
                           self._blk[self.max_line_size])
             return pos
         _chunk_size_line(self, self._blk, self._blk_len - 1)
