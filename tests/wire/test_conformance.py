@@ -14,9 +14,10 @@ its category with a few cases named, and a new error case nobody mapped fails.
 
 Two cases contradict the contract: ``duplicate-server`` and ``cl-repeated-same`` are
 marked ``mode: any`` and expect acceptance, while docs/parser.md rejects a repeated
-``Server`` (as DESIGN.md does) and a repeated ``Content-Length`` (RFC 9110 §8.6 allows
-either answer; DESIGN.md lists a repeated Content-Length among framing errors) in strict
-mode.  Their strict runs are expected failures, kept visible rather than skipped.
+``Server`` (docs/design.md: syntax real servers get wrong is rejected in strict mode) and
+a repeated ``Content-Length`` (RFC 9110 §8.6 allows either answer; the contract treats a
+repeated Content-Length as a framing matter) in strict mode.  Their strict runs are
+expected failures, kept visible rather than skipped.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ _CASES = _load_cases()
 
 # (case id, strict) pairs whose expectation contradicts docs/parser.md, with the reason.
 _CONTRADICTS_CONTRACT = {
-    ("duplicate-server", True): "strict mode rejects a repeated Server field (DESIGN.md, docs/parser.md)",
+    ("duplicate-server", True): "strict mode rejects a repeated Server field (docs/design.md, docs/parser.md)",
     ("cl-repeated-same", True): "strict mode rejects a repeated Content-Length, even an equal one (docs/parser.md)",
 }
 
