@@ -232,10 +232,13 @@ printf 'Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' "${#body
 """
 
 
-def apache_config(server: Server) -> str:
+def _apache_base(server: Server, modules: list[str], workers: tuple[int, int, int], www: str = "") -> str:
+    """The configuration both Apache fixtures share: paths in the workdir, loopback, prefork
+    ``workers`` (start, max spare, max), the document root and the CGI directory."""
     w = server.workdir
-    modules = "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in APACHE_MODULE_NAMES)
+    loads = "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in modules)
     user = "User nobody\nGroup nogroup" if os.geteuid() == 0 else ""
+    start, spare, most = workers
     return f"""
 ServerRoot "{w}"
 DefaultRuntimeDir "{w}"
@@ -244,12 +247,12 @@ ErrorLog "{w}/error.log"
 LogLevel warn
 Listen 127.0.0.1:{server.port}
 ServerName 127.0.0.1
-{modules}
+{loads}
 {user}
-StartServers 2
+StartServers {start}
 MinSpareServers 1
-MaxSpareServers 4
-MaxRequestWorkers 16
+MaxSpareServers {spare}
+MaxRequestWorkers {most}
 KeepAlive On
 MaxKeepAliveRequests 1000
 KeepAliveTimeout 5
@@ -259,8 +262,7 @@ DocumentRoot "{w}/www"
     Require all denied
 </Directory>
 <Directory "{w}/www">
-    Require all granted
-    SetOutputFilter DEFLATE
+    Require all granted{www}
 </Directory>
 ScriptAlias /cgi/ "{w}/cgi/"
 <Directory "{w}/cgi">
@@ -269,19 +271,34 @@ ScriptAlias /cgi/ "{w}/cgi/"
 """
 
 
-@contextlib.contextmanager
-def apache() -> Iterator[Server]:
-    binary = shutil.which("apache2") or "/usr/sbin/apache2"
-    workdir = make_workdir("apache")
-    server = Server("apache", free_port(), workdir, "", "", echo_path="/cgi/echo")
+def apache_config(server: Server) -> str:
+    return _apache_base(server, APACHE_MODULE_NAMES, (2, 4, 16), "\n    SetOutputFilter DEFLATE")
+
+
+def _prepare_apache(workdir: Path) -> None:
+    """What every Apache fixture needs in its workdir besides its config: mime types and the echo CGI."""
     (workdir / "mime.types").write_text("text/plain txt\napplication/octet-stream bin\n")
     cgi = workdir / "cgi"
     cgi.mkdir(mode=0o755)
     (cgi / "echo").write_text(CGI_ECHO)
     (cgi / "echo").chmod(0o755)
-    (workdir / "httpd.conf").write_text(apache_config(server))
+
+
+@contextlib.contextmanager
+def _run_apache(server: Server, config: str) -> Iterator[Server]:
+    binary = shutil.which("apache2") or "/usr/sbin/apache2"
+    (server.workdir / "httpd.conf").write_text(config)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C"}
-    with running(server, [binary, "-f", str(workdir / "httpd.conf"), "-DFOREGROUND"], env=env) as s:
+    with running(server, [binary, "-f", str(server.workdir / "httpd.conf"), "-DFOREGROUND"], env=env) as s:
+        yield s
+
+
+@contextlib.contextmanager
+def apache() -> Iterator[Server]:
+    workdir = make_workdir("apache")
+    server = Server("apache", free_port(), workdir, "", "", echo_path="/cgi/echo")
+    _prepare_apache(workdir)
+    with _run_apache(server, apache_config(server)) as s:
         yield s
 
 
@@ -317,8 +334,6 @@ def apache_digest_config(server: Server) -> str:
     SHA-256 nor ``qop=auth-int``: those are tested against the aiohttp app.
     """
     w = server.workdir
-    modules = "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in APACHE_DIGEST_MODULES)
-    user = "User nobody\nGroup nogroup" if os.geteuid() == 0 else ""
     auth = f"""AuthType Digest
     AuthName "{APACHE_DIGEST_REALM}"
     AuthDigestProvider file
@@ -328,35 +343,7 @@ def apache_digest_config(server: Server) -> str:
     {auth}
     {extra}
 </Location>""" for location, extra, _ in APACHE_DIGEST_AREAS.values())
-    return f"""
-ServerRoot "{w}"
-DefaultRuntimeDir "{w}"
-PidFile "{w}/httpd.pid"
-ErrorLog "{w}/error.log"
-LogLevel warn
-Listen 127.0.0.1:{server.port}
-ServerName 127.0.0.1
-{modules}
-{user}
-StartServers 1
-MinSpareServers 1
-MaxSpareServers 2
-MaxRequestWorkers 8
-KeepAlive On
-MaxKeepAliveRequests 1000
-KeepAliveTimeout 5
-TypesConfig "{w}/mime.types"
-DocumentRoot "{w}/www"
-<Directory "/">
-    Require all denied
-</Directory>
-<Directory "{w}/www">
-    Require all granted
-</Directory>
-ScriptAlias /cgi/ "{w}/cgi/"
-<Directory "{w}/cgi">
-    Require all granted
-</Directory>
+    return _apache_base(server, APACHE_DIGEST_MODULES, (1, 2, 8)) + f"""
 <Location "/cgi/">
     {auth}
     AuthDigestDomain "/private/" "/cgi/"
@@ -370,24 +357,17 @@ def apache_digest() -> Iterator[Server]:
     """Apache with mod_auth_digest: ``/private/secret.txt``, ``/short/secret.txt``, ``/noqop/secret.txt``
     and the body-digest CGI at ``/cgi/echo`` need Digest credentials (``APACHE_DIGEST_USER``); the
     document root's files (``/small.txt``...) do not."""
-    binary = shutil.which("apache2") or "/usr/sbin/apache2"
     workdir = make_workdir("apache-digest")
     server = Server("apache-digest", free_port(), workdir, "", "", echo_path="/cgi/echo")
-    (workdir / "mime.types").write_text("text/plain txt\napplication/octet-stream bin\n")
+    _prepare_apache(workdir)
     for name, (_, _, body) in APACHE_DIGEST_AREAS.items():
         area = workdir / "www" / name
         area.mkdir(mode=0o755)
         (area / "secret.txt").write_bytes(body)
         (area / "secret.txt").chmod(0o644)
-    cgi = workdir / "cgi"
-    cgi.mkdir(mode=0o755)
-    (cgi / "echo").write_text(CGI_ECHO)
-    (cgi / "echo").chmod(0o755)
     (workdir / "htdigest").write_text(htdigest_line(APACHE_DIGEST_USER, APACHE_DIGEST_REALM, APACHE_DIGEST_PASSWORD))
     (workdir / "htdigest").chmod(0o644)
-    (workdir / "httpd.conf").write_text(apache_digest_config(server))
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C"}
-    with running(server, [binary, "-f", str(workdir / "httpd.conf"), "-DFOREGROUND"], env=env) as s:
+    with _run_apache(server, apache_digest_config(server)) as s:
         yield s
 
 

@@ -60,7 +60,7 @@ class ClientResponse:
     __slots__ = (
         "method", "url", "status", "reason", "version", "headers", "raw_headers", "content_length",
         "_keep_alive", "_conn", "_pieces", "_buffered", "_complete", "_exc", "_waiter", "_body",
-        "_decoder", "_auto_decompress", "_content", "history", "trailers", "_loop", "_fed",
+        "_decoder", "_coding_checked", "_auto_decompress", "_content", "history", "trailers", "_loop", "_fed",
     )
 
     def __init__(self, method: str, url: Any, head: Any, conn: Connection) -> None:
@@ -81,6 +81,7 @@ class ClientResponse:
         self._waiter: asyncio.Future[None] | None = None
         self._body: bytes | None = None
         self._decoder: ContentDecoder | None = None
+        self._coding_checked = False
         self._auto_decompress = conn._session._auto_decompress
         self._content: StreamReader | None = None
         self.history: tuple[ClientResponse, ...] = ()
@@ -161,8 +162,10 @@ class ClientResponse:
         """The next decoded body piece, or ``b""`` at the end."""
         decoder = self._decoder
         if decoder is None:
-            if self._body is None and self.headers.get("Content-Encoding") is not None:
-                decoder = self._decoder = self._make_decoder()
+            if self._coding_checked:
+                return await self._next_raw()
+            self._coding_checked = True   # looked up once, not per piece
+            decoder = self._decoder = self._make_decoder()
             if decoder is None:
                 return await self._next_raw()
         try:
@@ -266,15 +269,17 @@ class ClientResponse:
             self.close()
             return
         try:
-            async with asyncio.timeout(DRAIN_DEADLINE) if hasattr(asyncio, "timeout") else _Deadline(DRAIN_DEADLINE):
-                while await self._next_raw():
-                    pass
+            await asyncio.wait_for(self._drain(), DRAIN_DEADLINE)
         except (asyncio.TimeoutError, ClientPayloadError):
             self.close()
         except BaseException:
             self.close()
             raise
         self._pieces.clear()
+
+    async def _drain(self) -> None:
+        while await self._next_raw():
+            pass
 
     def __del__(self) -> None:
         # A response dropped before its end must not hold its pool slot forever.
@@ -293,32 +298,6 @@ class ClientResponse:
 
     async def __aexit__(self, *exc: object) -> None:
         self.close()
-
-
-class _Deadline:
-    """``asyncio.timeout`` for CPython 3.10 (a timer that cancels the current task)."""
-
-    def __init__(self, delay: float) -> None:
-        self._delay = delay
-        self._handle: asyncio.TimerHandle | None = None
-        self._fired = False
-
-    async def __aenter__(self) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-
-        def fire() -> None:
-            self._fired = True
-            task.cancel()
-
-        self._handle = asyncio.get_running_loop().call_later(self._delay, fire)
-
-    async def __aexit__(self, et: Any, e: Any, tb: Any) -> bool:
-        if self._handle is not None:
-            self._handle.cancel()
-        if self._fired and et is asyncio.CancelledError:
-            raise asyncio.TimeoutError
-        return False
 
 
 class StreamReader:

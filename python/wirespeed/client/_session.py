@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ssl as _ssl
 from collections.abc import Generator, Mapping
 from types import TracebackType
 from typing import Any
@@ -143,6 +144,8 @@ class ClientSession:
         self._netrc: dict[str, str | None] = {}
         self._allow_insecure_redirects = allow_insecure_redirects
         self._auto_decompress = auto_decompress
+        if ssl is not None and not isinstance(ssl, (bool, _ssl.SSLContext)):
+            raise TypeError(f"ssl must be None, a bool or an ssl.SSLContext, not {type(ssl).__name__}")
         self._ssl = ssl
         self._ssl_context: Any = None
         self._wire = wire if wire is not None else _wire.default()
@@ -256,6 +259,20 @@ class ClientSession:
             return t
         return make_target(url, self._base_url, params)
 
+    def _body(self, method: str, t: Target, data: Any, json: Any, content: Any) -> tuple[Any, str | None]:
+        """The encoded body and its default Content-Type; errors name the request."""
+        if content is not None:
+            if data is not None or json is not None:
+                raise InvalidRequest("content= cannot be combined with data= or json=", method=method, url=t.url)
+            data = content
+        if data is None and json is None:
+            return None, None
+        try:
+            return encode_body(data, json)
+        except InvalidRequest as exc:
+            exc.method, exc.url = method, t.url
+            raise
+
     def _check_method(self, method: Any) -> None:
         if not isinstance(method, str) or not method or not _TCHAR.issuperset(method):
             raise InvalidRequest(f"method must be a token, not {method!r}", method=str(method))
@@ -336,20 +353,12 @@ class ClientSession:
         t = self._target(url, params)
         if method not in self._methods:
             self._check_method(method)
-        if content is not None:
-            if data is not None or json is not None:
-                raise InvalidRequest("content= cannot be combined with data= or json=", method=method, url=t.url)
-            data = content
         body: bytes | Stream | None
         ctype: str | None
-        if data is None and json is None:
+        if data is None and json is None and content is None:
             body, ctype = None, None
         else:
-            try:
-                body, ctype = encode_body(data, json)
-            except InvalidRequest as exc:
-                exc.method, exc.url = method, t.url
-                raise
+            body, ctype = self._body(method, t, data, json, content)
         if type(body) is Stream and body.used:
             # Refused before a connection is taken: nothing is written, nothing is closed.
             raise InvalidRequest("a streamed request body can be sent only once (it was consumed by an "
@@ -456,8 +465,9 @@ class ClientSession:
             resp = await self._follow(resp, t.url, method, body, ctype, headers, timeout, ssl, expect100,
                                       max_redirects if max_redirects is not None else self._max_redirects, (),
                                       {"cookies": cookies, "proxy": proxy, "proxy_auth": proxy_auth}, deadline)
-        if isinstance(data, FormData):
-            data.close()
+        form = data if content is None else content
+        if isinstance(form, FormData):
+            form.close()
         rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
         if rfs and resp.status >= 400:
             resp.close()
@@ -491,11 +501,7 @@ class ClientSession:
             if status == 303 and method != "HEAD" or status in (301, 302) and method == "POST":
                 method, body, ctype = ("GET" if status == 303 or method == "POST" else method), None, None
                 if headers:
-                    # The body is gone, and with it every field that described it.
-                    given = CIMultiDict(headers)
-                    for name in _CONTENT_FIELDS:
-                        given.popall(name, None)
-                    headers = given
+                    headers = _without(headers, _CONTENT_FIELDS)   # the body is gone, and what described it
             elif body is not None and type(body) is not bytes:
                 replay = body.replay()
                 if replay is None:
@@ -507,10 +513,7 @@ class ClientSession:
             if (next_url.scheme, next_url.host, next_url.port) != (first.scheme, first.host, first.port):
                 foreign = True   # once another origin, always: credentials never follow
             if foreign and headers:
-                given = CIMultiDict(headers)
-                for name in _ORIGIN_BOUND:
-                    given.popall(name, None)
-                headers = given
+                headers = _without(headers, _ORIGIN_BOUND)
             if foreign and options.get("cookies"):
                 options = {**options, "cookies": None}   # the caller's cookies= are the first origin's
             if body is not None and ctype is not None:
@@ -562,15 +565,7 @@ class ClientSession:
         t = self._target(url, params)
         if method not in self._methods:
             self._check_method(method)
-        if content is not None:
-            if data is not None or json is not None:
-                raise InvalidRequest("content= cannot be combined with data= or json=", method=method, url=t.url)
-            data = content
-        try:
-            body, ctype = encode_body(data, json) if data is not None or json is not None else (None, None)
-        except InvalidRequest as exc:
-            exc.method, exc.url = method, t.url
-            raise
+        body, ctype = self._body(method, t, data, json, content)
         hdrs: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
         if ctype is not None and "Content-Type" not in hdrs:
             hdrs["Content-Type"] = ctype
@@ -603,8 +598,9 @@ class ClientSession:
                                           max_redirects if max_redirects is not None else self._max_redirects,
                                           mws, opts, start_deadline)
         finally:
-            if isinstance(data, FormData):
-                data.close()
+            form = data if content is None else content
+            if isinstance(form, FormData):
+                form.close()
         rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
         if rfs and resp.status >= 400:
             resp.close()
@@ -790,6 +786,14 @@ class ClientSession:
                 f"{found[0]}:{found[1]}".encode()).decode("ascii")
         value = self._netrc[host]
         return [*items, ("Authorization", value)] if value else items
+
+
+def _without(headers: Any, names: tuple[str, ...]) -> CIMultiDict[str]:
+    """A copy of ``headers`` without the fields ``names``."""
+    kept: CIMultiDict[str] = CIMultiDict(headers)
+    for name in names:
+        kept.popall(name, None)
+    return kept
 
 
 def _with_auth(items: list[tuple[str, str]], value: str) -> list[tuple[str, str]]:
