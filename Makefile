@@ -14,6 +14,8 @@
 #   make check-dist                the distributions: the sdist builds and passes its own tests in a
 #                                  fresh venv, the wheel is the stripped C twin, auditwheel accepts it,
 #                                  the setuptools floor builds (tests/package/test_dist.py, marked slow)
+#   make docs                      the documentation site into site/ (mkdocs --strict: a warning fails)
+#   make release-check             the release workflow's dry run: python -m build, then twine check
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -24,9 +26,11 @@ FUZZ_RUNS ?= 200000
 DIST ?= dist
 STAMP_VENV := $(VENV)/.stamp-venv
 STAMP_BUILD := $(VENV)/.stamp-build
+STAMP_DOCS := $(VENV)/.stamp-docs
+STAMP_RELEASE := $(VENV)/.stamp-release
 SOURCES := $(wildcard src/*.pyx src/*.pxd src/*.pxi) setup.py
 
-.PHONY: all test bench build typecheck lint dist check-dist clean debug fuzz
+.PHONY: all test bench build typecheck lint dist check-dist clean debug fuzz docs release-check
 
 all: test
 
@@ -78,6 +82,28 @@ check-dist: dist
 	WIRESPEED_DIST=$(abspath $(DIST)) $(PY) -m pytest -p no:cacheprovider -m slow --durations=0 \
 		$$($(PY) -c "import xdist" 2>/dev/null && echo "-n $(JOBS) --dist worksteal") tests/package/test_dist.py
 
+$(STAMP_DOCS): $(STAMP_VENV)
+	@echo "==> installing the docs extra (mkdocs, mkdocstrings)"
+	WIRESPEED_NO_EXTENSIONS=1 $(PY) -m pip install -q --no-build-isolation -e ".[docs]"
+	@touch $@
+
+# --strict turns every warning (a broken link, a page left out of the nav, an
+# API reference that does not resolve) into a failure.
+docs: build $(STAMP_DOCS)
+	@echo "==> building the documentation site into site/"
+	$(PY) -m mkdocs build --strict --site-dir site
+
+$(STAMP_RELEASE): $(STAMP_VENV)
+	WIRESPEED_NO_EXTENSIONS=1 $(PY) -m pip install -q --no-build-isolation -e ".[release]"
+	@touch $@
+
+# The dry run of .github/workflows/release.yml: the sdist, a wheel built from
+# it, and twine's checks of both (metadata and README rendering), as PyPI would.
+# (`make check-dist release-check` builds the distributions once for both.)
+release-check: dist $(STAMP_RELEASE)
+	@echo "==> release dry run: twine check --strict on what python -m build made"
+	$(PY) -m twine check --strict $(DIST)/*
+
 bench: build
 	@echo "==> running the benchmarks: wirespeed's twins and the peers in one run"
 	$(PY) -m pytest --benchmark
@@ -94,4 +120,4 @@ fuzz: build
 	$(PY) fuzz/fuzz_decoding.py -runs=$(FUZZ_RUNS)
 
 clean:
-	rm -rf build $(DIST) $(VENV) python/wirespeed/wire/*.so src/*.c .pytest_cache .benchmarks
+	rm -rf build site $(DIST) $(VENV) python/wirespeed/wire/*.so src/*.c .pytest_cache .benchmarks
