@@ -103,6 +103,8 @@ $(STAMP_RELEASE): $(STAMP_VENV)
 release-check: dist $(STAMP_RELEASE)
 	@echo "==> release dry run: twine check --strict on what python -m build made"
 	$(PY) -m twine check --strict $(DIST)/*
+	@echo "==> the workflows against GitHub's schema"
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 bench: build
 	@echo "==> running the benchmarks: wirespeed's twins and the peers in one run"

@@ -60,7 +60,8 @@ MATRIX = {
 #: Folders and the files of each the sdist carries (bench/: the benchmarks, not the
 #: results a run writes beside them), and the top-level files it carries.
 SHIPPED = {"python": "*", "src": "*", "tests": "*", "fuzz": "*", "docs": "*", "bench": "*.py"}
-SHIPPED_FILES = ["README.md", "LICENSE", "Makefile", "conftest.py", "pyproject.toml", "setup.py", "MANIFEST.in"]
+SHIPPED_FILES = ["README.md", "CHANGELOG.md", "LICENSE", "Makefile", "conftest.py", "pyproject.toml", "setup.py",
+                 "MANIFEST.in"]
 #: What a build or a run leaves in the tree: never shipped.
 GENERATED = re.compile(r"(^|/)(__pycache__|\.hypothesis|\.benchmarks|\.pytest_cache)/|\.(c|so|pyd|pyc)$")
 
@@ -147,6 +148,19 @@ def test_licence_file_metadata_and_pyproject_agree(sdist: Path) -> None:
         metadata = email.parser.Parser().parsestr(extracted.read().decode())
     assert metadata["License-Expression"] == "Apache-2.0"
     assert metadata.get_all("License-File") == ["LICENSE"]
+
+
+def test_sdist_metadata_carries_the_package_version(sdist: Path) -> None:
+    """setuptools reads ``wirespeed.__version__`` (the one source) into the metadata."""
+    import wirespeed
+
+    with tarfile.open(sdist) as tar:
+        (info,) = [m for m in tar.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
+        extracted = tar.extractfile(info)
+        assert extracted is not None
+        metadata = email.parser.Parser().parsestr(extracted.read().decode())
+    assert metadata["Version"] == wirespeed.__version__
+    assert sdist.name == f"wirespeed-{wirespeed.__version__}.tar.gz"
 
 
 @pytest.mark.parametrize("platform", sorted(MATRIX))
