@@ -182,6 +182,89 @@ def test_a_timeout_set_by_a_middleware_applies(wire_impl: Wire, run: Any, fault:
     run(main())
 
 
+def slow_answers(count: int, delay: float, then: Any = None) -> Any:
+    """A script: ``count`` requests on one connection, each answered after ``delay`` s by ``then(i)`` (200 ok)."""
+
+    async def script(conn: Conn) -> None:
+        for i in range(count):
+            await conn.read_request()
+            await asyncio.sleep(delay)
+            await conn.send(OK if then is None else then(i))
+        await conn.stall()
+
+    return script
+
+
+def test_the_total_timeout_covers_every_send_of_a_middleware(wire_impl: Wire, run: Any, fault: FaultServer) -> None:
+    # aiohttp starts one timer per request, around the chain: a middleware's second and third
+    # sends run on what is left of the total, not on a fresh one each.
+    fault.script = slow_answers(3, 0.5)
+
+    async def thrice(request: ClientRequest, handler: ClientHandler) -> ClientResponse:
+        for _ in range(2):
+            await (await handler(request)).release()
+        return await handler(request)
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, timeout=ClientTimeout(total=1.0), middlewares=(thrice,)) as s:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(wirespeed.TotalTimeout):
+                await within(s.get(fault.url()), 3, "three sends of 0.5 s each under a total of 1 s")
+            assert loop.time() - started < 1.4
+            assert_settled(s.stats)
+
+    run(main())
+
+
+def test_the_total_timeout_covers_every_redirect_hop_through_a_chain(
+    wire_impl: Wire, run: Any, fault: FaultServer
+) -> None:
+    # As without middlewares (test_redirects): the total runs from the first send to the end of the last hop.
+    fault.script = slow_answers(3, 0.5, lambda i: redirect_to(f"/hop{i + 1}") if i < 2 else response(200, b"late"))
+    hops: list[str] = []
+
+    async def look(request: ClientRequest, handler: ClientHandler) -> ClientResponse:
+        hops.append(request.url.path)
+        return await handler(request)
+
+    async def main() -> None:
+        # The hops answer at 0.5, 1.0 and 1.5 s: a total of 1.2 s ends the third.
+        async with ClientSession(wire=wire_impl, timeout=ClientTimeout(total=1.2), middlewares=(look,)) as s:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(wirespeed.TotalTimeout):
+                async with s.get(fault.url("/hop0")) as r:
+                    await within(r.read(), 3, "three hops of 0.5 s each under a total of 1.2 s")
+            assert loop.time() - started < 1.45
+            assert hops == ["/hop0", "/hop1", "/hop2"]
+            assert_settled(s.stats)
+
+    run(main())
+
+
+def test_a_timeout_set_by_a_middleware_counts_from_the_start_of_the_request(
+    wire_impl: Wire, run: Any, fault: FaultServer
+) -> None:
+    fault.script = slow_answers(2, 0.4)
+
+    async def twice_then_shorten(request: ClientRequest, handler: ClientHandler) -> ClientResponse:
+        await (await handler(request)).release()          # 0.4 s of the session's total
+        request.timeout = ClientTimeout(total=0.6)        # 0.2 s left of it: the second send takes 0.4 s
+        return await handler(request)
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, middlewares=(twice_then_shorten,)) as s:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(wirespeed.TotalTimeout):
+                await within(s.get(fault.url()), 3, "a second send past the middleware's total")
+            assert 0.5 < loop.time() - started < 0.75
+            assert_settled(s.stats)
+
+    run(main())
+
+
 # --------------------------------------------------------------------------- sub-requests
 
 
@@ -496,14 +579,20 @@ def test_example_runs(name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest
 # --------------------------------------------------------------------------- the guide's programs
 
 
-def guide_blocks() -> list[str]:
+def guide_blocks() -> list[tuple[str, str]]:
     import re
 
-    return re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "middlewares.md").read_text(encoding="utf-8"), re.S)
+    return [
+        (f"docs/{name} block {index}", block)
+        for name in ("middlewares.md", "cookbook.md")
+        for index, block in enumerate(
+            re.findall(r"```python\n(.*?)```", (ROOT / "docs" / name).read_text(encoding="utf-8"), re.S)
+        )
+    ]
 
 
 @pytest.mark.parametrize("index", range(len(guide_blocks())))
 def test_docs_middlewares_block_runs(index: int, capsys: pytest.CaptureFixture[str]) -> None:
-    block = guide_blocks()[index]
-    exec(compile(block, f"docs/middlewares.md block {index}", "exec"), {"__name__": "__main__"})
+    where, block = guide_blocks()[index]
+    exec(compile(block, where, "exec"), {"__name__": "__main__"})
     assert capsys.readouterr().out.strip()
