@@ -4,8 +4,9 @@
   ``bench/results/client.png``: it is added to the site as ``client.png``, and
   ``docs/benchmarks.md`` links it by its path in the repository (so the page
   also reads right on a forge), rewritten here to the site's copy.
-- Docstrings cross-reference with Sphinx roles (``:class:`Wire```); the API
-  pages show the name alone, as code.
+- Docstrings are written for Sphinx: cross-references with roles
+  (``:class:`Wire```) and literal blocks after ``::``.  The API pages show
+  the name alone, as code, and a single colon before a block.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "bench" / "results" / "client.png"
 CHART_LINK = "../bench/results/client.png"
 ROLE = re.compile(r":(?:class|func|meth|attr|data|mod|exc|obj):(?=<code>)")
+LITERAL_MARK = re.compile(r"::</p>")
 
 
 def on_files(files: Files, config: Any) -> Files:
@@ -35,5 +37,5 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
 
 def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
     if page.file.src_uri.startswith("api/"):
-        html = ROLE.sub("", html)
+        html = LITERAL_MARK.sub(":</p>", ROLE.sub("", html))
     return html

@@ -58,6 +58,10 @@ PYTHON_BLOCKS = [block for block in blocks() if block.language == "python"]
 def test_the_docs_have_python_blocks() -> None:
     names = {block.path.name for block in PYTHON_BLOCKS}
     assert {"README.md", "writer.md", "parser.md", "decoding.md", "errors.md", "design.md"} <= names
+    # the guides: each shows its subject as a program against a local server
+    guides = {"quickstart.md", "client.md", "connections.md", "streaming.md", "middlewares.md", "cookbook.md",
+              "wire.md", "migrating.md"}
+    assert guides <= names
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda path: str(path.relative_to(ROOT)))
