@@ -48,7 +48,6 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_CheckExact, PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.errno cimport EAGAIN, EINTR, errno
-from libc.stdio cimport snprintf
 from libc.string cimport memcpy
 
 cdef extern from "Python.h":
@@ -172,6 +171,7 @@ cdef str WHERE_METHOD = W_WHERE_METHOD
 cdef str WHERE_TARGET = W_WHERE_TARGET
 cdef str WHERE_REASON = W_WHERE_REASON
 cdef bytes LAST_CHUNK = b"0\r\n\r\n"
+cdef const char* HEXDIGITS = b"0123456789abcdef"
 cdef bytes HTTP11 = b"HTTP/1.1"
 cdef tuple V11 = (1, 1)       # the default version, recognised by identity
 
@@ -408,11 +408,26 @@ cdef Py_ssize_t _nbytes(object data) except -1:
     return n
 
 
-cdef bytes _size_line(Py_ssize_t size):
+cdef inline Py_ssize_t _put_size_line(char* out, size_t size) noexcept nogil:
+    """Write ``size`` in lower-case hex and CRLF at ``out`` (room for 18 bytes); return the length."""
     # RFC 9112 §7.1: chunk-size = 1*HEXDIG, then CRLF (we send no extensions).
+    # By hand: snprintf("%zx") cost about 800 instructions per chunk.
+    cdef Py_ssize_t digits = 1, i
+    cdef size_t rest = size >> 4
+    while rest:
+        digits += 1
+        rest >>= 4
+    for i in range(digits - 1, -1, -1):
+        out[i] = HEXDIGITS[size & 15]
+        size >>= 4
+    out[digits] = b"\r"
+    out[digits + 1] = b"\n"
+    return digits + 2
+
+
+cdef bytes _size_line(Py_ssize_t size):
     cdef char tmp[24]
-    cdef int n = snprintf(tmp, sizeof(tmp), "%zx\r\n", <size_t>size)
-    return PyBytes_FromStringAndSize(tmp, n)
+    return PyBytes_FromStringAndSize(tmp, _put_size_line(tmp, <size_t>size))
 
 
 cdef int _write_run(object transport, list pieces, Py_ssize_t* lens, Py_ssize_t start, Py_ssize_t end) except -1:
