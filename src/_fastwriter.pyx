@@ -592,15 +592,10 @@ cdef class StreamWriter:
             self._head = None
             self._state = BODY
             head_len = self._head_len
-            if self._chunked:
-                pieces = [head, _size_line(size), data, CRLF]
-            else:
-                pieces = [head, data]
-        elif self._chunked:
-            pieces = [_size_line(size), data, CRLF]
-        else:
-            pieces = [data]
-        self._send(pieces, head_len)
+        elif not self._chunked:
+            self._send_one(data, size, 0)
+            return
+        self._send_body(head, data, size, head_len)
 
     def write_eof(self, last=b"", trailers=None):
         """End the message: the last piece, the chunked terminator and trailers, in one call."""
@@ -733,6 +728,55 @@ cdef class StreamWriter:
             for i in range(n):
                 if held[i]:
                     PyBuffer_Release(&views[i])
+
+    cdef int _send_body(self, object head, object data, Py_ssize_t size, Py_ssize_t head_len) except -1:
+        """``_send([head,] [size line,] data [, CRLF])``; a small total is joined without the list or temporaries."""
+        cdef char line[24]
+        cdef Py_ssize_t line_len = 0, head_size = 0, total
+        cdef Py_buffer view
+        cdef bint held = False
+        cdef const char* p
+        cdef char* out
+        if self._chunked:
+            line_len = _put_size_line(line, <size_t>size)
+        if head is not None:
+            head_size = PyBytes_GET_SIZE(head)
+        total = head_size + line_len + size + (2 if self._chunked else 0)
+        if total > self._coalesce_limit:
+            if head is None:
+                pieces = [PyBytes_FromStringAndSize(line, line_len), data, CRLF]
+            elif self._chunked:
+                pieces = [head, PyBytes_FromStringAndSize(line, line_len), data, CRLF]
+            else:
+                pieces = [head, data]
+            return self._send(pieces, head_len)
+        transport = self.transport
+        if PyBytes_CheckExact(data):
+            p = PyBytes_AS_STRING(data)
+        else:
+            PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+            held = True
+            p = <const char*>view.buf
+        try:
+            if transport.is_closing():
+                raise TransportError(W_CLOSING.format(total))
+            self._count(total, head_len)
+            joined = PyBytes_FromStringAndSize(NULL, total)
+            out = PyBytes_AS_STRING(joined)
+            if head_size:
+                memcpy(out, PyBytes_AS_STRING(head), head_size)
+                out += head_size
+            memcpy(out, line, line_len)
+            out += line_len
+            memcpy(out, p, size)
+            if self._chunked:
+                out[size] = b"\r"
+                out[size + 1] = b"\n"
+            transport.write(joined)
+        finally:
+            if held:
+                PyBuffer_Release(&view)
+        return 0
 
     cdef int _send_one(self, object data, Py_ssize_t total, Py_ssize_t head_len) except -1:
         """``_send([data])`` when the size is known: no list, no buffer lookup."""
