@@ -354,18 +354,18 @@ cdef int _fields(Buf* b, object headers, str label) except -1:
     return 0
 
 
-cdef bytes _serialize_block(const char* first, Py_ssize_t n, bint add_crlf, object fields, str label):
-    """``first`` [+ CRLF] + the fields + CRLF, built in a stack buffer (heap if it grows)."""
+cdef bytes _serialize_block(const char** parts, Py_ssize_t* lens, int count, object fields, str label):
+    """The ``parts`` of the first line(s) + the fields + CRLF, built in a stack buffer (heap if it grows)."""
     cdef char stack[STACK_HEAD]
     cdef Buf b
+    cdef int i
     b.data = stack
     b.length = 0
     b.capacity = STACK_HEAD
     b.on_heap = False
     try:
-        buf_append(&b, first, n)
-        if add_crlf:
-            buf_append(&b, "\r\n", 2)
+        for i in range(count):
+            buf_append(&b, parts[i], lens[i])
         _fields(&b, fields, label)
         buf_append(&b, "\r\n", 2)
         return PyBytes_FromStringAndSize(b.data, b.length)
@@ -376,19 +376,25 @@ cdef bytes _serialize_block(const char* first, Py_ssize_t n, bint add_crlf, obje
 
 cdef bytes _serialize_head(object start_line, object headers):
     """The start line, validated, and the header fields (RFC 9112 §2.1)."""
-    cdef const char* p
-    cdef Py_ssize_t n
-    _text(start_line, &p, &n, 0, WHERE_START_LINE, 0, NULL, 0)
-    if n == 0:
+    cdef const char* parts[2]
+    cdef Py_ssize_t lens[2]
+    _text(start_line, &parts[0], &lens[0], 0, WHERE_START_LINE, 0, NULL, 0)
+    if lens[0] == 0:
         raise HeaderValidationError(W_EMPTY.format(where=W_WHERE_START_LINE))
-    _check_ctl(<const unsigned char*>p, n, 0, WHERE_START_LINE, 0, NULL, 0)
-    # p borrows from start_line, which the caller keeps alive.
-    return _serialize_block(p, n, True, headers, HEADER)
+    _check_ctl(<const unsigned char*>parts[0], lens[0], 0, WHERE_START_LINE, 0, NULL, 0)
+    parts[1] = "\r\n"
+    lens[1] = 2
+    # parts[0] borrows from start_line, which the caller keeps alive.
+    return _serialize_block(parts, lens, 2, headers, HEADER)
 
 
 cdef bytes _serialize_trailers(object trailers):
     """``0 CRLF`` + trailer fields + ``CRLF`` (RFC 9112 §7.1.2)."""
-    return _serialize_block("0\r\n", 3, False, trailers, TRAILER)
+    cdef const char* parts[1]
+    cdef Py_ssize_t lens[1]
+    parts[0] = "0\r\n"
+    lens[0] = 3
+    return _serialize_block(parts, lens, 1, trailers, TRAILER)
 
 
 cdef inline object _body(object data):
@@ -507,11 +513,13 @@ cdef class StreamWriter:
 
     def write_request_headers(self, method, target, headers=(), version=V11):
         """Buffer a request head: ``method`` must be a token, ``target`` visible ASCII."""
-        cdef const char* mp
+        cdef const char* parts[6]
+        cdef Py_ssize_t lens[6]
         cdef const char* tp
-        cdef Py_ssize_t mn, tn, i
-        _text(method, &mp, &mn, 0, WHERE_METHOD, 0, NULL, 0)
-        _check_token(<const unsigned char*>mp, mn, WHERE_METHOD)
+        cdef Py_ssize_t tn, i
+        cdef bytes version_line
+        _text(method, &parts[0], &lens[0], 0, WHERE_METHOD, 0, NULL, 0)
+        _check_token(<const unsigned char*>parts[0], lens[0], WHERE_METHOD)
         _text(target, &tp, &tn, 0, WHERE_TARGET, 0, NULL, 0)
         if tn == 0:
             raise HeaderValidationError(W_EMPTY.format(where=W_WHERE_TARGET))
@@ -521,9 +529,24 @@ cdef class StreamWriter:
                 if tp[i] == b"#":
                     raise HeaderValidationError(W_TARGET_FRAGMENT.format(offset=i))
                 raise HeaderValidationError(W_TARGET_BYTE.format(byte=<unsigned char>tp[i], offset=i))
-        line = (PyBytes_FromStringAndSize(mp, mn) + b" " + PyBytes_FromStringAndSize(tp, tn)
-                + b" " + (HTTP11 if version is V11 else _shared_version(version)))
-        self.write_headers(line, headers)
+        version_line = HTTP11 if version is V11 else _shared_version(version)
+        if self._state != NEW:
+            raise WriterStateError(W_HEAD_TWICE)
+        # The line's parts are checked (a token, visible ASCII, a known version): no
+        # start-line check and no line object, the head is built from them in place.
+        parts[1] = " "
+        lens[1] = 1
+        parts[2] = tp
+        lens[2] = tn
+        parts[3] = " "
+        lens[3] = 1
+        parts[4] = PyBytes_AS_STRING(version_line)
+        lens[4] = PyBytes_GET_SIZE(version_line)
+        parts[5] = "\r\n"
+        lens[5] = 2
+        self._head = _serialize_block(parts, lens, 6, headers, HEADER)
+        self._head_len = PyBytes_GET_SIZE(self._head)
+        self._state = HEAD_BUFFERED
 
     def write_response_headers(self, status, reason, headers=(), version=V11):
         """Buffer a response head: ``status`` a three-digit int, ``reason`` free of controls."""
