@@ -648,7 +648,11 @@ cdef class StreamWriter:
             if size == 0:
                 self._send_one(head_only, head_len, head_len)
             elif head_len + size <= self._coalesce_limit:
-                self._send_one(head_only + <bytes>last, head_len + size, head_len)
+                # Two copies into one new bytes: ``head_only + last`` costs a number-protocol dispatch.
+                joined = PyBytes_FromStringAndSize(NULL, head_len + size)
+                memcpy(PyBytes_AS_STRING(joined), PyBytes_AS_STRING(head_only), head_len)
+                memcpy(PyBytes_AS_STRING(joined) + head_len, PyBytes_AS_STRING(last), size)
+                self._send_one(joined, head_len + size, head_len)
             else:
                 self._send([head_only, last], head_len)
             return
