@@ -1,6 +1,6 @@
 # Building a finished block's Python objects, and the framing decision.
 # This is where the time of a small response goes: one str per value, a
-# cached istr per name, one CIMultiDict filled through its unbound `add`.
+# cached istr per name, one CIMultiDict (filled as _parser_multidict.pxi says).
 # Framing facts (Content-Length, Transfer-Encoding, Connection) are read from
 # the raw value bytes while the fields are added, never looked up again.
 
@@ -195,7 +195,11 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
     cdef Py_ssize_t cl_at = -1, te_at = -1
     cdef const unsigned char *vp
     cdef Py_ssize_t vn
-    cdef list items = _list_new(self._nf)
+    cdef list items = None
+    if MD_CAPI:
+        md = ws_md_new(self._nf)
+    else:
+        items = _list_new(self._nf)
     for i in range(self._nf):
         f = &self._fields[i]
         key = _name_key(self, buf + f.start, f.name_end - f.start, &kind)
@@ -208,7 +212,10 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
             vp = buf + f.value_start
             vn = f.value_end - f.value_start
             value = _text(vp, vn, f.nonascii)
-        _put_pair(self._pool, items, i, key, value)
+        if MD_CAPI:
+            ws_md_add(md, key, value)
+        else:
+            _put_pair(self._pool, items, i, key, value)
         if kind == KIND_OTHER:
             continue
         if kind >= KIND_SINGLETON:
@@ -241,6 +248,8 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
     if head:
         framing[0] = te | (conn << 4)
         length[0] = cl
+    if MD_CAPI:
+        return ws_md_proxy(md)
     md = _CIMultiDict(items)
     items = None
     _release_values(self._pool, self._nf)

@@ -1,4 +1,12 @@
-# Filling a CIMultiDict from C.  Building it from a list of pairs lets it
+# Filling a CIMultiDict from C.
+#
+# multidict 7 publishes a C API in a capsule (multidict_capi.h): a CIMultiDict
+# made with room for every field, then one C `add` per field, with no pair
+# tuple, no list and no Python call in between.  It is used when the capsule is
+# there and its types are the very `multidict.CIMultiDict` and
+# `CIMultiDictProxy` (not with multidict 6, nor with its pure-Python build).
+#
+# Otherwise the multidict is built from a list of pairs, which lets it
 # size its table once, about twice as fast as one `add` call per field.  The
 # 2-tuples come from a per-parser pool and are refilled in place when nothing
 # else holds them (the pool's reference is the only one), as CPython's zip()
@@ -25,6 +33,72 @@ cdef extern from *:
     #endif
     """
     bint WS_UNIQUE(PyObject *o)
+
+
+cdef extern from *:
+    """
+    /* The head of multidict's MultiDict_CAPI (multidict_capi_struct.h, API
+       version 1).  Fields are only ever appended to that struct, so a newer
+       multidict keeps this prefix; only the fields up to `add` are read. */
+    typedef struct {
+        int api_version;
+        void *state;
+        void *istr_get_type;
+        void *istr_from_unicode;
+        void *get_version;
+        void *md_type;
+        PyTypeObject *(*ci_type)(void *state);
+        void *proxy_type;
+        PyTypeObject *(*ci_proxy_type)(void *state);
+        void *md_new;
+        PyObject *(*ci_new)(void *state, Py_ssize_t prealloc_size);
+        void *proxy_new;
+        PyObject *(*ci_proxy_new)(void *state, PyObject *arg);
+        void *size;
+        void *contains;
+        void *get_item;
+        int (*add)(void *state, PyObject *self, PyObject *key, PyObject *value);
+    } ws_md_capi_t;
+
+    static ws_md_capi_t *ws_md_capi = NULL;
+
+    /* 1 once the C API is bound: the capsule exists, has version 1 or later,
+       and its types are `ci` and `ci_proxy`; else 0, with no error set. */
+    static int ws_md_capi_load(PyObject *ci, PyObject *ci_proxy) {
+        ws_md_capi_t *capi = (ws_md_capi_t *)PyCapsule_Import("multidict._multidict.CAPI", 0);
+        PyTypeObject *t1, *t2;
+        int same;
+        if (capi == NULL) {
+            PyErr_Clear();
+            return 0;
+        }
+        if (capi->api_version < 1) {
+            return 0;
+        }
+        t1 = capi->ci_type(capi->state);
+        t2 = capi->ci_proxy_type(capi->state);
+        same = t1 != NULL && t2 != NULL && (PyObject *)t1 == ci && (PyObject *)t2 == ci_proxy;
+        Py_XDECREF(t1);
+        Py_XDECREF(t2);
+        PyErr_Clear();
+        if (same) {
+            ws_md_capi = capi;
+        }
+        return same;
+    }
+
+    #define ws_md_new(n) (ws_md_capi->ci_new(ws_md_capi->state, (n)))
+    #define ws_md_add(md, k, v) (ws_md_capi->add(ws_md_capi->state, (md), (k), (v)))
+    #define ws_md_proxy(md) (ws_md_capi->ci_proxy_new(ws_md_capi->state, (md)))
+    """
+    bint ws_md_capi_load(object ci, object ci_proxy)
+    object ws_md_new(Py_ssize_t n)
+    int ws_md_add(object md, object key, object value) except -1
+    object ws_md_proxy(object md)
+
+
+# True: fill through multidict's C API; False: from a list of recycled pairs
+cdef bint MD_CAPI = ws_md_capi_load(_CIMultiDict, _CIMultiDictProxy)
 
 
 cdef extern from "Python.h":
