@@ -689,6 +689,12 @@ cdef class StreamWriter:
             else:
                 self._send([head_only, last], head_len)
             return
+        if (state == BODY and trailers is None and self._chunked and self._compressor is None
+                and PyBytes_CheckExact(last) and PyBytes_GET_SIZE(last) == 0):
+            # The common end of a chunked body: the terminator alone (the head went out before).
+            self._state = DONE
+            self._send_one(LAST_CHUNK, PyBytes_GET_SIZE(LAST_CHUNK), 0)
+            return
         if state == NEW:
             raise WriterStateError(W_BEFORE_HEAD.format("write_eof"))
         if state == DONE:
