@@ -182,6 +182,89 @@ cdef object CIMULTIDICT = multidict.CIMultiDict
 cdef object MULTIDICT = multidict.MultiDict
 cdef object CIMULTIDICTPROXY = multidict.CIMultiDictProxy
 cdef object MULTIDICTPROXY = multidict.MultiDictProxy
+
+# multidict 7's C API (its capsule, multidict_capi.h): MultiDict_ForEach walks the
+# items and calls a C visitor per (key, value), with no items view, iterator or
+# pair tuple.  Used when the capsule is there (API version 1 or later, multidict
+# 7.0+) and its four types are the very classes above: not with multidict 6, nor
+# with multidict's pure-Python build, which take items() instead.
+cdef extern from *:
+    """
+    typedef int (*ws_md_visitor)(void *user_data, PyObject *identity, Py_hash_t hash,
+                                 PyObject *key, PyObject *value);
+
+    /* The head of multidict's MultiDict_CAPI (multidict_capi_struct.h, API
+       version 1).  Fields are only ever appended to that struct, so a newer
+       multidict keeps this prefix; only the type getters and ForEach are read. */
+    typedef struct {
+        int api_version;
+        void *state;
+        void *istr_get_type;
+        void *istr_from_unicode;
+        void *get_version;
+        PyTypeObject *(*md_type)(void *state);
+        PyTypeObject *(*ci_type)(void *state);
+        PyTypeObject *(*proxy_type)(void *state);
+        PyTypeObject *(*ci_proxy_type)(void *state);
+        void *md_new;
+        void *ci_new;
+        void *proxy_new;
+        void *ci_proxy_new;
+        void *size;
+        void *contains;
+        void *get_item;
+        void *add;
+        void *clear;
+        void *del_item;
+        void *pop;
+        void *set_default;
+        void *set_item;
+        Py_ssize_t (*for_each)(void *state, PyObject *self, PyObject *key,
+                               ws_md_visitor visitor, void *user_data);
+    } ws_wmd_capi_t;
+
+    static ws_wmd_capi_t *ws_wmd_capi = NULL;
+
+    static int ws_wmd_same(PyTypeObject *(*get)(void *), void *state, PyObject *expected) {
+        PyTypeObject *t = get(state);
+        int same = t != NULL && (PyObject *)t == expected;
+        Py_XDECREF(t);
+        return same;
+    }
+
+    /* 1 once ForEach is bound: the capsule exists, has version 1 or later, and
+       its types are md, ci, proxy and ci_proxy; else 0, with no error set. */
+    static int ws_wmd_load(PyObject *md, PyObject *ci, PyObject *proxy, PyObject *ci_proxy) {
+        ws_wmd_capi_t *capi = (ws_wmd_capi_t *)PyCapsule_Import("multidict._multidict.CAPI", 0);
+        int same;
+        if (capi == NULL) {
+            PyErr_Clear();
+            return 0;
+        }
+        if (capi->api_version < 1) {
+            return 0;
+        }
+        same = (ws_wmd_same(capi->md_type, capi->state, md)
+                && ws_wmd_same(capi->ci_type, capi->state, ci)
+                && ws_wmd_same(capi->proxy_type, capi->state, proxy)
+                && ws_wmd_same(capi->ci_proxy_type, capi->state, ci_proxy));
+        PyErr_Clear();
+        if (same) {
+            ws_wmd_capi = capi;
+        }
+        return same;
+    }
+
+    #define ws_wmd_foreach(md, visitor, user_data) \
+        (ws_wmd_capi->for_each(ws_wmd_capi->state, (md), NULL, (visitor), (user_data)))
+    """
+    ctypedef int (*ws_md_visitor)(void* user_data, PyObject* identity, Py_hash_t hash,
+                                  PyObject* key, PyObject* value) except -1
+    bint ws_wmd_load(object md, object ci, object proxy, object ci_proxy)
+    Py_ssize_t ws_wmd_foreach(object md, ws_md_visitor visitor, void* user_data) except -1
+
+# True: a known multidict's items are walked through multidict's C API
+cdef bint MD_FOREACH = ws_wmd_load(MULTIDICT, CIMULTIDICT, MULTIDICTPROXY, CIMULTIDICTPROXY)
 cdef bytes CRLF = b"\r\n"
 cdef str TRAILER = "trailer"   # the label of trailer fields, compared by identity in _field
 cdef str HEADER = "header"
@@ -366,9 +449,25 @@ cdef int _check_trailer_name(const char* np, Py_ssize_t nn, Py_ssize_t index) ex
     return 0
 
 
+cdef struct FieldWalk:
+    Buf* b
+    Py_ssize_t index
+    PyObject* label
+
+
+cdef int _visit_field(void* user_data, PyObject* identity, Py_hash_t hash,
+                      PyObject* key, PyObject* value) except -1:
+    """multidict's ForEach visitor: one field; 1 to go on, -1 with the error set to stop."""
+    cdef FieldWalk* walk = <FieldWalk*>user_data
+    _field(walk.b, <object>key, <object>value, walk.index, <str>walk.label)
+    walk.index += 1
+    return 1
+
+
 cdef int _fields(Buf* b, object headers, str label) except -1:
     """Append every field of a dict, a multidict (``.items()``) or a sequence of pairs."""
     cdef Py_ssize_t pos = 0, index = 0
+    cdef FieldWalk walk
     cdef PyObject* key
     cdef PyObject* val
     if PyDict_CheckExact(headers):
@@ -379,6 +478,12 @@ cdef int _fields(Buf* b, object headers, str label) except -1:
     kind = type(headers)
     # Four pointer compares: a frozenset lookup here cost about 100 instructions a head.
     if kind is CIMULTIDICT or kind is MULTIDICT or kind is CIMULTIDICTPROXY or kind is MULTIDICTPROXY:
+        if MD_FOREACH:
+            walk.b = b
+            walk.index = 0
+            walk.label = <PyObject*>label
+            ws_wmd_foreach(headers, _visit_field, &walk)
+            return 0
         fields = headers.items()
     else:
         items = getattr(headers, "items", None)
