@@ -136,6 +136,36 @@ cdef inline size_t _name_hash(const unsigned char *p, Py_ssize_t n) noexcept:
     return <size_t>n * 131 + <size_t>p[0] * 31 + <size_t>p[n - 1] * 7 + <size_t>p[n >> 1] * 3 + p[(n - 1) >> 1]
 
 
+cdef inline bint _same_bytes(const char *a, const unsigned char *b, Py_ssize_t n) noexcept:
+    """a[0:n] == b[0:n] for a short n (a header name), in words instead of a memcmp call."""
+    cdef uint64_t x, y
+    cdef uint32_t u, v
+    cdef Py_ssize_t i = 0
+    if n >= 8:
+        while n - i > 8:
+            memcpy(&x, a + i, 8)
+            memcpy(&y, b + i, 8)
+            if x != y:
+                return False
+            i += 8
+        memcpy(&x, a + n - 8, 8)  # the last eight, overlapping what was compared
+        memcpy(&y, b + n - 8, 8)
+        return x == y
+    if n >= 4:
+        memcpy(&u, a, 4)
+        memcpy(&v, b, 4)
+        if u != v:
+            return False
+        memcpy(&u, a + n - 4, 4)
+        memcpy(&v, b + n - 4, 4)
+        return u == v
+    while i < n:
+        if <unsigned char>a[i] != b[i]:
+            return False
+        i += 1
+    return True
+
+
 cdef inline NameEntry *_name_slot(NameEntry *table, size_t mask, const unsigned char *p,
                                   Py_ssize_t n, size_t h) noexcept:
     """The entry holding these bytes, or the empty slot where they would go."""
@@ -143,7 +173,7 @@ cdef inline NameEntry *_name_slot(NameEntry *table, size_t mask, const unsigned 
     cdef NameEntry *e
     while True:
         e = &table[i]
-        if e.key == NULL or (e.length == n and memcmp(e.raw, p, n) == 0):
+        if e.key == NULL or (e.length == n and _same_bytes(e.raw, p, n)):
             return e
         i = (i + 1) & mask
 
