@@ -139,6 +139,7 @@ cdef int _field_line(ResponseParser self, const unsigned char *buf, Py_ssize_t s
     f.value_end = ve
     f.folded = 0
     f.fold_start = 0
+    f.name = NULL
     f.nonascii = _check_value(self, buf, vs, ve)
     if ce == e and self.strict:
         return _raise_at(_InvalidLineEnding, FIELD_BARE_LF, base + e, LF)
@@ -199,19 +200,64 @@ cdef inline Py_ssize_t _printable_run(const unsigned char *buf, Py_ssize_t i, Py
     return i
 
 
+cdef inline Py_ssize_t _find_colon(const unsigned char *buf, Py_ssize_t i, Py_ssize_t e) noexcept:
+    """The first ":" in buf[i:e], or e.
+
+    Eight bytes at a time: after an xor with ":" in every lane, a lane that was
+    ":" is zero, and (v - 0x01..) & ~v flags it (a borrow can only flag lanes
+    above a zero one, so the lowest flag is exact).
+    """
+    cdef uint64_t w, hit
+    while e - i >= 8:
+        memcpy(&w, buf + i, 8)
+        w ^= 0x3A3A3A3A3A3A3A3AULL
+        hit = (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL
+        if hit:
+            if WS_LITTLE_ENDIAN:
+                return i + (WS_CTZ64(hit) >> 3)
+            break
+        i += 8
+    while i < e and buf[i] != 58:
+        i += 1
+    return i
+
+
+cdef inline NameEntry *_known_name(ResponseParser self, const unsigned char *p, Py_ssize_t n) noexcept:
+    """The cached name (known or learnt) spelt exactly p[0:n], or NULL."""
+    cdef size_t h = _name_hash(p, n)
+    cdef NameEntry *e = _name_slot(GLOBAL_NAMES, GLOBAL_SLOTS - 1, p, n, h)
+    if e.key != NULL:
+        return e
+    if self._names != NULL:
+        e = _name_slot(self._names, LEARN_SLOTS - 1, p, n, h)
+        if e.key != NULL:
+            return e
+    return NULL
+
+
 # The common field line, in one pass: token ":" OWS printable-ASCII value CRLF,
 # complete in the region and within max_field_size.  Such a line has nothing
 # to report; anything else (obs-text, HTAB or a control in the value, a bare
 # LF, a line not complete yet, a limit) goes through the general path in _scan.
+# The name is looked up in the name caches here: every cached name is a token,
+# so a name found there needs no byte-by-byte tchar check, and the build
+# takes its key from the field without a second lookup.
 cdef inline Py_ssize_t _plain_field(ResponseParser self, const unsigned char *buf, Py_ssize_t s,
                                     Py_ssize_t n) except -1:
     """Record the field line at s and return the start of the next line, or 0."""
-    cdef Py_ssize_t p = s, vs, ve, ce
+    cdef Py_ssize_t p, vs, ve, ce
     cdef Field *f
-    while p < n and TCHAR[buf[p]]:
-        p += 1
-    if p == s or p >= n or buf[p] != 58:  # ":"
+    cdef NameEntry *name
+    p = _find_colon(buf, s, n)
+    if p == s or p >= n:
         return 0
+    name = _known_name(self, buf + s, p - s)
+    if name == NULL:
+        vs = s
+        while vs < p and TCHAR[buf[vs]]:
+            vs += 1
+        if vs < p:
+            return 0
     vs = p + 1
     while vs < n and (buf[vs] == SP or buf[vs] == HT):
         vs += 1
@@ -229,6 +275,7 @@ cdef inline Py_ssize_t _plain_field(ResponseParser self, const unsigned char *bu
     f.folded = 0
     f.fold_start = 0
     f.nonascii = 0
+    f.name = name
     return ce + 2
 
 

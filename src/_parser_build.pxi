@@ -202,7 +202,11 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
         items = _list_new(self._nf)
     for i in range(self._nf):
         f = &self._fields[i]
-        key = _name_key(self, buf + f.start, f.name_end - f.start, &kind)
+        if f.name != NULL:
+            key = <object>f.name.key
+            kind = f.name.kind
+        else:
+            key = _name_key(self, buf + f.start, f.name_end - f.start, &kind)
         if f.folded:
             raw = _unfolded(buf, f)
             value = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), len(raw), "surrogateescape")

@@ -90,6 +90,15 @@ cdef inline bint _ieq(const unsigned char *p, Py_ssize_t n, const char *lower, P
 # table per parser that learns the first LEARN_MAX other names its server sends.
 # Past that, a name is decoded to a plain str per head.
 
+cdef struct NameEntry:
+    # A cached header name: the raw bytes as sent, and what they map to.
+    Py_ssize_t length
+    const char *raw         # points into `key_bytes`
+    PyObject *key_bytes     # bytes, owned reference
+    PyObject *key           # istr (or str), owned reference
+    int kind                # framing role (KIND_*) or singleton bit
+
+
 cdef struct Field:
     # One header or trailer field, as offsets into the block being scanned.
     Py_ssize_t start        # first byte of the name
@@ -99,15 +108,7 @@ cdef struct Field:
     int folded              # continuation lines follow (value_end is their end)
     Py_ssize_t fold_start   # first byte of the first continuation line
     int nonascii            # an obs-text byte is in the value
-
-
-cdef struct NameEntry:
-    # A cached header name: the raw bytes as sent, and what they map to.
-    Py_ssize_t length
-    const char *raw         # points into `key_bytes`
-    PyObject *key_bytes     # bytes, owned reference
-    PyObject *key           # istr (or str), owned reference
-    int kind                # framing role (KIND_*) or singleton bit
+    NameEntry *name         # the cached name these bytes are, found while scanning, or NULL
 
 
 cdef enum:
