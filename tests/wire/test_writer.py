@@ -9,12 +9,13 @@ copied.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy, istr
 
-from wirespeed.errors import TransportError, UnsupportedCompression, WriterStateError
+from wirespeed.errors import HeaderValidationError, TransportError, UnsupportedCompression, WriterStateError
 from wirespeed.testing import RecordingTransport
 from wirespeed.wire import Wire
 
@@ -50,6 +51,45 @@ def fixed_cpython(wire_impl: Wire, monkeypatch: pytest.MonkeyPatch) -> Wire:
 def make(wire_impl: Wire, **kw: Any) -> tuple[Any, RecordingTransport]:
     transport = RecordingTransport()
     return wire_impl.StreamWriter(transport, **kw), transport
+
+
+MULTIDICT_KINDS: dict[str, Callable[[list[tuple[Any, Any]]], Any]] = {
+    "CIMultiDict": CIMultiDict,
+    "MultiDict": MultiDict,
+    "CIMultiDictProxy": lambda items: CIMultiDictProxy(CIMultiDict(items)),
+    "MultiDictProxy": lambda items: MultiDictProxy(MultiDict(items)),
+}
+
+
+@pytest.mark.parametrize("kind", list(MULTIDICT_KINDS))
+def test_multidict_fields_are_written_as_the_same_pairs(wire_impl: Wire, kind: str) -> None:
+    # Each multidict type (walked through multidict's C API by the C twin when it can) gives
+    # what its pairs give: every item, repeats and order kept, istr keys as written.
+    items: list[tuple[Any, Any]] = [("Host", "h"), (istr("X-Id"), b"1"), ("host", "again"), ("Accept", "*/*")]
+    headers = MULTIDICT_KINDS[kind](items)
+    w, t = make(wire_impl)
+    w.write_request_headers("GET", "/", headers)
+    w.write_eof()
+    w2, t2 = make(wire_impl)
+    w2.write_request_headers("GET", "/", items)
+    w2.write_eof()
+    assert t.data == t2.data == b"GET / HTTP/1.1\r\nHost: h\r\nX-Id: 1\r\nhost: again\r\nAccept: */*\r\n\r\n"
+
+
+@pytest.mark.parametrize("kind", list(MULTIDICT_KINDS))
+def test_a_bad_multidict_field_is_reported_as_in_pairs(wire_impl: Wire, kind: str) -> None:
+    items: list[tuple[Any, Any]] = [("A", "1"), ("B", "2"), ("C", "3\r\nX: y"), ("D", "4")]
+    for fields in (MULTIDICT_KINDS[kind](items), MULTIDICT_KINDS[kind]([*items[:2], ("bad name", "v")])):
+        w, t = make(wire_impl)
+        with pytest.raises(HeaderValidationError) as info:
+            w.write_request_headers("GET", "/", fields)
+        w2, _ = make(wire_impl)
+        with pytest.raises(HeaderValidationError) as info2:
+            w2.write_request_headers("GET", "/", list(fields.items()))
+        assert str(info.value) == str(info2.value)
+        assert t.calls == []
+    # The writer is still unused: a head can follow.
+    w.write_request_headers("GET", "/", MULTIDICT_KINDS[kind](items[:2]))
 
 
 # -- one transport call per small message --------------------------------------

@@ -49,6 +49,31 @@ def test_control_byte_in_value_is_refused(wire_impl: Wire, byte: int, as_bytes: 
     )
 
 
+@pytest.mark.parametrize("byte", [0x00, 0x08, 0x0A, 0x0D, 0x1F, 0x7F], ids=lambda b: f"0x{b:02x}")
+@pytest.mark.parametrize("length", [8, 9, 16, 17, 40])
+def test_control_byte_anywhere_in_a_long_value_is_refused(wire_impl: Wire, byte: int, length: int) -> None:
+    # Values of 8 bytes and more are scanned a word at a time by the C twin: every offset, both ends.
+    for offset in range(length):
+        value = bytearray(b"\t \x80v" * length)[:length]
+        value[offset] = byte
+        refuse(
+            wire_impl,
+            "write_headers",
+            "GET / HTTP/1.1",
+            [("X-Long", bytes(value))],
+            message=f"control byte 0x{byte:02x} at offset {offset} in the value of header 'X-Long'",
+        )
+
+
+def test_htab_space_and_obs_text_fill_a_long_value(wire_impl: Wire) -> None:
+    t = CountingTransport()
+    w = wire_impl.StreamWriter(t)
+    value = bytes([0x09, 0x20, 0x7E, 0x80, 0xFF, 0x21]) * 7
+    w.write_headers("GET / HTTP/1.1", [("X-A", value), ("X-B", value[:9])])
+    w.write_eof()
+    assert t.calls == 1
+
+
 @pytest.mark.parametrize("byte", CONTROLS, ids=lambda b: f"0x{b:02x}")
 def test_control_byte_in_start_line_is_refused(wire_impl: Wire, byte: int) -> None:
     line = "GET /" + chr(byte) + " HTTP/1.1"
