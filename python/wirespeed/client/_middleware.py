@@ -22,7 +22,7 @@ raised or was cancelled, is closed when the chain returns.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ._session import ClientSession
     from ._timeouts import ClientTimeout
 
-__all__ = ["ClientHandler", "ClientMiddleware", "ClientRequest"]
+__all__ = ["ClientHandler", "ClientMiddleware", "ClientRequest", "chain", "close_sent"]
 
 
 class ClientRequest:
@@ -44,22 +44,62 @@ class ClientRequest:
     ``headers``).  ``headers`` holds the caller's headers only; the session's
     defaults are added when the request is sent, and a name set here
     replaces the default of that name.
+
+    The session prepares a request once: the parsed target, the encoded body
+    and the deadline of the whole request are kept here, and the final
+    handler sends them as they are unless a middleware changed them.
+    ``headers`` and ``options`` are built the first time a middleware looks.
     """
 
-    __slots__ = ("method", "url", "headers", "body", "timeout", "ssl", "session", "options", "_sent")
+    __slots__ = ("method", "url", "body", "timeout", "ssl", "session", "_headers", "_options", "_target",
+                 "_foreign", "_started", "_sent")
 
-    def __init__(self, session: ClientSession, method: str, url: URL, headers: CIMultiDict[str], body: Any,
-                 timeout: ClientTimeout | None, ssl: Any, options: dict[str, Any]) -> None:
+    def __init__(self, session: ClientSession, method: str, url: URL, headers: CIMultiDict[str] | None = None,
+                 body: Any = None, timeout: ClientTimeout | None = None, ssl: Any = None,
+                 options: dict[str, Any] | None = None) -> None:
+        # The session does not come through here: it sets the same fields one by one (see
+        # ClientSession._request), which costs half as much as a call of __init__.
         self.session = session
         self.method = method
         self.url = url
-        self.headers = headers
         self.body = body
         self.timeout = timeout
         self.ssl = ssl
-        #: the other keywords of the request (``cookies``, ``proxy``, ``expect100`` ...), passed on as given
-        self.options = options
+        #: the caller's headers (with the body's Content-Type), or None for none yet: built when first read
+        self._headers = headers
+        #: (cookies, proxy, proxy_auth, expect100) as given, until ``options`` is first read: then that dict
+        self._options: tuple[Any, Any, Any, bool] | dict[str, Any] = (
+            (None, None, None, False) if options is None else options)
+        self._target: Any = None    # the parsed URL, reused while ``url`` is the one it was parsed from
+        self._foreign = False       # a redirect hop to another origin: origin-bound fields stay behind
+        self._started = 0.0         # loop time the request started at: the total timeout counts from it
         self._sent: list[ClientResponse] = []
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """The caller's headers (a ``CIMultiDict``), changed in place or replaced."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = CIMultiDict()
+        return headers
+
+    @headers.setter
+    def headers(self, value: CIMultiDict[str]) -> None:
+        self._headers = value
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The other keywords of the request (``cookies``, ``proxy``, ``proxy_auth``, ``expect100``), as given."""
+        options = self._options
+        if type(options) is tuple:
+            cookies, proxy, proxy_auth, expect100 = options
+            options = self._options = {"cookies": cookies, "proxy": proxy, "proxy_auth": proxy_auth,
+                                       "expect100": expect100}
+        return options  # type: ignore[return-value]
+
+    @options.setter
+    def options(self, value: dict[str, Any]) -> None:
+        self._options = value
 
     def __repr__(self) -> str:
         return f"<ClientRequest {self.method} {self.url}>"
@@ -82,24 +122,16 @@ class _Link:
         return self.mw(request, self.rest)
 
 
-async def run_chain(middlewares: tuple[ClientMiddleware, ...], request: ClientRequest,
-                    final: ClientHandler) -> ClientResponse:
-    """Run ``request`` through ``middlewares`` to ``final``; close every response not returned."""
-    if len(middlewares) == 1:
-        handler: Any = None
-        call = middlewares[0](request, final)
-    else:
-        handler = final
-        for mw in reversed(middlewares[1:]):
-            handler = _Link(mw, handler)
-        call = middlewares[0](request, handler)
-    try:
-        resp = await call
-    except BaseException:
-        for sent in request._sent:
-            sent.close()
-        raise
+def chain(middlewares: Sequence[ClientMiddleware], final: ClientHandler) -> ClientHandler:
+    """The handler that runs ``middlewares`` (the first listed outermost), then ``final``."""
+    handler = final
+    for mw in reversed(middlewares):
+        handler = _Link(mw, handler)
+    return handler
+
+
+def close_sent(request: ClientRequest, kept: ClientResponse | None = None) -> None:
+    """Close every response the chain got for ``request`` but ``kept``: none stays holding a connection."""
     for sent in request._sent:
-        if sent is not resp:
-            sent.close()   # dropped by a middleware: never left holding a connection
-    return resp
+        if sent is not kept:
+            sent.close()
