@@ -29,6 +29,7 @@ DEBUG = os.environ.get("WIRESPEED_DEBUG", "") not in ("", "0")
 MODULES = [
     ("wirespeed.wire._writer_c", "src/_fastwriter.pyx"),
     ("wirespeed.wire._parser_c", "src/_parser.pyx"),
+    ("wirespeed.wire._receive_c", "src/_receive.pyx"),
 ]
 
 

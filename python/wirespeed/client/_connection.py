@@ -4,10 +4,12 @@ Strategy (why it is shaped this way):
 
 - asyncio's plain ``Protocol`` hands every read to ``data_received`` as a
   fresh ``bytes`` (a 256 KiB allocation per read); as a ``BufferedProtocol``
-  the connection reads into one buffer it owns and reuses, and hands the
+  the connection reads into the wire layer's ``ReceiveBuffer`` and hands the
   filled part to the parser as a memoryview.  Body pieces the parser returns
-  are slices of that buffer, so each is copied once into the ``bytes`` the
-  response keeps, before the next read.
+  are slices of that buffer.  A read that is all body and at least half the
+  buffer (a download) is taken whole as the response's ``bytes``: the C twin
+  hands over the buffer's own storage, so those bytes are copied once, by the
+  kernel.  Smaller pieces are copied out before the next read.
 - One parser per connection, reused across messages; one ``StreamWriter``
   per request (a small C object).  No stream object sits between the socket
   and the response: a response whose body arrived with its head completes the
@@ -70,8 +72,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self._parser = wire.ResponseParser()
         self._head_type = wire.ResponseHead
         self.writer_type = wire.StreamWriter
-        self._buf = bytearray(READ_BUFFER_SIZE)
-        self._view = memoryview(self._buf)
+        self._receive_type = wire.ReceiveBuffer
+        self._rbuf = wire.ReceiveBuffer(READ_BUFFER_SIZE)
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.in_use = False      # checked out of the pool
@@ -110,7 +112,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
                 pass
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._view
+        return self._rbuf.view
 
     def buffer_updated(self, nbytes: int) -> None:
         if self.waiter is None and self.response is None:
@@ -120,18 +122,27 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self.received += nbytes
         if self._read_timeout is not None:
             self._read_deadline = self._loop.time() + self._read_timeout
-        view = self._view
+        rbuf = self._rbuf
+        size = rbuf.size
         try:
-            events = self._parser.feed(view[:nbytes] if nbytes != len(view) else view)
+            events = self._parser.feed(rbuf.view[:nbytes] if nbytes != size else rbuf.view)
         except HttpParserError as exc:
             self._fail(ResponseProtocolError(f"malformed response: {exc}", method=self._method, url=self._url), exc)
             return
         if events:
-            self._dispatch(events)
-        if nbytes == len(view) and nbytes < READ_BUFFER_MAX:
-            # Body pieces were copied out by _dispatch: the old buffer is free to drop.
-            self._buf = bytearray(READ_BUFFER_MAX)
-            self._view = memoryview(self._buf)
+            resp = self.response
+            first = events[0]
+            if (len(events) == 1 and type(first) is memoryview and first.nbytes == nbytes
+                    and 2 * nbytes >= size and resp is not None):
+                # All body, and much of it: hand the read over whole, without a copy.
+                del first
+                events.clear()   # the parser's slice of the buffer goes first
+                resp._piece(rbuf.take(nbytes))
+            else:
+                self._dispatch(events)
+        if nbytes == size and size < READ_BUFFER_MAX:
+            # Body pieces were copied out (or taken): the small buffer is free to drop.
+            self._rbuf = self._receive_type(READ_BUFFER_MAX)
         perr = self._parser.error
         if perr is not None and not self.closed:
             # An error after events it let through: they were delivered; the rest fails now
@@ -236,10 +247,9 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         parser = self._parser
         if (resp is not None and resp._keep_alive and self.reusable and not self.sending
                 and self.continue_waiter is None and parser.idle and not self.closed):
-            if len(self._buf) != READ_BUFFER_SIZE:
+            if self._rbuf.size != READ_BUFFER_SIZE:
                 # An idle connection keeps the small buffer; a download grows it again.
-                self._buf = bytearray(READ_BUFFER_SIZE)
-                self._view = memoryview(self._buf)
+                self._rbuf = self._receive_type(READ_BUFFER_SIZE)
             self._pool.release(self)
         else:
             self._abort()

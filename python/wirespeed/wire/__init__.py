@@ -8,6 +8,7 @@ piece                  C twin (``src/``)            Python twin
 =====================  ===========================  ==========================
 StreamWriter           ``_writer_c`` (``_fastwriter.pyx``)  ``_writer_py``
 ResponseParser         ``_parser_c`` (``_parser.pyx``)      ``_parser_py`` (+ units)
+ReceiveBuffer          ``_receive_c`` (``_receive.pyx``)    ``_receive_py``
 =====================  ===========================  ==========================
 
 What the twins share lives once beside them: ``_constants`` (limits and
@@ -39,7 +40,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
 from ._flow import FlowControl
-from ._types import EndEvent, Event, HeadEvent, ParserProtocol, WriterProtocol
+from ._types import EndEvent, Event, HeadEvent, ParserProtocol, ReceiveBufferProtocol, WriterProtocol
 
 __all__ = [
     "IMPLEMENTATION",
@@ -50,6 +51,8 @@ __all__ = [
     "HeadEvent",
     "MessageEnd",
     "ParserProtocol",
+    "ReceiveBuffer",
+    "ReceiveBufferProtocol",
     "ResponseHead",
     "ResponseParser",
     "StreamWriter",
@@ -64,9 +67,9 @@ NO_EXTENSIONS = os.environ.get("WIRESPEED_NO_EXTENSIONS", "") not in ("", "0")
 Implementation = Literal["c", "python"]
 
 #: Module names of each twin, by implementation.
-_TWINS: dict[str, tuple[str, str]] = {
-    "c": ("wirespeed.wire._writer_c", "wirespeed.wire._parser_c"),
-    "python": ("wirespeed.wire._writer_py", "wirespeed.wire._parser_py"),
+_TWINS: dict[str, tuple[str, str, str]] = {
+    "c": ("wirespeed.wire._writer_c", "wirespeed.wire._parser_c", "wirespeed.wire._receive_c"),
+    "python": ("wirespeed.wire._writer_py", "wirespeed.wire._parser_py", "wirespeed.wire._receive_py"),
 }
 
 
@@ -82,6 +85,7 @@ class Wire:
     ResponseParser: type[ParserProtocol]
     ResponseHead: type[HeadEvent]
     MessageEnd: type[EndEvent]
+    ReceiveBuffer: type[ReceiveBufferProtocol]
     writer_module: ModuleType
     parser_module: ModuleType
 
@@ -108,15 +112,17 @@ def load(implementation: Implementation) -> Wire:
         return bundle
     if implementation not in _TWINS:
         raise ValueError(f"implementation must be 'c' or 'python', not {implementation!r}")
-    writer_name, parser_name = _TWINS[implementation]
+    writer_name, parser_name, receive_name = _TWINS[implementation]
     writer = importlib.import_module(writer_name)
     parser = importlib.import_module(parser_name)
+    receive = importlib.import_module(receive_name)
     bundle = Wire(
         IMPLEMENTATION=implementation,
         StreamWriter=writer.StreamWriter,
         ResponseParser=parser.ResponseParser,
         ResponseHead=parser.ResponseHead,
         MessageEnd=parser.MessageEnd,
+        ReceiveBuffer=receive.ReceiveBuffer,
         writer_module=writer,
         parser_module=parser,
     )
@@ -131,17 +137,20 @@ def default() -> Wire:
 
 if TYPE_CHECKING or NO_EXTENSIONS:
     from ._parser_py import MessageEnd, ResponseHead, ResponseParser
+    from ._receive_py import ReceiveBuffer
     from ._writer_py import StreamWriter
 
     IMPLEMENTATION: Implementation = "python"
 else:
     try:
         from ._parser_c import MessageEnd, ResponseHead, ResponseParser
+        from ._receive_c import ReceiveBuffer
         from ._writer_c import StreamWriter
 
         IMPLEMENTATION = "c"
     except ImportError:  # the extension is optional at install
         from ._parser_py import MessageEnd, ResponseHead, ResponseParser
+        from ._receive_py import ReceiveBuffer
         from ._writer_py import StreamWriter
 
         IMPLEMENTATION = "python"

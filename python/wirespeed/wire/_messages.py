@@ -157,3 +157,9 @@ W_ARG_NEGATIVE = "{} must be 0 or more, not {}"
 #: the argument's name, the maximum (``_writer_shared.MAX_LIMIT``), the value given
 W_ARG_TOO_LARGE = "{} must be at most sys.maxsize ({}), not {}"
 W_ARG_NOT_BOOL = "{} must be True or False, not {!r}"
+
+# -- the receive buffer (TypeError / ValueError) ------------------------------------
+#: the size given
+R_SIZE = "a ReceiveBuffer's size must be a positive int, not {!r}"
+#: the count given, the buffer's size
+R_TAKE_RANGE = "take() needs an int from 0 to the buffer's size ({1}), not {0!r}"

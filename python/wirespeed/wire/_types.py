@@ -15,7 +15,7 @@ from multidict import CIMultiDictProxy
 
 from ..errors import HttpParserError
 
-__all__ = ["EndEvent", "Event", "HeadEvent", "ParserProtocol", "WriterProtocol"]
+__all__ = ["EndEvent", "Event", "HeadEvent", "ParserProtocol", "ReceiveBufferProtocol", "WriterProtocol"]
 
 
 class HeadEvent(Protocol):
@@ -115,3 +115,14 @@ class WriterProtocol(Protocol):
     def write_eof(self, last: Any = b"", trailers: Any = None) -> None: ...
     def set_eof(self) -> None: ...
     async def drain(self) -> None: ...
+
+
+class ReceiveBufferProtocol(Protocol):
+    """Where a connection reads: ``view`` to read into, ``take(n)`` for what was read, as ``bytes``."""
+
+    view: memoryview
+
+    def __init__(self, size: int) -> None: ...
+    @property
+    def size(self) -> int: ...
+    def take(self, n: int) -> bytes: ...
