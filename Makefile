@@ -91,7 +91,7 @@ $(STAMP_DOCS): $(STAMP_VENV)
 # API reference that does not resolve) into a failure.
 docs: build $(STAMP_DOCS)
 	@echo "==> building the documentation site into site/"
-	$(PY) -m mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 $(STAMP_RELEASE): $(STAMP_VENV)
 	WIRESPEED_NO_EXTENSIONS=1 $(PY) -m pip install -q --no-build-isolation -e ".[release]"
