@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ._session import ClientSession
     from ._timeouts import ClientTimeout
 
-__all__ = ["ClientHandler", "ClientMiddleware", "ClientRequest", "chain", "close_sent"]
+__all__ = ["ClientHandler", "ClientMiddleware", "ClientRequest", "chain", "close_sent", "sent"]
 
 
 class ClientRequest:
@@ -73,7 +73,7 @@ class ClientRequest:
         self._target: Any = None    # the parsed URL, reused while ``url`` is the one it was parsed from
         self._foreign = False       # a redirect hop to another origin: origin-bound fields stay behind
         self._started = 0.0         # loop time the request started at: the total timeout counts from it
-        self._sent: list[ClientResponse] = []
+        self._sent: ClientResponse | list[ClientResponse] | None = None   # what the chain got: one, or a list
 
     @property
     def headers(self) -> CIMultiDict[str]:
@@ -123,15 +123,31 @@ class _Link:
 
 
 def chain(middlewares: Sequence[ClientMiddleware], final: ClientHandler) -> ClientHandler:
-    """The handler that runs ``middlewares`` (the first listed outermost), then ``final``."""
+    """The handler that runs ``middlewares`` (the first listed outermost), then ``final``.
+
+    It holds nothing of a request: a session builds the chain of its own middlewares once.
+    """
     handler = final
     for mw in reversed(middlewares):
         handler = _Link(mw, handler)
     return handler
 
 
+def sent(request: ClientRequest, response: ClientResponse) -> None:
+    """Note a response the chain got for ``request``."""
+    got = request._sent
+    if got is None:
+        request._sent = response   # the usual case: one send, no list
+    elif isinstance(got, list):
+        got.append(response)
+    else:
+        request._sent = [got, response]
+
+
 def close_sent(request: ClientRequest, kept: ClientResponse | None = None) -> None:
     """Close every response the chain got for ``request`` but ``kept``: none stays holding a connection."""
-    for sent in request._sent:
-        if sent is not kept:
-            sent.close()
+    got = request._sent
+    responses = got if isinstance(got, list) else [] if got is None else [got]
+    for response in responses:
+        if response is not kept:
+            response.close()
