@@ -77,16 +77,19 @@ cdef int _status_line(ResponseParser self, const unsigned char *buf, Py_ssize_t 
     return 0
 
 
-cdef Field *_new_field(ResponseParser self) except NULL:
-    cdef Field *grown
-    cdef Py_ssize_t cap
+cdef int _grow_fields(ResponseParser self) except -1:
+    cdef Py_ssize_t cap = self._fcap * 2 if self._fcap else 16
+    cdef Field *grown = <Field *>PyMem_Realloc(self._fields, cap * sizeof(Field))
+    if grown == NULL:
+        raise MemoryError()
+    self._fields = grown
+    self._fcap = cap
+    return 0
+
+
+cdef inline Field *_new_field(ResponseParser self) except NULL:
     if self._nf == self._fcap:
-        cap = self._fcap * 2 if self._fcap else 16
-        grown = <Field *>PyMem_Realloc(self._fields, cap * sizeof(Field))
-        if grown == NULL:
-            raise MemoryError()
-        self._fields = grown
-        self._fcap = cap
+        _grow_fields(self)
     self._nf += 1
     return &self._fields[self._nf - 1]
 
