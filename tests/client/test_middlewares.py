@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from multidict import CIMultiDict
+from yarl import URL
 
 import wirespeed
 from support.client_apps import SMALL
@@ -146,6 +148,20 @@ def test_a_middleware_may_change_method_url_headers_and_body(wire_impl: Wire, ru
         assert (doc["method"], doc["path"], doc["query_string"]) == ("PUT", "/echo", "rewritten=1")
         assert header(doc, "X-Added") == ["by the middleware"] and header(doc, "X-Removed") == []
         assert doc["body"] == "new body" and header(doc, "Content-Length") == ["8"]
+
+    run(main())
+
+
+def test_a_request_a_middleware_builds_itself_is_sent_as_built(wire_impl: Wire, run: Any, app: App) -> None:
+    async def replace(request: ClientRequest, handler: ClientHandler) -> ClientResponse:
+        own = ClientRequest(request.session, "PUT", URL(app.url("/echo")), CIMultiDict({"X-Own": "1"}), b"mine")
+        return await handler(own)
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, timeout=ClientTimeout(total=5), middlewares=(replace,)) as s:
+            doc = await echoed(await s.get(app.url("/elsewhere")))
+        assert (doc["method"], doc["path"], doc["body"]) == ("PUT", "/echo", "mine")
+        assert header(doc, "X-Own") == ["1"]
 
     run(main())
 

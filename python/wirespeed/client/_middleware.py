@@ -9,11 +9,14 @@ send instead of going out empty.  ``request.session`` is the session, for
 requests of the middleware's own: those pass ``middlewares=()`` and so never
 run the chain again.
 
-The chain is built per request from the session's ``middlewares`` or the
-request's own (which replace them; ``()`` runs none); the first listed is the
-outermost.  With no middleware nothing of this module runs; with one, the
-middleware is called with the final handler directly.  Each redirect hop runs
-the chain again.
+The chain runs the session's ``middlewares`` or the request's own (which
+replace them; ``()`` runs none); the first listed is the outermost.  With no
+middleware nothing of this module runs.  The session prepares a request once
+(target, encoded body, start time) and hands it to the first middleware with
+the rest of the chain, which it builds once for its own middlewares; the
+last handler sends the request as the middlewares left it, without preparing
+it again.  Each redirect hop runs the chain again.  The total timeout counts
+from the start of the request for every send and every hop.
 
 Whatever the chain does, no connection stays checked out: a response that a
 middleware dropped without releasing it, or every response if the chain
@@ -72,7 +75,7 @@ class ClientRequest:
             (None, None, None, False) if options is None else options)
         self._target: Any = None    # the parsed URL, reused while ``url`` is the one it was parsed from
         self._foreign = False       # a redirect hop to another origin: origin-bound fields stay behind
-        self._started = 0.0         # loop time the request started at: the total timeout counts from it
+        self._started: float | None = None   # loop time the request started at: the total counts from it
         self._sent: ClientResponse | list[ClientResponse] | None = None   # what the chain got: one, or a list
 
     @property

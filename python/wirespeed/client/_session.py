@@ -417,8 +417,9 @@ class ClientSession:
         else:
             # The end of a middleware chain: what the session prepared, with what the middlewares changed.
             r = _chained
-            pt = r._target
-            t = pt if url is pt.url else self._target(url, None)
+            t = r._target
+            if t is None or url is not t.url:
+                t = self._target(url, None)
             if method not in self._methods:
                 self._check_method(method)
             body = r.body
