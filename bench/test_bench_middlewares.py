@@ -29,6 +29,15 @@ each further one (``(t5 - t1) / 4``) and the mean of five (``(t5 - t0) /
 with no middleware over wirespeed before the feature (goal: 1.00 within
 noise).  ``WIRESPEED_BENCH_SCALE`` multiplies the rounds.
 
+Instructions.  Timings of a microsecond or two drown in the noise of a
+shared machine; ``python bench/test_bench_middlewares.py --instructions``
+counts instead, under ``valgrind --tool=callgrind`` (asyncio loop,
+``PYTHONHASHSEED=0``, the cyclic collector off): one process per contender,
+configuration and length runs ``COUNT_ROUNDS`` sequential requests, and the
+difference between the two lengths, divided by the difference in requests,
+is one request with the process's fixed cost taken out.  Reported as above:
+per request, the first middleware, each further one.
+
 A benchmark reports; it does not assert speed.  The test fails only if a
 wirespeed configuration could not run.
 """
@@ -197,6 +206,79 @@ def child(loop: str, url: str, rounds: int, prev: str | None) -> None:
     print(json.dumps(result))
 
 
+# --------------------------------------------------------------------------- instructions, under callgrind
+
+#: Requests in the shorter and the longer counted run of a configuration.
+COUNT_ROUNDS = (100, 600)
+
+
+def count_child(name: str, k: int, n: int, url: str, prev: str | None) -> None:
+    """``n`` sequential GET /small on one connection of ``name`` with ``k`` middlewares (asyncio, no gc)."""
+    if name == "aiohttp":
+        import aiohttp as client
+    elif name == "wirespeed-prev":
+        assert prev is not None
+        client = load_prev_client(prev)
+    else:
+        import wirespeed as client
+
+    async def main() -> None:
+        session = client.ClientSession(middlewares=(passthrough,) * k) if k else client.ClientSession()
+        for _ in range(n):
+            async with session.get(url + "/small") as r:
+                await r.read()
+        await session.close()
+
+    gc.disable()
+    asyncio.run(main())
+
+
+def instructions(progress: Callable[[str], None] = print) -> str:
+    """Instructions per request of each configuration, and per middleware, as a table."""
+    import re
+
+    prev = prev_client_source()
+    configs = [("wirespeed", k) for k in MIDDLEWARES] + [("aiohttp", k) for k in MIDDLEWARES]
+    if isinstance(prev, Path):
+        configs.append(("wirespeed-prev", 0))
+    counts: dict[str, float] = {}
+    try:
+        with client_server.start() as server:
+            for name, k in configs:
+                total = []
+                for n in COUNT_ROUNDS:
+                    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                           __file__, "--count-child", name, str(k), str(n), server.url]
+                    if isinstance(prev, Path):
+                        cmd.append(str(prev))
+                    p = subprocess.run(cmd, capture_output=True, text=True, timeout=CHILD_TIMEOUT,
+                                       env={**os.environ, "PYTHONHASHSEED": "0"})
+                    found = re.search(r"Collected : (\d+)", p.stderr)
+                    if p.returncode != 0 or found is None:
+                        raise RuntimeError(f"{name}/{k}: {p.stderr.strip()[-1000:]}")
+                    total.append(int(found.group(1)))
+                counts[f"{name}/{k}"] = (total[1] - total[0]) / (COUNT_ROUNDS[1] - COUNT_ROUNDS[0])
+                progress(f"  {name}, {k} mw: {counts[f'{name}/{k}']:,.0f}")
+    finally:
+        if isinstance(prev, Path):
+            import shutil
+
+            shutil.rmtree(prev, ignore_errors=True)
+    lines = [f"Middleware overhead: instructions per sequential GET /small (callgrind, asyncio, "
+             f"{COUNT_ROUNDS[1]} - {COUNT_ROUNDS[0]} requests)", "",
+             "| configuration | instructions |", "|---|---:|"]
+    lines += [f"| {name} | {value:,.0f} |" for name, value in counts.items()]
+    s = summary({"per_request": counts})
+    lines += ["", "| per middleware | wirespeed | aiohttp | wirespeed / aiohttp |", "|---|---:|---:|---:|"]
+    for key, what in (("first", "the first, t1 - t0"), ("further", "each further one, (t5 - t1) / 4"),
+                      ("mean5", "per middleware of 5, (t5 - t0) / 5")):
+        w, a = s[f"wirespeed_{key}"], s[f"aiohttp_{key}"]
+        lines.append(f"| {what} | {w:,.0f} | {a:,.0f} | {ratio(w, a)} |" if w is not None and a is not None
+                     else f"| {what} | - | - | - |")
+    lines.append(f"| wirespeed 0 mw / before middlewares | {ratio(s['wirespeed_0'], s['wirespeed_prev_0'])} | | |")
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- the parent: one child per loop
 
 
@@ -322,10 +404,18 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         loop, url, rounds = sys.argv[2], sys.argv[3], int(sys.argv[4])
         child(loop, url, rounds, sys.argv[5] if len(sys.argv) > 5 else None)
+    elif len(sys.argv) > 1 and sys.argv[1] == "--count-child":
+        count_child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5],
+                    sys.argv[6] if len(sys.argv) > 6 else None)
     else:
         parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
         parser.add_argument("--scale", type=float, default=None, help="multiplies the rounds (0.2 for a quick run)")
         parser.add_argument("--loops", default=",".join(LOOPS), help="comma-separated: asyncio,uvloop")
+        parser.add_argument("--instructions", action="store_true",
+                            help="count instructions under callgrind instead of timing (asyncio only)")
         args = parser.parse_args()
-        _, text = run(tuple(x for x in args.loops.split(",") if x), args.scale)
-        print(text)
+        if args.instructions:
+            print(instructions())
+        else:
+            _, text = run(tuple(x for x in args.loops.split(",") if x), args.scale)
+            print(text)
