@@ -49,8 +49,9 @@ class ClientRequest:
     replaces the default of that name.
 
     The session prepares a request once: the parsed target, the encoded body
-    and the deadline of the whole request are kept here, and the final
-    handler sends them as they are unless a middleware changed them.
+    and the start of the whole request (the total timeout counts from it) are
+    kept here, and the final handler sends them as they are unless a
+    middleware changed them.
     ``headers`` and ``options`` are built the first time a middleware looks.
     """
 
