@@ -85,3 +85,17 @@ def test_python_block_runs(block: Block, wire_impl: Wire, monkeypatch: pytest.Mo
     # Line numbers in a traceback are the document's own.
     code = compile("\n" * block.line + block.code, str(block.path), "exec")
     exec(code, namespace)
+
+
+def _tables(text: str) -> list[str]:
+    return re.findall(r"(?:^\|.*\|\n)+", text, re.M)
+
+
+def test_the_benchmarks_page_shows_the_readme_tables() -> None:
+    """The wire tables appear in both README.md and docs/benchmarks.md: one set of figures."""
+    readme = _tables((ROOT / "README.md").read_text(encoding="utf-8"))
+    page = _tables((ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8"))
+    wire_tables = [t for t in readme if t.startswith("| case | wirespeed C")]
+    assert len(wire_tables) == 2   # parsing, writing
+    for table in wire_tables:
+        assert table in page
