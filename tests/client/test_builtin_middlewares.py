@@ -440,6 +440,35 @@ def test_retry_stops_when_the_wait_would_pass_the_total_timeout(
     run(main())
 
 
+def test_retry_counts_its_budget_from_the_start_of_the_request(
+    wire_impl: Wire, run: Any, fault: FaultServer
+) -> None:
+    # 0.6 s pass in an outer middleware before the retry middleware first sends; its 0.5 s
+    # backoff would end past the total of 1 s counted from the start of the request, so the
+    # 503 is the answer (counted from its own first send it would have waited and sent again).
+    fault.script = serve(UNAVAILABLE, then="keep")
+    sleeps = Sleeps()
+
+    async def slow_start(request: ClientRequest, handler: ClientHandler) -> ClientResponse:
+        assert request.started is not None
+        await asyncio.sleep(0.6)
+        return await handler(request)
+
+    async def main() -> None:
+        mw = retry(sleeps, backoff_base=0.5, retry_after=False)
+        async with ClientSession(wire=wire_impl, middlewares=(slow_start, mw),
+                                 timeout=ClientTimeout(total=1.0)) as s:
+            loop = asyncio.get_running_loop()
+            before = loop.time()
+            async with s.get(fault.url()) as r:
+                assert r.status == 503
+            assert sleeps.waits == []
+            assert 0.55 < loop.time() - before < 1.0
+        assert len(fault.requests()) == 1
+
+    run(main())
+
+
 def test_cancelling_during_the_backoff_leaves_nothing_behind(wire_impl: Wire, run: Any, fault: FaultServer) -> None:
     fault.script = serve(UNAVAILABLE, then="keep")
 

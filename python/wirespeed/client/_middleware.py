@@ -92,6 +92,13 @@ class ClientRequest:
         self._headers = value
 
     @property
+    def started(self) -> float | None:
+        """The loop time (``loop.time()``) the whole request started at: its total timeout counts
+        from here, across every send, retry and redirect hop.  ``None`` for a request a middleware
+        built itself, until it is sent."""
+        return self._started
+
+    @property
     def options(self) -> dict[str, Any]:
         """The other keywords of the request (``cookies``, ``proxy``, ``proxy_auth``, ``expect100``), as given."""
         options = self._options

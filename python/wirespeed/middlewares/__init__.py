@@ -2,7 +2,7 @@
 
 Each is an ``async def mw(request, handler)``-shaped object for
 ``ClientSession(middlewares=(...))`` or a request's ``middlewares=``
-(docs/middlewares.md has the contract and a cookbook):
+(docs/middlewares.md has the contract, docs/cookbook.md recipes):
 
 - :class:`RetryMiddleware`: idempotent requests again after 429/5xx or a
   failed connection, exponential backoff with full jitter, ``Retry-After``,

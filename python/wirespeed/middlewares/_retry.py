@@ -126,7 +126,11 @@ class RetryMiddleware:
         if not (self.retry_all_methods or request.method in self.methods) or self.attempts == 1:
             return await handler(request)
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        # The budget is the request's total timeout, which counts from the start of the whole
+        # request (an earlier redirect hop or middleware included), not from this middleware.
+        started = request.started
+        if started is None:
+            started = loop.time()
         attempt = 1
         while True:
             try:
