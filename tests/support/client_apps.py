@@ -170,7 +170,11 @@ def _size(payload: bytes) -> dict[str, Any]:
 
 
 class ConnectionCounter:
-    """Numbers TCP connections in order of their first request and counts each one's requests."""
+    """Numbers TCP connections in order of their first request and counts each one's requests.
+
+    A key names one connection for the life of the server: the aiohttp app's holds the
+    connection's protocol object itself, kept alive here, because a peer address and an
+    ``id()`` can both come back for a later connection in a long run."""
 
     def __init__(self) -> None:
         self.ids: dict[Any, int] = {}
@@ -332,7 +336,7 @@ def aiohttp_app(sni_names: dict[int, str | None] | None = None) -> Any:
         return response
 
     async def count(request: web.Request) -> web.StreamResponse:
-        key = (request.transport.get_extra_info("peername") if request.transport else None, id(request.protocol))
+        key = (request.transport.get_extra_info("peername") if request.transport else None, request.protocol)
         return web.Response(body=counter.hit(key), content_type="application/json")
 
     async def http10(request: web.Request) -> web.StreamResponse:
@@ -378,7 +382,7 @@ def aiohttp_app(sni_names: dict[int, str | None] | None = None) -> Any:
 
     async def chain(request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        key = (request.transport.get_extra_info("peername") if request.transport else None, id(request.protocol))
+        key = (request.transport.get_extra_info("peername") if request.transport else None, request.protocol)
         return reply(chain_reply(int(request.match_info["n"]), request.rel_url.raw_query_string, counter.hit(key),
                                  request.method, request.headers.get("Cookie"), len(body)))
 
@@ -591,7 +595,7 @@ def add_middleware_routes(app: Any, counter: ConnectionCounter) -> None:
         await request.read()
         key, failures = request.match_info["key"], int(request.match_info["failures"])
         attempt = flaky_counts[key] = flaky_counts.get(key, 0) + 1
-        peer = (request.transport.get_extra_info("peername") if request.transport else None, id(request.protocol))
+        peer = (request.transport.get_extra_info("peername") if request.transport else None, request.protocol)
         counted = counter.hit(peer)
         if attempt <= failures:
             headers = {"Retry-After": request.query["retry_after"]} if "retry_after" in request.query else {}
