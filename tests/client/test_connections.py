@@ -9,13 +9,14 @@ client's own bookkeeping.
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import pytest
 
 import wirespeed
 from support.client_apps import HINTS_BODY, HTTP10_BODY, SMALL, stream_body
-from support.client_kit import App, assert_settled, within
+from support.client_kit import App, assert_settled, eventually, within
 from support.fault_server import Conn, FaultServer, ok, response, serve
 from wirespeed import ClientSession
 from wirespeed.wire import Wire
@@ -516,5 +517,36 @@ def test_leaving_async_with_mid_body_closes_the_connection(wire_impl: Wire, run:
             async with s.get(app.url("/small")) as r:
                 assert await r.read() == SMALL
             assert s.stats.opened == 2
+
+    run(main())
+
+
+@pytest.mark.parametrize("touched", ["head-only", "content-read", "iterated"])
+def test_a_response_dropped_before_its_end_frees_its_pool_slot(wire_impl: Wire, run: Any, app: App,
+                                                               touched: str) -> None:
+    # As with aiohttp, a response the caller lets go of without closing it gives its
+    # connection up when it is collected: closed (the rest of the body is unread), never
+    # pooled, and never holding the slot of a session with limit=1.
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, limit=1,
+                                 timeout=wirespeed.ClientTimeout(total=10, pool=2)) as s:
+            r = await s.get(app.url(f"/stream?size={8 * MiB}"))
+            if touched == "content-read":
+                assert len(await r.content.read(1000)) > 0
+            elif touched == "iterated":
+                async for _ in r.content.iter_any():
+                    break
+            assert s.stats.in_use == 1
+            del r
+            # Collected soon, not at once: the loop's handle that resumed this task holds the
+            # request's finished future (and so the response) until the task yields, an async
+            # generator left by `break` is closed by the loop a step later, and a response whose
+            # stream was opened is in a reference cycle with it, which the collector breaks.
+            await eventually(lambda: gc.collect() >= 0 and s.stats.closed == 1, what="the dropped response closed")
+            assert_settled(s.stats, idle=0)
+            async with s.get(app.url("/small")) as r2:
+                assert await r2.read() == SMALL
+            assert s.stats.opened == 2
+            assert_settled(s.stats, idle=1)
 
     run(main())

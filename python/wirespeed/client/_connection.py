@@ -18,6 +18,9 @@ Strategy (why it is shaped this way):
 - Timeouts use one timer per connection, re-armed lazily: a request sets
   float deadlines; the timer is rescheduled only when it fires before the
   deadline it serves.  No timer is created or cancelled per request.
+- The connection holds its response weakly (the response holds the
+  connection): a response the caller drops before its end is collected, and
+  its finaliser closes the connection, so it never keeps a pool slot.
 - Reuse is decided here and only here, at the end of a message: the head said
   keep-alive, and the parser is ``idle`` (no error, not done, and not one byte
   fed after the message, not even an empty line).  Anything else closes the
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -86,7 +90,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self.tunneling = False   # a CONNECT to a proxy is in flight
         # the exchange in flight
         self.waiter: asyncio.Future[ClientResponse] | None = None
-        self.response: ClientResponse | None = None
+        # weakly: a response dropped before its end closes this connection (ClientResponse.__del__)
+        self.response: weakref.ref[ClientResponse] | None = None
         self._method = "GET"
         self._url: Any = None
         self._session: Any = None
@@ -130,7 +135,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             self._fail(ResponseProtocolError(f"malformed response: {exc}", method=self._method, url=self._url), exc)
             return
         if events:
-            resp = self.response
+            ref = self.response
+            resp = ref() if ref is not None else None
             first = events[0]
             if (len(events) == 1 and type(first) is memoryview and first.nbytes == nbytes
                     and 2 * nbytes >= size and resp is not None):
@@ -196,7 +202,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         return waiter
 
     def _dispatch(self, events: list[Any]) -> None:
-        resp = self.response
+        ref = self.response
+        resp = ref() if ref is not None else None
         head_type = self._head_type
         ended = False
         for ev in events:
@@ -217,7 +224,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
                     if cw is not None and not cw.done():
                         cw.set_result(status)
                     continue
-                resp = self.response = self._session._response_class(self._method, self._url, ev, self)
+                resp = self._session._response_class(self._method, self._url, ev, self)
+                self.response = weakref.ref(resp)
             elif self._interim:
                 self._interim = False
             else:
@@ -278,7 +286,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         """End the exchange with ``err`` and close the connection."""
         if cause is not None:
             err.__cause__ = cause
-        waiter, resp = self.waiter, self.response
+        waiter, ref = self.waiter, self.response
+        resp = ref() if ref is not None else None
         self.waiter = self.response = None
         cw = self.continue_waiter
         if cw is not None and not cw.done():
@@ -304,13 +313,19 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
 
     def close(self) -> None:
         """Abandon any exchange in flight and close (cancellation, early exit)."""
-        waiter, resp = self.waiter, self.response
+        waiter, ref = self.waiter, self.response
+        resp = ref() if ref is not None else None
         self.waiter = self.response = None
         if waiter is not None and not waiter.done():
             waiter.cancel()
         if resp is not None:
             resp._set_exception(ClientPayloadError("the response was closed before its end",
                                                    method=self._method, url=self._url))
+        self._abort()
+
+    def dropped(self) -> None:
+        """The caller let go of the response before its end: nobody reads the rest, so close."""
+        self.waiter = self.response = None
         self._abort()
 
     def session_closed(self) -> None:

@@ -61,6 +61,7 @@ class ClientResponse:
         "method", "url", "status", "reason", "version", "headers", "raw_headers", "content_length",
         "_keep_alive", "_conn", "_pieces", "_buffered", "_complete", "_exc", "_waiter", "_body",
         "_decoder", "_coding_checked", "_auto_decompress", "_content", "history", "trailers", "_loop", "_fed",
+        "__weakref__",   # the connection holds its response weakly
     )
 
     def __init__(self, method: str, url: Any, head: Any, conn: Connection) -> None:
@@ -282,11 +283,13 @@ class ClientResponse:
             pass
 
     def __del__(self) -> None:
-        # A response dropped before its end must not hold its pool slot forever.
+        # A response dropped before its end must not hold its pool slot forever: the
+        # connection holds it weakly, so dropping it lands here, and the rest of the
+        # body, which nobody will read, closes the connection.
         conn = self._conn
         if conn is not None and not conn.closed:
             try:
-                conn.close()
+                conn.dropped()
             except Exception:  # the loop may be closed already  # noqa: BLE001
                 pass
 
