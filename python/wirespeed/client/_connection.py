@@ -78,6 +78,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self.writer_type = wire.StreamWriter
         self._receive_type = wire.ReceiveBuffer
         self._rbuf = wire.ReceiveBuffer(READ_BUFFER_SIZE)
+        self._rsize = READ_BUFFER_SIZE
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.in_use = False      # checked out of the pool
@@ -128,32 +129,38 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         if self._read_timeout is not None:
             self._read_deadline = self._loop.time() + self._read_timeout
         rbuf = self._rbuf
-        size = rbuf.size
+        size = self._rsize
         try:
             events = self._parser.feed(rbuf.view[:nbytes] if nbytes != size else rbuf.view)
         except HttpParserError as exc:
             self._fail(ResponseProtocolError(f"malformed response: {exc}", method=self._method, url=self._url), exc)
             return
         if events:
-            ref = self.response
-            resp = ref() if ref is not None else None
-            first = events[0]
-            if (len(events) == 1 and type(first) is memoryview and first.nbytes == nbytes
-                    and 2 * nbytes >= size and resp is not None):
-                # All body, and much of it: hand the read over whole, without a copy.
-                del first
-                events.clear()   # the parser's slice of the buffer goes first
-                resp._piece(rbuf.take(nbytes))
+            if len(events) == 1 and 2 * nbytes >= size and self._take_whole(events, rbuf, nbytes):
+                pass
             else:
                 self._dispatch(events)
         if nbytes == size and size < READ_BUFFER_MAX:
             # Body pieces were copied out (or taken): the small buffer is free to drop.
             self._rbuf = self._receive_type(READ_BUFFER_MAX)
+            self._rsize = READ_BUFFER_MAX
         perr = self._parser.error
         if perr is not None and not self.closed:
             # An error after events it let through: they were delivered; the rest fails now
             # (waiting for more bytes would only wait for the server's next move).
             self._fail(ResponseProtocolError(f"malformed response: {perr}", method=self._method, url=self._url), perr)
+
+    def _take_whole(self, events: list[Any], rbuf: Any, nbytes: int) -> bool:
+        """A read that is all body, and much of it: hand it over whole, without a copy."""
+        first = events[0]
+        ref = self.response
+        resp = ref() if ref is not None else None
+        if resp is None or type(first) is not memoryview or first.nbytes != nbytes:
+            return False
+        del first
+        events.clear()   # the parser's slice of the buffer goes first
+        resp._piece(rbuf.take(nbytes))
+        return True
 
     def eof_received(self) -> bool:
         return False  # let the transport close; connection_lost finishes the exchange
@@ -255,9 +262,10 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         parser = self._parser
         if (resp is not None and resp._keep_alive and self.reusable and not self.sending
                 and self.continue_waiter is None and parser.idle and not self.closed):
-            if self._rbuf.size != READ_BUFFER_SIZE:
+            if self._rsize != READ_BUFFER_SIZE:
                 # An idle connection keeps the small buffer; a download grows it again.
                 self._rbuf = self._receive_type(READ_BUFFER_SIZE)
+                self._rsize = READ_BUFFER_SIZE
             self._pool.release(self)
         else:
             self._abort()
