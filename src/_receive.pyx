@@ -44,7 +44,9 @@ from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 
-from wirespeed.wire._messages import R_SIZE, R_TAKE_RANGE
+import sys
+
+from wirespeed.wire._messages import R_SIZE, R_SIZE_LARGE, R_TAKE_RANGE
 
 cdef extern from "Python.h":
     object PyMemoryView_FromMemory(char *mem, Py_ssize_t size, int flags)
@@ -105,6 +107,8 @@ cdef class ReceiveBuffer:
             raise TypeError(R_SIZE.format(size))
         if size <= 0:
             raise ValueError(R_SIZE.format(size))
+        if size > sys.maxsize:
+            raise OverflowError(R_SIZE_LARGE.format(size))
         self._size = size
         self._spares = []
         self._fresh()

@@ -115,6 +115,7 @@ def test_steady_reads_keep_memory_bounded(wire_impl: Wire) -> None:
         (True, TypeError, "a ReceiveBuffer's size must be a positive int, not True"),
         (1.5, TypeError, "a ReceiveBuffer's size must be a positive int, not 1.5"),
         ("64", TypeError, "a ReceiveBuffer's size must be a positive int, not '64'"),
+        (2**70, OverflowError, f"a ReceiveBuffer's size must be at most sys.maxsize, not {2**70}"),
     ],
 )
 def test_a_bad_size_is_refused(wire_impl: Wire, size: object, error: type[Exception], text: str) -> None:

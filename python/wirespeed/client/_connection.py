@@ -77,8 +77,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self._head_type = wire.ResponseHead
         self.writer_type = wire.StreamWriter
         self._receive_type = wire.ReceiveBuffer
-        self._rbuf = wire.ReceiveBuffer(READ_BUFFER_SIZE)
-        self._rsize = READ_BUFFER_SIZE
+        self._use_buffer(READ_BUFFER_SIZE)
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.in_use = False      # checked out of the pool
@@ -117,6 +116,11 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             except OSError:  # pragma: no cover - platform quirk
                 pass
 
+    def _use_buffer(self, size: int) -> None:
+        """Read into a new buffer of ``size`` bytes (kept beside it: asked for on every read)."""
+        self._rbuf = self._receive_type(size)
+        self._rsize = size
+
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._rbuf.view
 
@@ -142,8 +146,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
                 self._dispatch(events)
         if nbytes == size and size < READ_BUFFER_MAX:
             # Body pieces were copied out (or taken): the small buffer is free to drop.
-            self._rbuf = self._receive_type(READ_BUFFER_MAX)
-            self._rsize = READ_BUFFER_MAX
+            self._use_buffer(READ_BUFFER_MAX)
         perr = self._parser.error
         if perr is not None and not self.closed:
             # An error after events it let through: they were delivered; the rest fails now
@@ -264,8 +267,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
                 and self.continue_waiter is None and parser.idle and not self.closed):
             if self._rsize != READ_BUFFER_SIZE:
                 # An idle connection keeps the small buffer; a download grows it again.
-                self._rbuf = self._receive_type(READ_BUFFER_SIZE)
-                self._rsize = READ_BUFFER_SIZE
+                self._use_buffer(READ_BUFFER_SIZE)
             self._pool.release(self)
         else:
             self._abort()

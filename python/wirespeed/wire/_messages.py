@@ -161,5 +161,7 @@ W_ARG_NOT_BOOL = "{} must be True or False, not {!r}"
 # -- the receive buffer (TypeError / ValueError) ------------------------------------
 #: the size given
 R_SIZE = "a ReceiveBuffer's size must be a positive int, not {!r}"
+#: the size given (OverflowError)
+R_SIZE_LARGE = "a ReceiveBuffer's size must be at most sys.maxsize, not {!r}"
 #: the count given, the buffer's size
 R_TAKE_RANGE = "take() needs an int from 0 to the buffer's size ({1}), not {0!r}"

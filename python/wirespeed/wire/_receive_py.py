@@ -22,7 +22,9 @@ by the kernel.
 
 from __future__ import annotations
 
-from ._messages import R_SIZE, R_TAKE_RANGE
+import sys
+
+from ._messages import R_SIZE, R_SIZE_LARGE, R_TAKE_RANGE
 
 __all__ = ["ReceiveBuffer"]
 
@@ -32,6 +34,8 @@ def _checked_size(size: object) -> int:
         raise TypeError(R_SIZE.format(size))
     if size <= 0:
         raise ValueError(R_SIZE.format(size))
+    if size > sys.maxsize:
+        raise OverflowError(R_SIZE_LARGE.format(size))
     return size
 
 
