@@ -314,6 +314,38 @@ def test_formdata_sends_fields_and_files_as_multipart(wire_impl: Wire, run: Any,
     run(main())
 
 
+async def _pass(request: Any, handler: Any) -> Any:
+    return await handler(request)
+
+
+@pytest.mark.parametrize("middlewares", [(), (_pass,)], ids=["no-middleware", "middleware"])
+def test_formdata_files_are_closed_when_the_request_fails(wire_impl: Wire, run: Any, middlewares: Any) -> None:
+    """However the request ends, the files of its form are closed: here it never connects."""
+    import socket
+
+    with socket.socket() as probe:   # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    async def main() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            with _file(tmp) as f:
+                form = wirespeed.FormData()
+                form.add_field("file", f, filename="upload.bin")
+                async with ClientSession(wire=wire_impl, middlewares=middlewares) as s:
+                    with pytest.raises(wirespeed.ClientConnectionError):
+                        await s.post(f"http://127.0.0.1:{port}/form", data=form)
+                    assert f.closed
+                    assert_settled(s.stats)
+
+    run(main())
+
+
+def test_a_cookie_jar_of_another_type_is_refused() -> None:
+    with pytest.raises(TypeError, match="cookie_jar must be a CookieJar"):
+        ClientSession(cookie_jar={})  # type: ignore[arg-type]
+
+
 def test_bytesio_body_is_sent_with_its_length(wire_impl: Wire, run: Any, app: App) -> None:
     async def main() -> None:
         async with ClientSession(wire=wire_impl) as s:

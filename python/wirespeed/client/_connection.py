@@ -20,7 +20,9 @@ Strategy (why it is shaped this way):
   deadline it serves.  No timer is created or cancelled per request.
 - The connection holds its response weakly (the response holds the
   connection): a response the caller drops before its end is collected, and
-  its finaliser closes the connection, so it never keeps a pool slot.
+  the weak reference's callback closes the connection, so it never keeps a
+  pool slot.  A response that ended first costs nothing when it goes: the
+  connection let go of the reference at the end.
 - Reuse is decided here and only here, at the end of a message: the head said
   keep-alive, and the parser is ``idle`` (no error, not done, and not one byte
   fed after the message, not even an empty line).  Anything else closes the
@@ -90,7 +92,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self.tunneling = False   # a CONNECT to a proxy is in flight
         # the exchange in flight
         self.waiter: asyncio.Future[ClientResponse] | None = None
-        # weakly: a response dropped before its end closes this connection (ClientResponse.__del__)
+        # weakly: a response dropped before its end closes this connection (_response_dropped)
         self.response: weakref.ref[ClientResponse] | None = None
         self._method = "GET"
         self._url: Any = None
@@ -207,7 +209,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         if read_timeout is not None:
             self._read_deadline = self._loop.time() + read_timeout
             self._arm(min(deadline, self._read_deadline))
-        elif deadline != _INF:
+        elif deadline < self._timer_at:   # the timer, if any, fires before this deadline: left alone
             self._arm(deadline)
         return waiter
 
@@ -235,7 +237,9 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
                         cw.set_result(status)
                     continue
                 resp = self._session._response_class(self._method, self._url, ev, self)
-                self.response = weakref.ref(resp)
+                # The callback runs only if the caller drops the response while this reference
+                # is still held, that is before the end of its body.
+                self.response = weakref.ref(resp, self._response_dropped)
             elif self._interim:
                 self._interim = False
             else:
@@ -333,10 +337,15 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
                                                    method=self._method, url=self._url))
         self._abort()
 
-    def dropped(self) -> None:
+    def _response_dropped(self, ref: weakref.ref[ClientResponse]) -> None:
         """The caller let go of the response before its end: nobody reads the rest, so close."""
+        if ref is not self.response or self.closed:
+            return
         self.waiter = self.response = None
-        self._abort()
+        try:
+            self._abort()
+        except Exception:  # the loop may be closed already  # noqa: BLE001
+            pass
 
     def session_closed(self) -> None:
         """The session closed: an exchange in flight fails, the connection closes."""

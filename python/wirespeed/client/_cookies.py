@@ -633,6 +633,9 @@ def _cookie_from_record(r: Any) -> Cookie:
 class DummyCookieJar:
     """A jar that keeps nothing: pass it to turn cookies off (aiohttp's name)."""
 
+    #: what a session reads instead of calling ``len()`` per request
+    _count = 0
+
     def __len__(self) -> int:
         return 0
 

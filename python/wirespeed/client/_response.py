@@ -282,17 +282,6 @@ class ClientResponse:
         while await self._next_raw():
             pass
 
-    def __del__(self) -> None:
-        # A response dropped before its end must not hold its pool slot forever: the
-        # connection holds it weakly, so dropping it lands here, and the rest of the
-        # body, which nobody will read, closes the connection.
-        conn = self._conn
-        if conn is not None and not conn.closed:
-            try:
-                conn.dropped()
-            except Exception:  # the loop may be closed already  # noqa: BLE001
-                pass
-
     def __repr__(self) -> str:
         return f"<ClientResponse {self.status} {self.reason} {self.method} {self.url}>"
 

@@ -4,8 +4,11 @@ The shape is aiohttp's (``async with ClientSession() as s: async with
 s.get(url) as r: ...``); differences are listed in docs/client.md.
 
 The hot path (an idle pooled connection, a URL seen before, a ``bytes`` or
-empty body) is one ``async def`` frame per request: the target and the
-header list of an origin are cached, the connection is taken from its
+empty body) is two ``async def`` frames per request: ``_request`` prepares
+the request once and follows redirects, ``_exchange`` sends it and awaits its
+head; the same ``_exchange``, bound to the session, is the last handler of a
+middleware chain, so a middleware adds its own frame and nothing else.  The
+target and the header list of an origin are cached, the connection is taken from its
 origin's idle stack, the request head and body leave in one transport call,
 and the request awaits one future that the connection completes, usually
 with the whole body already there.  Everything else (connecting, waiting for
@@ -18,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import ssl as _ssl
-from collections.abc import Awaitable, Generator, Mapping
+from collections.abc import Generator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -134,6 +137,8 @@ class ClientSession:
         self._timeout = timeout
         self._raise_for_status = raise_for_status
         self._max_redirects = max_redirects
+        if cookie_jar is not None and not isinstance(cookie_jar, (CookieJar, DummyCookieJar)):
+            raise TypeError(f"cookie_jar must be a CookieJar or a DummyCookieJar, not {type(cookie_jar).__name__}")
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
         if cookies:
             self._cookie_jar.update_cookies(cookies)
@@ -141,7 +146,8 @@ class ClientSession:
         self._trust_env = trust_env
         self._middlewares = tuple(middlewares)
         #: what the session's first middleware is handed: the rest of its chain, built once
-        self._rest = chain(self._middlewares[1:], _send)
+        #: (and only with middlewares: it holds the session's bound method, a cycle)
+        self._rest: Any = chain(self._middlewares[1:], self._exchange) if self._middlewares else None
         self._env_proxies = EnvProxies() if trust_env else None
         self._netrc: dict[str, str | None] = {}
         self._allow_insecure_redirects = allow_insecure_redirects
@@ -251,7 +257,8 @@ class ClientSession:
     def _ready(self, method: str, url: Any, chained: bool) -> asyncio.AbstractEventLoop:
         """The loop of a session not bound yet, or closed: a closed one refuses to send.
 
-        A request through a chain is refused when the chain sends it, so its middlewares see it first.
+        A request through a chain is refused when the chain sends it (``_exchange``), so its
+        middlewares see it first.
         """
         if not self._closed:
             return self._bind()
@@ -322,15 +329,13 @@ class ClientSession:
             items.append(("Expect", "100-continue"))
         return items
 
-    # The parameters are positional-or-keyword on purpose, though every caller but ``_send`` names
-    # them: CPython fills a missing positional default from a tuple, a keyword-only one by a dict
-    # lookup each (about 0.2 µs per request for these 20).  The public methods take ``**kwargs`` only.
-    # ``_chained`` is the request a middleware chain hands to its last handler (``_send``).
+    # The parameters are positional-or-keyword on purpose, though every caller names them: CPython
+    # fills a missing positional default from a tuple, a keyword-only one by a dict lookup each
+    # (about 0.2 µs per request for these 19).  The public methods take ``**kwargs`` only.
     async def _request(
         self,
         method: str,
         url: str | URL,
-        _chained: ClientRequest | None = None,
         params: Any = None,
         headers: Any = None,
         data: Any = None,
@@ -349,25 +354,43 @@ class ClientSession:
         _foreign: bool = False,
         _started: float | None = None,
     ) -> ClientResponse:
+        """A whole request: prepared once, sent (through the middlewares, if any), redirects followed."""
+        mws = self._middlewares if middlewares is None else middlewares
         loop = self._loop
         if loop is None or self._closed:
-            loop = self._ready(method, url, _chained is None and bool(
-                self._middlewares if middlewares is None else middlewares))
+            loop = self._ready(method, url, bool(mws))
         body: bytes | Stream | None
         ctype: str | None
         resp: ClientResponse
-        if _chained is None:
-            t = self._target(url, params)
-            if method not in self._methods:
-                self._check_method(method)
-            if data is None and json is None and content is None:
-                body, ctype = None, None
+        t = self._target(url, params)
+        if method not in self._methods:
+            self._check_method(method)
+        if data is None and json is None and content is None:
+            body, ctype = None, None
+        else:
+            body, ctype = self._body(method, t, data, json, content)
+        try:
+            if not mws:
+                timeouts = timeout if timeout is not None else self._timeout
+                total = timeouts.total
+                if total is None:
+                    deadline = _INF
+                elif _started is None:
+                    deadline = loop.time() + total
+                else:
+                    deadline = _started + total   # a redirect hop: the total covers the whole request
+                resp = await self._exchange(None, method, t, body, ctype, headers, timeouts, deadline, ssl,
+                                            expect100, cookies, proxy, proxy_auth, _foreign)
+                if allow_redirects and resp.status in _REDIRECTS:
+                    if _started is None and total is not None:
+                        _started = deadline - total
+                    resp = await self._follow(resp, t.url, method, body, ctype, headers, timeout, ssl, expect100,
+                                              max_redirects if max_redirects is not None else self._max_redirects,
+                                              (), {"cookies": cookies, "proxy": proxy, "proxy_auth": proxy_auth},
+                                              _started)
             else:
-                body, ctype = self._body(method, t, data, json, content)
-            mws = self._middlewares if middlewares is None else middlewares
-            if mws:
-                # Prepared once: the chain's last handler sends these pieces as they
-                # are, unless a middleware changed them.
+                # Prepared once: the chain's last handler (``_exchange``) sends these pieces as
+                # they are, unless a middleware changed them.
                 started = loop.time() if _started is None else _started
                 if headers is None and ctype is None:
                     hdrs: CIMultiDict[str] | None = None
@@ -376,7 +399,7 @@ class ClientSession:
                     if ctype is not None and "Content-Type" not in hdrs:
                         hdrs["Content-Type"] = ctype
                 # Field by field: a class call through __init__ costs twice as much.
-                request = _new_request(ClientRequest)
+                request = _PreparedRequest()
                 request.session = self
                 request.method = method
                 request.url = t.url
@@ -390,68 +413,79 @@ class ClientSession:
                 request._started = started
                 request._sent = None
                 try:
-                    try:
-                        resp = await mws[0](request, self._rest if mws is self._middlewares
-                                            else chain(mws[1:], _send))
-                    except BaseException:
-                        close_sent(request)
-                        raise
-                    if request._sent is not resp:
-                        close_sent(request, resp)   # dropped by a middleware: never left holding a connection
-                    if allow_redirects and resp.status in _REDIRECTS:
-                        cookies, proxy, proxy_auth, _ = _options(request)
-                        resp = await self._follow(resp, request.url, request.method, request.body, None,
-                                                  request._headers, request.timeout, request.ssl, expect100,
-                                                  max_redirects if max_redirects is not None else self._max_redirects,
-                                                  tuple(mws), {"cookies": cookies, "proxy": proxy,
-                                                               "proxy_auth": proxy_auth}, started)
-                finally:
-                    form = data if content is None else content
-                    if isinstance(form, FormData):
-                        form.close()
-                rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
-                if rfs and resp.status >= 400:
-                    resp.close()
-                    resp.raise_for_status()
-                return resp
-        else:
-            # The end of a middleware chain: what the session prepared, with what the middlewares changed.
-            r = _chained
-            t = r._target
+                    resp = await mws[0](request, self._rest if mws is self._middlewares
+                                        else chain(mws[1:], self._exchange))
+                except BaseException:
+                    close_sent(request)
+                    raise
+                if request._sent is not resp:
+                    close_sent(request, resp)   # dropped by a middleware: never left holding a connection
+                if allow_redirects and resp.status in _REDIRECTS:
+                    cookies, proxy, proxy_auth, _ = _options(request)
+                    resp = await self._follow(resp, request.url, request.method, request.body, None,
+                                              request._headers, request.timeout, request.ssl, expect100,
+                                              max_redirects if max_redirects is not None else self._max_redirects,
+                                              tuple(mws), {"cookies": cookies, "proxy": proxy,
+                                                           "proxy_auth": proxy_auth}, started)
+        finally:
+            # A form's files are the caller's to give, and this request's to close, however it ends.
+            if data is not None or content is not None:
+                form = data if content is None else content
+                if isinstance(form, FormData):
+                    form.close()
+        rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
+        if rfs and resp.status >= 400:
+            resp.close()
+            resp.raise_for_status()
+        return resp
+
+    async def _exchange(self, chained: ClientRequest | None, method: str = "GET", t: Any = None,
+                        body: bytes | Stream | None = None, ctype: str | None = None, headers: Any = None,
+                        timeouts: Any = None, deadline: float = _INF, ssl: Any = None, expect100: bool = False,
+                        cookies: Any = None, proxy: str | URL | None = None,
+                        proxy_auth: tuple[str, str] | None = None, foreign: bool = False) -> ClientResponse:
+        """One send of a prepared request on a pooled connection, and its response's head.
+
+        Called with every argument for a request without middlewares.  As the bound
+        method ``self._exchange`` it is also the last handler of every middleware
+        chain, called with the request alone (``chained``): it sends what the session
+        prepared, as the middlewares left it, and notes the responses on the request.
+        Being the handler itself, it adds no frame to the chain.
+        """
+        if chained is not None:
+            method = chained.method
+            url = chained.url
+            if self._closed:
+                raise ClientError("the session is closed", method=method, url=url)
+            t = chained._target
             if t is None or url is not t.url:
                 t = self._target(url, None)
             if method not in self._methods:
                 self._check_method(method)
-            body = r.body
-            ctype = None   # the body's Content-Type is in the request's headers
+            body = chained.body
             if body is not None and type(body) is not bytes:
                 if type(body) is not Stream:
                     body, ctype = self._body(method, t, body, None, None)   # set by a middleware, not encoded yet
                 elif body.used:
-                    body = r.body = body.replay() or body   # a seekable file rewinds; anything else is refused
-            headers = r._headers or None
-            timeout = r.timeout
-            ssl = r.ssl
-            _foreign = r._foreign
-            _started = r._started
-            options = r._options
-            if type(options) is tuple:
-                cookies, proxy, proxy_auth, expect100 = options
-            else:
-                cookies, proxy, proxy_auth, expect100 = _options(r)
+                    body = chained.body = body.replay() or body   # a seekable file rewinds; else refused below
+            headers = chained._headers or None   # with the body's Content-Type, if any
+            options = chained._options
+            cookies, proxy, proxy_auth, expect100 = options if type(options) is tuple else _options(chained)
+            timeout = chained.timeout
+            timeouts = timeout if timeout is not None else self._timeout
+            total = timeouts.total
+            if total is not None:
+                started = chained._started
+                if started is None:   # a request a middleware built itself: its total starts now
+                    started = chained._started = self._loop.time()  # type: ignore[union-attr]
+                deadline = started + total   # every send of the chain: the total covers the whole request
+            ssl = chained.ssl
+            foreign = chained._foreign
         if type(body) is Stream and body.used:
             # Refused before a connection is taken: nothing is written, nothing is closed.
             raise InvalidRequest("a streamed request body can be sent only once (it was consumed by an "
                                  "earlier send: a retry or redirect needs bytes or a seekable file)",
                                  method=method, url=t.url)
-        timeouts = timeout if timeout is not None else self._timeout
-        total = timeouts.total
-        if total is None:
-            deadline = _INF
-        elif _started is None:
-            deadline = loop.time() + total
-        else:
-            deadline = _started + total   # a redirect hop or a send of a chain: the total covers the whole request
         chunked = False
         if body is None:
             length = 0 if method in _BODY_METHODS else None
@@ -461,12 +495,12 @@ class ClientSession:
             length = body.length  # type: ignore[union-attr]
             chunked = length is None
         items = self._head_items(t, headers, ctype, length, method, chunked, expect100)
-        if _foreign:
+        if foreign:
             items = [(k, v) for k, v in items if k.title() not in _ORIGIN_BOUND]
-        if t.auth is not None and not _foreign:
+        if t.auth is not None and not foreign:
             items = _with_auth(items, t.auth)
         jar = self._cookie_jar
-        if jar or cookies:
+        if jar._count or cookies:
             items = self._with_cookies(items, t.url, cookies)
         if self._trust_env:
             items = self._with_netrc(items, t)
@@ -543,25 +577,11 @@ class ClientSession:
         if resp.status == 407 and px is not None:
             resp.close()
             raise ProxyError("the proxy requires authentication (407)", method=method, url=t.url, status=407)
-        if _chained is not None:
-            if _chained._sent is None:
-                _chained._sent = resp
+        if chained is not None:
+            if chained._sent is None:
+                chained._sent = resp
             else:
-                sent(_chained, resp)
-            return resp
-        if allow_redirects and resp.status in _REDIRECTS:
-            if _started is None and total is not None:
-                _started = deadline - total
-            resp = await self._follow(resp, t.url, method, body, ctype, headers, timeout, ssl, expect100,
-                                      max_redirects if max_redirects is not None else self._max_redirects, (),
-                                      {"cookies": cookies, "proxy": proxy, "proxy_auth": proxy_auth}, _started)
-        form = data if content is None else content
-        if isinstance(form, FormData):
-            form.close()
-        rfs = raise_for_status if raise_for_status is not None else self._raise_for_status
-        if rfs and resp.status >= 400:
-            resp.close()
-            resp.raise_for_status()
+                sent(chained, resp)
         return resp
 
     async def _follow(self, resp: ClientResponse, first: URL, method: str, body: Any, ctype: str | None,
@@ -825,12 +845,14 @@ class ClientSession:
         return [*items, ("Authorization", value)] if value else items
 
 
-def _send(request: ClientRequest) -> Awaitable[ClientResponse]:
-    """The last handler of every chain: send ``request`` as it is now."""
-    return request.session._request(request.method, request.url, request)
+class _PreparedRequest(ClientRequest):
+    """A ``ClientRequest`` the session fills field by field: made without a Python ``__init__``
+    (``object``'s own), half the cost of ``object.__new__(ClientRequest)`` called from Python."""
+
+    __slots__ = ()
+    __init__ = object.__init__
 
 
-_new_request = object.__new__
 #: What ``ClientRequest.options`` may hold.
 _OPTIONS = frozenset({"cookies", "proxy", "proxy_auth", "expect100"})
 
