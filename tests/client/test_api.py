@@ -44,6 +44,11 @@ def test_small_get_exposes_status_reason_version_headers_url(wire_impl: Wire, ru
                 assert isinstance(r.headers, CIMultiDictProxy)
                 assert r.headers["content-length"] == r.headers["Content-Length"] == str(len(SMALL))
                 assert r.content_length == len(SMALL)
+                # the fields as bytes, in wire order: built on first use, the same each time
+                raw = r.raw_headers
+                assert raw is r.raw_headers
+                assert [(k.decode(), v.decode()) for k, v in raw] == list(r.headers.items())
+                assert (b"content-length", str(len(SMALL)).encode()) in [(k.lower(), v) for k, v in raw]
                 assert isinstance(r.url, URL) and r.url == URL(app.url("/small"))
                 assert await r.read() == SMALL
                 assert await r.read() == SMALL  # read twice: the same bytes

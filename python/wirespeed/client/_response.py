@@ -58,7 +58,7 @@ class ClientResponse:
     """A response to one request (aiohttp's ClientResponse shape)."""
 
     __slots__ = (
-        "method", "url", "status", "reason", "version", "headers", "raw_headers", "content_length",
+        "method", "url", "status", "reason", "version", "headers", "_head", "content_length",
         "_keep_alive", "_conn", "_pieces", "_buffered", "_complete", "_exc", "_waiter", "_body",
         "_decoder", "_coding_checked", "_auto_decompress", "_content", "history", "trailers", "_loop", "_fed",
         "__weakref__",   # the connection holds its response weakly
@@ -71,7 +71,7 @@ class ClientResponse:
         self.reason: str = head.reason
         self.version: tuple[int, int] = head.version
         self.headers: CIMultiDictProxy[str] = head.headers
-        self.raw_headers = head.raw_headers
+        self._head = head   # raw_headers are built from it on first use: most callers never ask
         self.content_length: int | None = head.content_length
         self._keep_alive: bool = head.keep_alive
         self._conn: Connection | None = conn
@@ -219,6 +219,12 @@ class ClientResponse:
                                           method=self.method, url=self.url, status=self.status,
                                           reason=self.reason, headers=self.headers)
         return loads(body)
+
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """(name, value) bytes of the header fields in wire order (aiohttp's ``raw_headers``)."""
+        raw: tuple[tuple[bytes, bytes], ...] = self._head.raw_headers
+        return raw
 
     @property
     def content(self) -> StreamReader:
