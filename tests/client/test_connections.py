@@ -280,6 +280,47 @@ def test_garbage_after_a_complete_response_never_reaches_the_next_request(
     run(main())
 
 
+def test_an_idle_connection_expires_after_keepalive_timeout(wire_impl: Wire, run: Any, app: App) -> None:
+    """Reused within ``keepalive_timeout``; closed by the pool once idle longer, and the next request opens one."""
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, keepalive_timeout=0.3) as s:
+            async with s.get(app.url("/small")) as r:
+                await r.read()
+            await asyncio.sleep(0.05)
+            async with s.get(app.url("/small")) as r:
+                await r.read()
+            assert s.stats.opened == 1 and s.stats.idle == 1
+            await asyncio.sleep(0.8)   # the sweeper runs 0.3 s after the first release, then again
+            assert s.stats.idle == 0 and s.stats.closed == 1
+            async with s.get(app.url("/small")) as r:
+                assert await r.read() == SMALL
+            assert s.stats.opened == 2
+            assert_settled(s.stats, idle=1)
+
+    run(main())
+
+
+def test_an_idle_connection_past_keepalive_timeout_is_not_taken_before_the_sweep(
+    wire_impl: Wire, run: Any, app: App
+) -> None:
+    """A connection idle past its time is closed when a request would take it, sweeper or not."""
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, keepalive_timeout=0.2) as s:
+            async with s.get(app.url("/small")) as r:
+                await r.read()
+            pool = s._pool
+            assert pool is not None and pool._sweeper is not None
+            pool._sweeper.cancel()   # only the check on taking is left
+            pool._sweeper = None
+            await asyncio.sleep(0.35)
+            assert s.stats.idle == 1
+            async with s.get(app.url("/small")) as r:
+                assert await r.read() == SMALL
+            assert s.stats.opened == 2 and s.stats.closed == 1
+
+    run(main())
+
+
 def test_idle_connection_the_server_closed_is_not_reused_even_for_post(
     wire_impl: Wire, run: Any, fault: FaultServer
 ) -> None:
