@@ -77,6 +77,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self._wire = wire
         self._parser = wire.ResponseParser()
         self._head_type = wire.ResponseHead
+        self._end_type = wire.MessageEnd
         self.writer_type = wire.StreamWriter
         self._receive_type = wire.ReceiveBuffer
         self._use_buffer(READ_BUFFER_SIZE)
@@ -214,6 +215,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         return waiter
 
     def _dispatch(self, events: list[Any]) -> None:
+        if self.response is None and self._whole(events):
+            return
         ref = self.response
         resp = ref() if ref is not None else None
         head_type = self._head_type
@@ -257,6 +260,46 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
                 waiter.set_result(resp)
         if ended:
             self._message_done(resp)
+
+    def _whole(self, events: list[Any]) -> bool:
+        """A whole final response in one read (head, body, end; or head, end): the common small
+        case, on a fast path.
+
+        The response is complete before anyone sees it: no weak reference, no piece-by-piece
+        feeding, the body kept as the one piece ``read()`` returns.
+        """
+        n = len(events)
+        if n == 3:
+            head, body, end = events
+            if type(body) is not memoryview:
+                return False
+        elif n == 2:
+            head, end = events
+            body = None
+        else:
+            return False
+        if (type(head) is not self._head_type or type(end) is not self._end_type or head.status < 200
+                or self._interim):
+            return False
+        resp = self._session._response_class(self._method, self._url, head, self)
+        if body is not None:
+            data = bytes(body)
+            del body   # the parser's slice of the read buffer goes at once
+            resp._pieces.append(data)
+            resp._buffered = resp._fed = len(data)
+        resp._complete = True
+        resp.trailers = end.trailers
+        resp._conn = None
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            cw = self.continue_waiter
+            if cw is not None and not cw.done():
+                cw.set_result(resp.status)
+            if not waiter.done():
+                waiter.set_result(resp)
+        self._message_done(resp)
+        return True
 
     def _message_done(self, resp: ClientResponse | None) -> None:
         self._deadline = self._read_deadline = _INF
