@@ -201,6 +201,36 @@ def test_session_and_request_headers_merge_request_wins(wire_impl: Wire, run: An
     run(main())
 
 
+@pytest.mark.parametrize("body", [None, b"payload"], ids=["get", "post"])
+def test_a_host_among_the_session_headers_is_the_one_host_sent(wire_impl: Wire, run: Any, app: App,
+                                                                body: bytes | None) -> None:
+    """Never two Host fields (RFC 9112 §3.2: a server answers 400): the session's replaces the URL's,
+    the request's replaces the session's."""
+    async def main() -> None:
+        async with ClientSession(headers={"host": "session.test"}, wire=wire_impl) as s:
+            async with s.request("POST" if body else "GET", app.url("/echo"), data=body) as r:
+                plain = await r.json()
+            async with s.get(app.url("/echo"), headers={"Host": "request.test"}) as r:
+                given = await r.json()
+        assert header_values(plain, "Host") == ["session.test"]
+        assert header_values(given, "Host") == ["request.test"]
+        if body:
+            assert header_values(plain, "Content-Length") == [str(len(body))]
+
+    run(main())
+
+
+def test_session_defaults_for_framing_fields_are_not_sent_twice(wire_impl: Wire, run: Any, app: App) -> None:
+    async def main() -> None:
+        async with ClientSession(headers={"Content-Type": "text/x-session"}, wire=wire_impl) as s:
+            async with s.post(app.url("/echo"), json={"a": 1}) as r:
+                doc = await r.json()
+        assert header_values(doc, "Content-Type") == ["text/x-session"]
+        assert len(header_values(doc, "Content-Length")) == 1 and doc["body"] == "{\"a\":1}"
+
+    run(main())
+
+
 def test_repeated_header_names_are_all_sent_in_order(wire_impl: Wire, run: Any, aiohttp_app: App) -> None:
     async def main() -> None:
         async with ClientSession(wire=wire_impl) as s:

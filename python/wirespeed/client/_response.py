@@ -377,17 +377,17 @@ class StreamReader:
                 data, self._rest = self._rest, b""
                 yield data
                 continue
-            data = resp._pop()
-            if data is None:
+            piece = resp._pop()
+            if piece is None:
                 try:
                     await resp._wait()
                 except asyncio.CancelledError:
                     resp._waiter = None
                     raise
                 continue
-            if not data:
+            if not piece:
                 return
-            yield data
+            yield piece
 
     async def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
         """Pieces of at most ``n`` bytes, as they arrive (aiohttp's: ``read(n)`` until the end)."""
