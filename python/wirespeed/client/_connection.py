@@ -69,6 +69,17 @@ _INF = float("inf")
 class Connection(FlowControl, asyncio.BufferedProtocol):
     """A pooled HTTP/1.1 connection (the pool and the session are its only users)."""
 
+    # Slots for its own fields (FlowControl's four stay in a small dict): as dict attributes,
+    # past 30 of them CPython 3.11 stops sharing the dict's keys and every read on the hot
+    # path becomes a dict lookup.
+    __slots__ = (
+        "_deadline", "_end_type", "_head_type", "_interim", "_loop", "_method", "_parser", "_pool", "_rbuf",
+        "_read_deadline", "_read_timeout", "_receive_type", "_rsize", "_session", "_timer", "_timer_at", "_url",
+        "_wire", "closed", "continue_waiter", "idle_since", "in_use", "key", "pooled", "reading_paused",
+        "received", "requests", "response", "reusable", "sending", "transport", "tunneling", "waiter",
+        "writer_type",
+    )
+
     def __init__(self, pool: Pool, key: Any, wire: Wire, loop: asyncio.AbstractEventLoop) -> None:
         FlowControl.__init__(self)
         self._loop = loop
