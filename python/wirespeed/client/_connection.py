@@ -154,7 +154,9 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             self._fail(ResponseProtocolError(f"malformed response: {exc}", method=self._method, url=self._url), exc)
             return
         if events:
-            if len(events) == 1 and 2 * nbytes >= size and self._take_whole(events, rbuf, nbytes):
+            if self.response is None and self._whole(events):
+                pass   # the common small response, whole in this read
+            elif len(events) == 1 and 2 * nbytes >= size and self._take_whole(events, rbuf, nbytes):
                 pass
             else:
                 self._dispatch(events)

@@ -179,11 +179,12 @@ class Pool:
         if self.closed:
             conn._abort()
             return
-        for w in self._waiters:
-            if w.key == conn.key and not w.future.done():
-                self._waiters.remove(w)
-                w.future.set_result(conn)   # stays in use: handed over
-                return
+        if self._waiters:
+            for w in self._waiters:
+                if w.key == conn.key and not w.future.done():
+                    self._waiters.remove(w)
+                    w.future.set_result(conn)   # stays in use: handed over
+                    return
         conn.in_use = False
         self._in_use -= 1
         conn.idle_since = monotonic()
