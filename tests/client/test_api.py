@@ -376,6 +376,20 @@ def test_formdata_files_are_closed_when_the_request_fails(wire_impl: Wire, run: 
     run(main())
 
 
+def test_formdata_files_are_closed_when_the_request_is_refused_before_sending(wire_impl: Wire, run: Any) -> None:
+    async def main() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            with _file(tmp) as f:
+                form = wirespeed.FormData()
+                form.add_field("file", f, filename="upload.bin")
+                async with ClientSession(wire=wire_impl) as s:
+                    with pytest.raises(wirespeed.InvalidURL):
+                        await s.post("ftp://127.0.0.1/form", data=form)
+                    assert f.closed
+
+    run(main())
+
+
 def test_a_cookie_jar_of_another_type_is_refused() -> None:
     with pytest.raises(TypeError, match="cookie_jar must be a CookieJar"):
         ClientSession(cookie_jar={})  # type: ignore[arg-type]

@@ -390,14 +390,14 @@ class ClientSession:
         body: bytes | Stream | None
         ctype: str | None
         resp: ClientResponse
-        t = self._target(url, params)
-        if method not in self._methods:
-            self._check_method(method)
-        if data is None and json is None and content is None:
-            body, ctype = None, None
-        else:
-            body, ctype = self._body(method, t, data, json, content)
         try:
+            t = self._target(url, params)
+            if method not in self._methods:
+                self._check_method(method)
+            if data is None and json is None and content is None:
+                body, ctype = None, None
+            else:
+                body, ctype = self._body(method, t, data, json, content)
             if not mws:
                 timeouts = timeout if timeout is not None else self._timeout
                 total = timeouts.total
