@@ -315,7 +315,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         return True
 
     def _message_done(self, resp: ClientResponse | None) -> None:
-        self._deadline = self._read_deadline = _INF
+        # The deadlines stay as they are: the timer ignores a connection with no exchange in
+        # flight, and the next begin() sets them again.
         self._read_timeout = None
         if self.tunneling:
             return   # the session decides: TLS through the tunnel, or close
