@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import errors as _errors
 from .client import (
+    BasicAuth,
     ClientHandler,
     ClientMiddleware,
     ClientRequest,
@@ -44,6 +45,7 @@ __all__ = [
     "DigestAuthMiddleware",
     "LoggingMiddleware",
     "RetryMiddleware",
+    "BasicAuth",
     "ClientHandler",
     "ClientMiddleware",
     "ClientRequest",

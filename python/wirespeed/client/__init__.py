@@ -26,8 +26,10 @@ from ._pool import PoolStats
 from ._response import ClientResponse, StreamReader
 from ._session import ClientSession, request
 from ._timeouts import ClientTimeout
+from ._urls import BasicAuth
 
 __all__ = [
+    "BasicAuth",
     "ClientHandler",
     "ClientMiddleware",
     "ClientRequest",

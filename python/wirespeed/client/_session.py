@@ -53,7 +53,7 @@ from ._pool import Pool, PoolStats
 from ._proxies import EnvProxies, ProxyInfo, netrc_auth, parse_proxy_url
 from ._response import ClientResponse
 from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
-from ._urls import TARGET_CACHE_SIZE, Target, make_target
+from ._urls import TARGET_CACHE_SIZE, Target, basic_auth, make_target, origin_of
 
 __all__ = ["ClientSession", "request", "EXPECT_CONTINUE_TIMEOUT", "IDEMPOTENT_METHODS"]
 
@@ -113,7 +113,7 @@ class ClientSession:
     # attributes, CPython 3.11 stops sharing the instance dict's keys and every read becomes a
     # dict lookup (measured: 800 instructions more per request at 31 attributes).
     __slots__ = (
-        "_allow_insecure_redirects", "_auto_decompress", "_base_url", "_closed", "_cookie_jar",
+        "_allow_insecure_redirects", "_auth", "_auth_origin", "_auto_decompress", "_base_url", "_closed", "_cookie_jar",
         "_default_host", "_default_items", "_default_names", "_default_rest", "_env_proxies", "_headers",
         "_heads", "_keepalive_timeout", "_limit", "_limit_per_host", "_loop", "_max_redirects", "_methods",
         "_middlewares", "_netrc", "_pool", "_proxy", "_raise_for_status", "_resolver", "_rest", "_ssl",
@@ -139,6 +139,7 @@ class ClientSession:
         proxy: str | URL | None = None,
         proxy_auth: tuple[str, str] | None = None,
         trust_env: bool = False,
+        auth: Any = None,
         middlewares: tuple[ClientMiddleware, ...] | list[ClientMiddleware] = (),
         wire: _wire.Wire | None = None,
     ) -> None:
@@ -155,6 +156,13 @@ class ClientSession:
             self._cookie_jar.update_cookies(cookies)
         self._proxy = _proxy_info(proxy, proxy_auth)
         self._trust_env = trust_env
+        #: the Authorization of ``auth=``: sent when a request has none of its own, only to the
+        #: origin of ``base_url`` when there is one (aiohttp's rule), never after a hop elsewhere
+        self._auth = None if auth is None else basic_auth(auth)
+        self._auth_origin = (None if auth is None or self._base_url is None
+                             else origin_of(self._base_url))
+        if self._auth is not None and headers and "Authorization" in CIMultiDict(headers):
+            raise InvalidRequest("auth= cannot be combined with an Authorization header")
         self._middlewares = tuple(middlewares)
         #: what the session's first middleware is handed: the rest of its chain, built once
         #: (and only with middlewares: it holds the session's bound method, a cycle)
@@ -379,6 +387,7 @@ class ClientSession:
         proxy: str | URL | None = None,
         proxy_auth: tuple[str, str] | None = None,
         middlewares: tuple[ClientMiddleware, ...] | list[ClientMiddleware] | None = None,
+        auth: Any = None,
         _foreign: bool = False,
         _started: float | None = None,
     ) -> ClientResponse:
@@ -395,6 +404,8 @@ class ClientSession:
             t = self._targets.get(url) if params is None and type(url) is str else None
             if t is None:
                 t = self._target(url, params)
+            if auth is not None:
+                headers = _with_request_auth(headers, auth, method, t)
             if method not in self._methods:
                 self._check_method(method)
             if data is None and json is None and content is None:
@@ -533,6 +544,9 @@ class ClientSession:
             items = [(k, v) for k, v in items if k.title() not in _ORIGIN_BOUND]
         if t.auth is not None and not foreign:
             items = _with_auth(items, t.auth)
+        elif self._auth is not None and not foreign and (
+                self._auth_origin is None or self._auth_origin == (t.scheme, t.host, t.port)):
+            items = _with_auth(items, self._auth)
         jar = self._cookie_jar
         if jar._count or cookies:
             items = self._with_cookies(items, t.url, cookies)
@@ -911,6 +925,21 @@ def _without(headers: Any, names: tuple[str, ...]) -> CIMultiDict[str]:
     for name in names:
         kept.popall(name, None)
     return kept
+
+
+def _with_request_auth(headers: Any, auth: Any, method: str, t: Target) -> CIMultiDict[str]:
+    """The request's headers with the Authorization of its ``auth=``; refused beside another one."""
+    merged: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+    if "Authorization" in merged:
+        raise InvalidRequest("auth= cannot be combined with an Authorization header", method=method, url=t.url)
+    if t.auth is not None:
+        raise InvalidRequest("auth= cannot be combined with credentials in the URL", method=method, url=t.url)
+    try:
+        merged["Authorization"] = basic_auth(auth)
+    except InvalidRequest as exc:
+        exc.method, exc.url = method, t.url
+        raise
+    return merged
 
 
 def _with_auth(items: list[tuple[str, str]], value: str) -> list[tuple[str, str]]:

@@ -10,13 +10,13 @@ a small cache per session, so a client that requests the same URLs again
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, NamedTuple
 
 from yarl import URL
 
-from ..errors import InvalidURL
+from ..errors import InvalidRequest, InvalidURL
 
-__all__ = ["Target", "make_target", "TARGET_CACHE_SIZE"]
+__all__ = ["BasicAuth", "Target", "basic_auth", "make_target", "origin_of", "TARGET_CACHE_SIZE"]
 
 #: URLs kept parsed per session; the cache is cleared when full (a client
 #: that walks more distinct URLs than this pays the parse, nothing worse).
@@ -26,6 +26,42 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Control bytes are refused before yarl sees the string: yarl drops CR and LF
 # silently, which would send a different URL from the one asked for.
 _CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
+
+
+class BasicAuth(NamedTuple):
+    """Credentials for HTTP Basic authentication (RFC 7617), aiohttp's ``BasicAuth`` shape.
+
+    ``encoding`` is how ``login`` and ``password`` become bytes: UTF-8 here, as RFC 7617
+    §2.1 recommends and httpx does (aiohttp's default is latin-1; pass it to match).
+    """
+
+    login: str
+    password: str = ""
+    encoding: str = "utf-8"
+
+
+def basic_auth(auth: Any) -> str:
+    """The ``Authorization`` value of ``auth``: a ``(login, password)`` pair or a ``BasicAuth``
+    (aiohttp's too: any tuple of login, password and encoding)."""
+    if not isinstance(auth, tuple) or len(auth) not in (2, 3) or not all(isinstance(x, str) for x in auth):
+        raise InvalidRequest(f"auth must be a (login, password) pair of str or a BasicAuth, not {auth!r}"
+                             if isinstance(auth, tuple) else
+                             f"auth must be a (login, password) pair of str or a BasicAuth, not {type(auth).__name__}")
+    login, password = auth[0], auth[1]
+    encoding = auth[2] if len(auth) == 3 else "utf-8"
+    if ":" in login:
+        raise InvalidRequest("a Basic auth login cannot contain ':' (RFC 7617 §2)")
+    try:
+        raw = f"{login}:{password}".encode(encoding)
+    except (UnicodeEncodeError, LookupError) as exc:
+        raise InvalidRequest(f"the credentials cannot be encoded as {encoding}: {exc}") from exc
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+def origin_of(url: URL) -> tuple[str, str, int]:
+    """(scheme, host, port) of an absolute ``url``, as a Target has them."""
+    scheme = url.scheme
+    return scheme, url.raw_host or "", url.port or _DEFAULT_PORTS.get(scheme, 0)
 
 
 class Target:
