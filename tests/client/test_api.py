@@ -58,6 +58,40 @@ def test_small_get_exposes_status_reason_version_headers_url(wire_impl: Wire, ru
     run(main())
 
 
+def test_response_content_type_charset_and_encoding(wire_impl: Wire, run: Any, app: App) -> None:
+    """aiohttp's conveniences: the media type without parameters, the charset, the encoding text() uses."""
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(app.url("/text"), params={"charset": "ISO-8859-1"}) as r:
+                assert (r.content_type, r.charset, r.get_encoding()) == ("text/plain", "ISO-8859-1", "ISO-8859-1")
+                assert await r.text() == CHARSET_TEXT
+            async with s.get(app.url("/text")) as r:
+                assert (r.content_type, r.charset, r.get_encoding()) == ("text/plain", None, "utf-8")
+            async with s.get(app.url("/json")) as r:
+                assert r.content_type == "application/json"
+
+    run(main())
+
+
+def test_response_cookies_url_host_and_closed(wire_impl: Wire, run: Any, app: App) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            url = str(URL(app.url("/set-cookie")).with_query(
+                [("cookie", "a=1; Path=/"), ("cookie", "b=two; Max-Age=60"), ("cookie", "broken")]))
+            async with s.get(url + "#part") as r:
+                assert {k: m.value for k, m in r.cookies.items()} == {"a": "1", "b": "two"}
+                assert r.cookies["b"]["max-age"] == "60"
+                assert r.real_url == r.url and r.url.fragment == "part"
+                assert r.host == "127.0.0.1"
+                assert r.closed   # the body came with the head: the connection is back already
+            async with s.get(app.url("/stream"), params={"size": 1 << 20}) as r:
+                assert not r.closed   # still reading
+                await r.read()
+                assert r.closed
+
+    run(main())
+
+
 def test_response_awaited_without_async_with_is_read_and_frees_its_connection(
     wire_impl: Wire, run: Any, app: App
 ) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 import wirespeed
 from support.client_kit import assert_settled, within
-from support.fault_server import Conn, FaultServer, chunked, close_at_once, reset_at_once, response, serve
+from support.fault_server import Conn, FaultServer, chunked, close_at_once, ok, reset_at_once, response, serve
 from support.servers import free_port
 from wirespeed import ClientSession
 from wirespeed.wire import Wire
@@ -153,6 +153,19 @@ def test_response_dripped_one_byte_at_a_time(wire_impl: Wire, run: Any, fault: F
             async with s.get(fault.url()) as r:
                 assert await r.read() == b"second"
             assert s.stats.opened == 1
+
+    run(main())
+
+
+def test_a_response_without_content_type_is_octet_stream(wire_impl: Wire, run: Any, fault: FaultServer) -> None:
+    fault.script = serve(ok(b"raw"), then="keep")
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(fault.url()) as r:
+                assert "Content-Type" not in r.headers
+                assert (r.content_type, r.charset, r.get_encoding()) == ("application/octet-stream", None, "utf-8")
+                assert len(r.cookies) == 0 and await r.read() == b"raw"
 
     run(main())
 

@@ -21,6 +21,7 @@ import asyncio
 import json as _json
 from collections import deque
 from collections.abc import AsyncIterator
+from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDictProxy
@@ -235,6 +236,54 @@ class ClientResponse:
                                           method=self.method, url=self.url, status=self.status,
                                           reason=self.reason, headers=self.headers)
         return loads(body)
+
+    @property
+    def content_type(self) -> str:
+        """The media type of Content-Type, lower case, without parameters; ``application/octet-stream``
+        when there is none (RFC 9110 §8.3, aiohttp's ``content_type``)."""
+        value = self.headers.get("Content-Type")
+        if not value:
+            return "application/octet-stream"
+        return value.split(";", 1)[0].strip().lower() or "application/octet-stream"
+
+    @property
+    def charset(self) -> str | None:
+        """The ``charset`` parameter of Content-Type, or None."""
+        return _charset(self.headers.get("Content-Type"))
+
+    def get_encoding(self) -> str:
+        """The encoding ``text()`` uses: ``charset``, else UTF-8 (no detection; see docs/client.md)."""
+        return self.charset or "utf-8"
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        """The cookies this response set (its ``Set-Cookie`` fields), as aiohttp's ``cookies``.
+
+        The session's jar has them too, with the RFC 6265 rules applied; a field that
+        ``http.cookies`` cannot parse is left out here.
+        """
+        jar: SimpleCookie = SimpleCookie()
+        for value in self.headers.getall("Set-Cookie", ()):
+            try:
+                jar.load(value)
+            except CookieError:
+                continue
+        return jar
+
+    @property
+    def real_url(self) -> Any:
+        """The URL asked for (aiohttp's ``real_url``): the same as ``url``, which keeps its fragment here."""
+        return self.url
+
+    @property
+    def host(self) -> str | None:
+        """The host of ``url``."""
+        return self.url.host  # type: ignore[no-any-return]
+
+    @property
+    def closed(self) -> bool:
+        """True once the response no longer holds a connection: its body ended, or it was closed."""
+        return self._conn is None
 
     @property
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
