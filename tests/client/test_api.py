@@ -424,6 +424,13 @@ def test_formdata_files_are_closed_when_the_request_is_refused_before_sending(wi
     run(main())
 
 
+def test_session_settings_read_back_as_aiohttp_names_them() -> None:
+    s = ClientSession(raise_for_status=True, auto_decompress=False, trust_env=True)
+    assert (s.raise_for_status, s.auto_decompress, s.trust_env, s.auth) == (True, False, True, None)
+    d = ClientSession()
+    assert (d.raise_for_status, d.auto_decompress, d.trust_env) == (False, True, False)
+
+
 def test_a_cookie_jar_of_another_type_is_refused() -> None:
     with pytest.raises(TypeError, match="cookie_jar must be a CookieJar"):
         ClientSession(cookie_jar={})  # type: ignore[arg-type]

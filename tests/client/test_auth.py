@@ -65,6 +65,7 @@ def test_request_auth_is_sent_as_basic_authorization(wire_impl: Wire, run: Any, 
 def test_session_auth_is_sent_unless_the_request_has_its_own(wire_impl: Wire, run: Any, app: App) -> None:
     async def main() -> None:
         async with ClientSession(wire=wire_impl, auth=("s", "1")) as s:
+            assert s.auth == ("s", "1")
             assert authorization(await echo(s, app.url("/echo"))) == [basic("s", "1")]
             assert authorization(await echo(s, app.url("/echo"), auth=("r", "2"))) == [basic("r", "2")]
             assert authorization(await echo(s, app.url("/echo"), headers={"Authorization": "Bearer t"})) == [

@@ -113,11 +113,12 @@ class ClientSession:
     # attributes, CPython 3.11 stops sharing the instance dict's keys and every read becomes a
     # dict lookup (measured: 800 instructions more per request at 31 attributes).
     __slots__ = (
-        "_allow_insecure_redirects", "_auth", "_auth_origin", "_auto_decompress", "_base_url", "_closed", "_cookie_jar",
-        "_default_host", "_default_items", "_default_names", "_default_rest", "_env_proxies", "_headers",
-        "_heads", "_keepalive_timeout", "_limit", "_limit_per_host", "_loop", "_max_redirects", "_methods",
-        "_middlewares", "_netrc", "_pool", "_proxy", "_raise_for_status", "_resolver", "_rest", "_ssl",
-        "_ssl_context", "_targets", "_timeout", "_trust_env", "_wire", "__weakref__",
+        "_allow_insecure_redirects", "_auth", "_auth_given", "_auth_origin", "_auto_decompress", "_base_url",
+        "_closed", "_cookie_jar", "_default_host", "_default_items", "_default_names", "_default_rest",
+        "_env_proxies", "_headers", "_heads", "_keepalive_timeout", "_limit", "_limit_per_host", "_loop",
+        "_max_redirects", "_methods", "_middlewares", "_netrc", "_pool", "_proxy", "_raise_for_status",
+        "_resolver", "_rest", "_ssl", "_ssl_context", "_targets", "_timeout", "_trust_env", "_wire",
+        "__weakref__",
     )
 
     def __init__(
@@ -159,6 +160,7 @@ class ClientSession:
         #: the Authorization of ``auth=``: sent when a request has none of its own, only to the
         #: origin of ``base_url`` when there is one (aiohttp's rule), never after a hop elsewhere
         self._auth = None if auth is None else basic_auth(auth)
+        self._auth_given = auth
         self._auth_origin = (None if auth is None or self._base_url is None
                              else origin_of(self._base_url))
         if self._auth is not None and headers and "Authorization" in CIMultiDict(headers):
@@ -224,6 +226,23 @@ class ClientSession:
     @property
     def cookie_jar(self) -> CookieJar | DummyCookieJar:
         return self._cookie_jar
+
+    @property
+    def auth(self) -> Any:
+        """The ``auth=`` the session was made with (None for none)."""
+        return self._auth_given
+
+    @property
+    def auto_decompress(self) -> bool:
+        return self._auto_decompress
+
+    @property
+    def raise_for_status(self) -> bool:
+        return self._raise_for_status
+
+    @property
+    def trust_env(self) -> bool:
+        return self._trust_env
 
     @property
     def stats(self) -> PoolStats:
