@@ -83,7 +83,8 @@ def test_response_cookies_url_host_and_closed(wire_impl: Wire, run: Any, app: Ap
                 assert r.cookies["b"]["max-age"] == "60"
                 assert r.real_url == r.url and r.url.fragment == "part"
                 assert r.host == "127.0.0.1"
-                assert r.closed   # the body came with the head: the connection is back already
+                await r.read()
+                assert r.closed   # the body is all here: the connection is back in the pool
             async with s.get(app.url("/stream"), params={"size": 1 << 20}) as r:
                 assert not r.closed   # still reading
                 await r.read()

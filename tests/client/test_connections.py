@@ -283,14 +283,14 @@ def test_garbage_after_a_complete_response_never_reaches_the_next_request(
 def test_an_idle_connection_expires_after_keepalive_timeout(wire_impl: Wire, run: Any, app: App) -> None:
     """Reused within ``keepalive_timeout``; closed by the pool once idle longer, and the next request opens one."""
     async def main() -> None:
-        async with ClientSession(wire=wire_impl, keepalive_timeout=0.3) as s:
+        async with ClientSession(wire=wire_impl, keepalive_timeout=0.5) as s:
             async with s.get(app.url("/small")) as r:
                 await r.read()
             await asyncio.sleep(0.05)
             async with s.get(app.url("/small")) as r:
                 await r.read()
             assert s.stats.opened == 1 and s.stats.idle == 1
-            await asyncio.sleep(0.8)   # the sweeper runs 0.3 s after the first release, then again
+            await asyncio.sleep(1.5)   # the sweeper runs 0.5 s after the first release, then every 0.5 s
             assert s.stats.idle == 0 and s.stats.closed == 1
             async with s.get(app.url("/small")) as r:
                 assert await r.read() == SMALL

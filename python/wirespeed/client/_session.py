@@ -100,8 +100,8 @@ class _RequestContext:
     async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None,
                         tb: TracebackType | None) -> None:
         resp = self._resp
-        if resp is not None:
-            resp.close()   # a no-op once the body is complete; else the connection closes
+        if resp is not None and (resp._conn is not None or resp._pieces):
+            resp.close()   # the body is not all read: the connection closes, what is left goes
 
 
 class ClientSession:
@@ -579,7 +579,7 @@ class ClientSession:
             if t.is_tls:
                 key: Any = (t.scheme, t.host, t.port, ssl if ssl is not None else self._ssl)
             else:
-                key = (t.scheme, t.host, t.port)
+                key = t.key
         elif t.is_tls:
             # a tunnel per origin: its connections carry that origin's TLS, never another's
             key = ("https", t.host, t.port, ssl if ssl is not None else self._ssl, px.url, px.auth)

@@ -67,7 +67,7 @@ def origin_of(url: URL) -> tuple[str, str, int]:
 class Target:
     """One URL, ready to request."""
 
-    __slots__ = ("url", "scheme", "host", "port", "is_tls", "target", "host_header", "auth")
+    __slots__ = ("url", "scheme", "host", "port", "is_tls", "target", "host_header", "auth", "key")
 
     def __init__(self, url: URL) -> None:
         scheme = url.scheme
@@ -93,6 +93,8 @@ class Target:
         self.is_tls = scheme == "https"
         self.target = url.raw_path_qs or "/"
         self.host_header = url.host_port_subcomponent or host
+        #: the pool key of a request without a proxy (https adds its TLS settings to it)
+        self.key = (scheme, host, port)
 
 
 def make_target(url: Any, base_url: URL | None, params: Any) -> Target:
