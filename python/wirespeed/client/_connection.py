@@ -300,6 +300,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             del body   # the parser's slice of the read buffer goes at once
             resp._pieces.append(data)
             resp._buffered = resp._fed = len(data)
+        # What ClientResponse._end and the hand-over at the end of _dispatch do, inlined:
+        # two Python calls fewer on every small request.
         resp._complete = True
         resp.trailers = end.trailers
         resp._conn = None

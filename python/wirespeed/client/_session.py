@@ -429,6 +429,8 @@ class ClientSession:
                 self._check_method(method)
             if data is None and json is None and content is None:
                 body, ctype = None, None
+            elif type(data) is bytes and json is None and content is None:
+                body, ctype = data, None   # what encode_body gives bytes, without its two calls
             else:
                 body, ctype = self._body(method, t, data, json, content)
             if not mws:
