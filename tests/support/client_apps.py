@@ -173,8 +173,9 @@ class ConnectionCounter:
     """Numbers TCP connections in order of their first request and counts each one's requests.
 
     A key names one connection for the life of the server: the aiohttp app's holds the
-    connection's protocol object itself, kept alive here, because a peer address and an
-    ``id()`` can both come back for a later connection in a long run."""
+    connection's protocol object itself, the ASGI app's uvicorn's transport, each kept alive
+    here, because a peer address and an ``id()`` can both come back for a later connection in
+    a long run."""
 
     def __init__(self) -> None:
         self.ids: dict[Any, int] = {}
@@ -612,6 +613,14 @@ def add_middleware_routes(app: Any, counter: ConnectionCounter) -> None:
 # --------------------------------------------------------------------------- ASGI (uvicorn)
 
 
+def _asgi_connection(scope: Any, send: Any) -> Any:
+    """What names one connection to the ASGI app: uvicorn's transport for it, held by the request
+    cycle whose ``send`` this is (kept alive by the counter, so never confused with a later one);
+    the peer address only if that is not there (a peer port comes back in a long run)."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    return transport if transport is not None else tuple(scope["client"])
+
+
 def asgi_app() -> Any:
     counter = ConnectionCounter()
 
@@ -721,7 +730,7 @@ def asgi_app() -> Any:
         elif path == "/close":
             await respond(send, 200, [*text_plain, (b"connection", b"close")], b"closing")
         elif path == "/count":
-            await respond(send, 200, json_type, counter.hit(tuple(scope["client"])))
+            await respond(send, 200, json_type, counter.hit(_asgi_connection(scope, send)))
         elif path.startswith("/redirect/") or path == "/set-cookie" or (path.startswith("/paths/") and "to" in query):
             await read_body(receive)
             if path == "/set-cookie":
@@ -738,7 +747,7 @@ def asgi_app() -> Any:
             await respond(send, 200, json_type, echo_document(method, path, target, headers, body))
         elif path.startswith("/chain/"):
             body = await read_body(receive)
-            counted = counter.hit(tuple(scope["client"]))
+            counted = counter.hit(_asgi_connection(scope, send))
             await respond_parts(send, chain_reply(int(path[len("/chain/"):]), query_string, counted, method,
                                                   lower.get("cookie"), len(body)))
         else:
