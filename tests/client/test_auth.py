@@ -137,6 +137,20 @@ def test_bad_auth_is_refused_with_a_typed_error(auth: Any, message: str) -> None
         ClientSession(auth=auth)
 
 
+@pytest.mark.parametrize("auth", [("us:er", "pw"), ["user", "pw"], BasicAuth("user", "\u20ac", "ascii")],
+                         ids=["colon", "list", "unencodable"])
+def test_bad_request_auth_is_refused_naming_the_request_before_anything_is_sent(wire_impl: Wire, run: Any,
+                                                                                 app: App, auth: Any) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            with pytest.raises(wirespeed.InvalidRequest) as info:
+                await s.post(app.url("/echo"), data=b"x", auth=auth)
+            assert info.value.method == "POST" and str(info.value.url) == app.url("/echo")
+            assert s.stats.opened == 0
+
+    run(main())
+
+
 def test_session_auth_beside_a_session_authorization_header_is_refused() -> None:
     with pytest.raises(wirespeed.InvalidRequest, match="Authorization header"):
         ClientSession(auth=("u", "p"), headers={"Authorization": "Bearer t"})

@@ -46,7 +46,6 @@ The rules are curl's where tools disagree, and each choice is documented here:
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import netrc
 import os
@@ -56,6 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from yarl import URL
+
+from ._urls import encode_basic
 
 __all__ = ["EnvProxies", "ProxyInfo", "netrc_auth", "proxy_for"]
 
@@ -106,8 +107,7 @@ def parse_proxy_url(value: str) -> ProxyInfo:
         raise ValueError(f"bad port: {exc}") from None
     auth = None
     if url.user is not None or url.password is not None:
-        credentials = f"{url.user or ''}:{url.password or ''}".encode()
-        auth = "Basic " + base64.b64encode(credentials).decode("ascii")
+        auth = encode_basic(url.user or "", url.password or "")
     return ProxyInfo(url.origin(), auth)
 
 

@@ -19,7 +19,6 @@ paths that the hot one only branches to.
 from __future__ import annotations
 
 import asyncio
-import base64
 import ssl as _ssl
 from collections.abc import Generator, Mapping
 from types import TracebackType
@@ -53,7 +52,7 @@ from ._pool import Pool, PoolStats
 from ._proxies import EnvProxies, ProxyInfo, netrc_auth, parse_proxy_url
 from ._response import ClientResponse
 from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
-from ._urls import TARGET_CACHE_SIZE, Target, basic_auth, make_target, origin_of
+from ._urls import TARGET_CACHE_SIZE, Target, basic_auth, encode_basic, make_target
 
 __all__ = ["ClientSession", "request", "EXPECT_CONTINUE_TIMEOUT", "IDEMPOTENT_METHODS"]
 
@@ -161,10 +160,7 @@ class ClientSession:
         #: origin of ``base_url`` when there is one (aiohttp's rule), never after a hop elsewhere
         self._auth = None if auth is None else basic_auth(auth)
         self._auth_given = auth
-        self._auth_origin = (None if auth is None or self._base_url is None
-                             else origin_of(self._base_url))
-        if self._auth is not None and headers and "Authorization" in CIMultiDict(headers):
-            raise InvalidRequest("auth= cannot be combined with an Authorization header")
+        self._auth_origin = None if auth is None or self._base_url is None else Target(self._base_url).key
         self._middlewares = tuple(middlewares)
         #: what the session's first middleware is handed: the rest of its chain, built once
         #: (and only with middlewares: it holds the session's bound method, a cycle)
@@ -183,6 +179,8 @@ class ClientSession:
             for name in CIMultiDict(headers).keys():
                 defaults.popall(name, None)
             defaults.extend(headers)
+        if self._auth is not None and "Authorization" in defaults:
+            raise InvalidRequest("auth= cannot be combined with an Authorization header")
         self._headers = CIMultiDictProxy(defaults)
         self._default_items = list(defaults.items())
         #: a Host among the defaults replaces the URL's, once: never two Host fields (RFC 9112 §3.2)
@@ -566,7 +564,7 @@ class ClientSession:
         if t.auth is not None and not foreign:
             items = _with_auth(items, t.auth)
         elif self._auth is not None and not foreign and (
-                self._auth_origin is None or self._auth_origin == (t.scheme, t.host, t.port)):
+                self._auth_origin is None or self._auth_origin == t.key):
             items = _with_auth(items, self._auth)
         jar = self._cookie_jar
         if jar._count or cookies:
@@ -908,8 +906,7 @@ class ClientSession:
         host = t.host
         if host not in self._netrc:
             found = netrc_auth(host)
-            self._netrc[host] = None if found is None else "Basic " + base64.b64encode(
-                f"{found[0]}:{found[1]}".encode()).decode("ascii")
+            self._netrc[host] = None if found is None else encode_basic(found[0], found[1])
         value = self._netrc[host]
         return [*items, ("Authorization", value)] if value else items
 
@@ -979,8 +976,7 @@ def _proxy_info(proxy: str | URL | None, auth: tuple[str, str] | None) -> ProxyI
     except ValueError as exc:
         raise InvalidRequest(f"bad proxy URL: {exc}", url=proxy) from None
     if auth is not None:
-        value = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
-        info = ProxyInfo(info.url, value)
+        info = ProxyInfo(info.url, encode_basic(auth[0], auth[1]))
     return info
 
 

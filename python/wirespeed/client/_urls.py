@@ -16,7 +16,7 @@ from yarl import URL
 
 from ..errors import InvalidRequest, InvalidURL
 
-__all__ = ["BasicAuth", "Target", "basic_auth", "make_target", "origin_of", "TARGET_CACHE_SIZE"]
+__all__ = ["BasicAuth", "Target", "basic_auth", "encode_basic", "make_target", "TARGET_CACHE_SIZE"]
 
 #: URLs kept parsed per session; the cache is cleared when full (a client
 #: that walks more distinct URLs than this pays the parse, nothing worse).
@@ -40,6 +40,12 @@ class BasicAuth(NamedTuple):
     encoding: str = "utf-8"
 
 
+def encode_basic(login: str, password: str, encoding: str = "utf-8") -> str:
+    """``Basic <base64 of login:password>``: every Basic credential the client sends is made here
+    (URL and proxy credentials, ``.netrc``, ``auth=``, ``BasicAuthMiddleware``)."""
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode(encoding)).decode("ascii")
+
+
 def basic_auth(auth: Any) -> str:
     """The ``Authorization`` value of ``auth``: a ``(login, password)`` pair or a ``BasicAuth``
     (aiohttp's too: any tuple of login, password and encoding)."""
@@ -52,16 +58,9 @@ def basic_auth(auth: Any) -> str:
     if ":" in login:
         raise InvalidRequest("a Basic auth login cannot contain ':' (RFC 7617 §2)")
     try:
-        raw = f"{login}:{password}".encode(encoding)
+        return encode_basic(login, password, encoding)
     except (UnicodeEncodeError, LookupError) as exc:
         raise InvalidRequest(f"the credentials cannot be encoded as {encoding}: {exc}") from exc
-    return "Basic " + base64.b64encode(raw).decode("ascii")
-
-
-def origin_of(url: URL) -> tuple[str, str, int]:
-    """(scheme, host, port) of an absolute ``url``, as a Target has them."""
-    scheme = url.scheme
-    return scheme, url.raw_host or "", url.port or _DEFAULT_PORTS.get(scheme, 0)
 
 
 class Target:
@@ -83,8 +82,7 @@ class Target:
         if url.raw_user is not None or url.raw_password is not None:
             # Credentials in the URL become Basic auth and leave the URL, as aiohttp and
             # httpx do: userinfo is never sent in a target (RFC 9110 §4.2.4).
-            pair = f"{url.user or ''}:{url.password or ''}".encode()
-            self.auth = "Basic " + base64.b64encode(pair).decode("ascii")
+            self.auth = encode_basic(url.user or "", url.password or "")
             url = url.with_user(None)
         self.url = url  # the fragment is kept for the caller, never sent
         self.scheme = scheme

@@ -21,12 +21,12 @@ request refreshes first.
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Awaitable, Callable
 
 from yarl import URL
 
 from ..client import ClientHandler, ClientRequest, ClientResponse
+from ..client._urls import encode_basic
 from ._common import OriginBinding, cannot_resend, rewind
 
 __all__ = ["BasicAuthMiddleware", "BearerTokenMiddleware"]
@@ -42,8 +42,7 @@ class BasicAuthMiddleware:
     def __init__(self, user: str, password: str, *, origin: str | URL | None = None) -> None:
         if ":" in user:
             raise ValueError("a Basic user-id cannot contain ':' (RFC 7617 §2)")
-        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-        self._header = f"Basic {token}"
+        self._header = encode_basic(user, password)
         self._origin = OriginBinding(origin)
 
     async def __call__(self, request: ClientRequest, handler: ClientHandler) -> ClientResponse:
