@@ -151,6 +151,11 @@ def test_bad_request_auth_is_refused_naming_the_request_before_anything_is_sent(
     run(main())
 
 
+def test_basic_auth_encodes_as_aiohttps_does() -> None:
+    assert BasicAuth("user", "pa55").encode() == basic("user", "pa55")
+    assert BasicAuth("j\u00fcrgen", "x", "latin-1").encode() == basic("j\u00fcrgen", "x", "latin-1")
+
+
 def test_session_auth_beside_a_session_authorization_header_is_refused() -> None:
     with pytest.raises(wirespeed.InvalidRequest, match="Authorization header"):
         ClientSession(auth=("u", "p"), headers={"Authorization": "Bearer t"})

@@ -39,6 +39,10 @@ class BasicAuth(NamedTuple):
     password: str = ""
     encoding: str = "utf-8"
 
+    def encode(self) -> str:
+        """The ``Authorization`` value, ``Basic <base64 of login:password>`` (aiohttp's ``encode()``)."""
+        return encode_basic(self.login, self.password, self.encoding)
+
 
 def encode_basic(login: str, password: str, encoding: str = "utf-8") -> str:
     """``Basic <base64 of login:password>``: every Basic credential the client sends is made here

@@ -25,8 +25,7 @@ from collections.abc import Awaitable, Callable
 
 from yarl import URL
 
-from ..client import ClientHandler, ClientRequest, ClientResponse
-from ..client._urls import encode_basic
+from ..client import BasicAuth, ClientHandler, ClientRequest, ClientResponse
 from ._common import OriginBinding, cannot_resend, rewind
 
 __all__ = ["BasicAuthMiddleware", "BearerTokenMiddleware"]
@@ -42,7 +41,7 @@ class BasicAuthMiddleware:
     def __init__(self, user: str, password: str, *, origin: str | URL | None = None) -> None:
         if ":" in user:
             raise ValueError("a Basic user-id cannot contain ':' (RFC 7617 §2)")
-        self._header = encode_basic(user, password)
+        self._header = BasicAuth(user, password).encode()
         self._origin = OriginBinding(origin)
 
     async def __call__(self, request: ClientRequest, handler: ClientHandler) -> ClientResponse:
