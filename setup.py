@@ -30,6 +30,8 @@ MODULES = [
     ("wirespeed.wire._writer_c", "src/_fastwriter.pyx"),
     ("wirespeed.wire._parser_c", "src/_parser.pyx"),
     ("wirespeed.wire._receive_c", "src/_receive.pyx"),
+    # the client's connection protocol: the hot path above the wire layer
+    ("wirespeed.client._connection_c", "src/_connection.pyx"),
 ]
 
 

@@ -45,7 +45,7 @@ from ..errors import (
 )
 from ._body import FormData, Stream, encode_body
 from ._connect import Resolver, make_ssl_context, open_connection
-from ._connection import Connection
+from ._connection import Connection, connection_type
 from ._cookies import CookieJar, DummyCookieJar
 from ._middleware import ClientMiddleware, ClientRequest, chain, close_sent, sent
 from ._pool import Pool, PoolStats
@@ -816,9 +816,10 @@ class ClientSession:
             else:
                 ssl_context = make_ssl_context(ssl)
         wire = self._wire
+        conn_type = connection_type(wire)
 
         def factory() -> Connection:
-            return Connection(pool, key, wire, loop)
+            return conn_type(pool, key, wire, loop)
 
         connect = timeouts.connect
         total_left = deadline - loop.time()

@@ -1,0 +1,426 @@
+# cython: language_level=3, freethreading_compatible=True
+"""The C twin of the client's connection protocol (``wirespeed.client._connection``).
+
+Same contract, fields, methods and errors as the Python twin, whose module
+docstring says why the protocol is shaped as it is; this file is that class
+with its fields in a C struct (and ``loop.time`` kept bound, ``_time``).  Why it is hand-written: past the wire layer,
+the connection's callbacks were the largest share of a small request's CPU
+that ran as Python bytecode (``buffer_updated``, the whole-response fast
+path, the hand-over of the response, the end of the message and ``begin``:
+about 300 bytecodes and six Python frames per request, with every field read
+a descriptor lookup).  Here they are C functions reading struct fields.
+
+The class is :class:`ConnectionCore`; the client's ``CConnection`` is it
+with ``FlowControl`` and ``asyncio.BufferedProtocol`` mixed in (a ``cdef
+class`` cannot derive from Python classes; asyncio and uvloop recognise a
+buffered protocol by ``isinstance``).  Methods the rest of the client calls
+are ``def``; the calls among the callbacks are ``cdef`` (no lookup, no
+argument tuple), each under the Python twin's name with a ``_c`` suffix.
+"""
+
+import socket
+import weakref
+
+from wirespeed.errors import (
+    ClientConnectionError,
+    ClientPayloadError,
+    HttpParserError,
+    IncompleteMessage,
+    ReadTimeout,
+    ResponseProtocolError,
+    ServerDisconnectedError,
+    TotalTimeout,
+)
+from wirespeed.wire import FlowControl
+
+__all__ = ["ConnectionCore", "READ_BUFFER_MAX", "READ_BUFFER_SIZE"]
+
+# Same values as the Python twin (``_connection.READ_BUFFER_SIZE`` / ``READ_BUFFER_MAX``);
+# a test holds them equal.
+READ_BUFFER_SIZE = 64 * 1024
+READ_BUFFER_MAX = 256 * 1024
+
+cdef Py_ssize_t _SMALL = READ_BUFFER_SIZE
+cdef Py_ssize_t _LARGE = READ_BUFFER_MAX
+cdef double INF = float("inf")
+cdef object _flow_init = FlowControl.__init__
+cdef object _flow_lost = FlowControl.connection_lost
+
+
+cdef class ConnectionCore:
+    """The fields and callbacks of a pooled HTTP/1.1 connection (see the Python twin)."""
+
+    cdef public object _loop, _pool, key, _wire, _parser, _head_type, _end_type, writer_type
+    cdef public object _receive_type, _rbuf, transport, waiter, response, _method, _url, _session
+    cdef public object continue_waiter, _timer, _read_timeout, _time
+    cdef public Py_ssize_t _rsize, requests, received
+    cdef public bint closed, in_use, pooled, reading_paused, reusable, sending, tunneling, _interim
+    cdef public double idle_since, _timer_at, _deadline, _read_deadline
+
+    def __init__(self, pool, key, wire, loop):
+        _flow_init(self)
+        self._loop = loop
+        self._time = loop.time
+        self._pool = pool
+        self.key = key
+        self._wire = wire
+        self._parser = wire.ResponseParser()
+        self._head_type = wire.ResponseHead
+        self._end_type = wire.MessageEnd
+        self.writer_type = wire.StreamWriter
+        self._receive_type = wire.ReceiveBuffer
+        self._use_buffer_c(_SMALL)
+        self.transport = None
+        self.closed = False
+        self.in_use = False
+        self.pooled = False
+        self.requests = 0
+        self.idle_since = 0.0
+        self.reading_paused = False
+        self.reusable = True
+        self.sending = False
+        self.tunneling = False
+        self.waiter = None
+        self.response = None
+        self._method = "GET"
+        self._url = None
+        self._session = None
+        self.received = 0
+        self._interim = False
+        self.continue_waiter = None
+        self._timer = None
+        self._timer_at = INF
+        self._deadline = INF
+        self._read_timeout = None
+        self._read_deadline = INF
+
+    # -- asyncio callbacks ----------------------------------------------------------
+
+    def connection_made(self, transport):
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+
+    cdef _use_buffer_c(self, Py_ssize_t size):
+        self._rbuf = self._receive_type(size)
+        self._rsize = size
+
+    def _use_buffer(self, Py_ssize_t size):
+        self._use_buffer_c(size)
+
+    def get_buffer(self, sizehint):
+        return self._rbuf.view
+
+    def buffer_updated(self, Py_ssize_t nbytes):
+        if self.waiter is None and self.response is None:
+            self._abort_c()
+            return
+        self.received += nbytes
+        if self._read_timeout is not None:
+            self._read_deadline = self._time() + self._read_timeout
+        rbuf = self._rbuf
+        cdef Py_ssize_t size = self._rsize
+        try:
+            events = self._parser.feed(rbuf.view[:nbytes] if nbytes != size else rbuf.view)
+        except HttpParserError as exc:
+            self._fail_c(ResponseProtocolError(f"malformed response: {exc}", method=self._method, url=self._url),
+                         exc)
+            return
+        if events:
+            if self.response is None and self._whole_c(events):
+                pass
+            elif len(events) == 1 and 2 * nbytes >= size and self._take_whole_c(events, rbuf, nbytes):
+                pass
+            else:
+                self._dispatch_c(events)
+        if nbytes == size and size < _LARGE:
+            self._use_buffer_c(_LARGE)
+        perr = self._parser.error
+        if perr is not None and not self.closed:
+            self._fail_c(ResponseProtocolError(f"malformed response: {perr}", method=self._method, url=self._url),
+                         perr)
+
+    def _take_whole(self, events, rbuf, Py_ssize_t nbytes):
+        return self._take_whole_c(events, rbuf, nbytes)
+
+    cdef bint _take_whole_c(self, list events, rbuf, Py_ssize_t nbytes) except -1:
+        first = events[0]
+        ref = self.response
+        resp = ref() if ref is not None else None
+        if resp is None or type(first) is not memoryview or first.nbytes != nbytes:
+            return False
+        del first
+        events.clear()
+        resp._piece(rbuf.take(nbytes))
+        return True
+
+    def eof_received(self):
+        return False
+
+    def connection_lost(self, exc):
+        _flow_lost(self, exc)
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.waiter is not None or self.response is not None:
+            try:
+                events = self._parser.feed_eof()
+            except IncompleteMessage as perr:
+                self._lost_mid_message(exc, perr)
+            except HttpParserError as perr:
+                self._fail_c(ResponseProtocolError(f"malformed response: {perr}", method=self._method,
+                                                   url=self._url), perr)
+            else:
+                if events:
+                    self._dispatch_c(events)
+                if self.waiter is not None or self.response is not None:
+                    self._lost_mid_message(exc, None)
+        self._pool.lost(self)
+
+    # -- an exchange ------------------------------------------------------------------
+
+    def begin(self, session, method, url, double deadline, read_timeout):
+        self.requests += 1
+        self._session = session
+        self._method = method
+        self._url = url
+        self.received = 0
+        parser = self._parser
+        if method != parser.method:
+            parser.method = method
+        waiter = self.waiter = self._loop.create_future()
+        self._deadline = deadline
+        self._read_timeout = read_timeout
+        if read_timeout is not None:
+            self._read_deadline = self._time() + read_timeout
+            self._arm_c(min(deadline, self._read_deadline))
+        elif deadline < self._timer_at:
+            self._arm_c(deadline)
+        return waiter
+
+    def _dispatch(self, events):
+        self._dispatch_c(events)
+
+    cdef _dispatch_c(self, list events):
+        if self.response is None and self._whole_c(events):
+            return
+        ref = self.response
+        resp = ref() if ref is not None else None
+        head_type = self._head_type
+        cdef bint ended = False
+        for ev in events:
+            if ended:
+                self.reusable = False
+                break
+            kind = type(ev)
+            if kind is memoryview:
+                if resp is not None:
+                    resp._piece(bytes(ev))
+            elif kind is head_type:
+                status = ev.status
+                if status < 200 and status != 101:
+                    self._interim = True
+                    cw = self.continue_waiter
+                    if cw is not None and not cw.done():
+                        cw.set_result(status)
+                    continue
+                resp = self._session._response_class(self._method, self._url, ev, self)
+                self.response = weakref.ref(resp, self._response_dropped)
+            elif self._interim:
+                self._interim = False
+            else:
+                ended = True
+                if resp is not None:
+                    resp._end(ev)
+                self.response = None
+        if self.waiter is not None and resp is not None:
+            self._hand_over_c(resp)
+        if ended:
+            self._message_done_c(resp)
+
+    def _whole(self, events):
+        return self._whole_c(events)
+
+    cdef bint _whole_c(self, list events) except -1:
+        cdef Py_ssize_t n = len(events)
+        if n == 3:
+            head = events[0]
+            body = events[1]
+            end = events[2]
+            if type(body) is not memoryview:
+                return False
+        elif n == 2:
+            head = events[0]
+            end = events[1]
+            body = None
+        else:
+            return False
+        if (type(head) is not self._head_type or type(end) is not self._end_type or head.status < 200
+                or self._interim):
+            return False
+        resp = self._session._response_class(self._method, self._url, head, self)
+        if body is not None:
+            data = bytes(body)
+            del body
+            resp._pieces.append(data)
+            resp._buffered = resp._fed = len(data)
+        # What ClientResponse._end does, inlined, as in the Python twin.
+        resp._complete = True
+        resp.trailers = end.trailers
+        resp._conn = None
+        if self.waiter is not None:
+            self._hand_over_c(resp)
+        self._message_done_c(resp)
+        return True
+
+    def _hand_over(self, resp):
+        self._hand_over_c(resp)
+
+    cdef _hand_over_c(self, resp):
+        waiter = self.waiter
+        self.waiter = None
+        cw = self.continue_waiter
+        if cw is not None and not cw.done():
+            cw.set_result(resp.status)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(resp)
+
+    def _message_done(self, resp):
+        self._message_done_c(resp)
+
+    cdef _message_done_c(self, resp):
+        self._read_timeout = None
+        if self.tunneling:
+            return
+        if self.reading_paused:
+            self.resume_reading()
+        if (resp is not None and resp._keep_alive and self.reusable and not self.sending
+                and self.continue_waiter is None and self._parser.idle and not self.closed):
+            if self._rsize != _SMALL:
+                self._use_buffer_c(_SMALL)
+            self._pool.release(self)
+        else:
+            self._abort_c()
+
+    def tunneled(self):
+        self.tunneling = False
+        self.requests = 0
+        self._parser = self._wire.ResponseParser()
+
+    # -- failures ---------------------------------------------------------------------
+
+    def _lost_mid_message(self, exc, perr):
+        if self.waiter is not None:
+            err = ServerDisconnectedError(
+                "the server closed the connection before the response head" if not self.received
+                else "the server closed the connection inside the response head",
+                method=self._method, url=self._url)
+            err.nothing_received = not self.received
+        else:
+            err = ClientPayloadError(f"the response body ended early: {perr or 'connection lost'}",
+                                     method=self._method, url=self._url)
+        self._fail_c(err, perr or exc)
+
+    def _fail(self, err, cause=None):
+        self._fail_c(err, cause)
+
+    cdef _fail_c(self, err, cause):
+        if cause is not None:
+            err.__cause__ = cause
+        waiter, ref = self.waiter, self.response
+        resp = ref() if ref is not None else None
+        self.waiter = self.response = None
+        cw = self.continue_waiter
+        if cw is not None and not cw.done():
+            cw.set_exception(err)
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(err)
+        elif resp is not None:
+            resp._set_exception(err)
+        self._abort_c()
+
+    def _abort(self):
+        self._abort_c()
+
+    cdef _abort_c(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+            self._timer_at = INF
+        t = self.transport
+        if t is not None and not self.closed:
+            self.closed = True
+            t.abort()
+        self.closed = True
+        self._pool.lost(self)
+
+    def close(self):
+        waiter, ref = self.waiter, self.response
+        resp = ref() if ref is not None else None
+        self.waiter = self.response = None
+        if waiter is not None and not waiter.done():
+            waiter.cancel()
+        if resp is not None:
+            resp._set_exception(ClientPayloadError("the response was closed before its end",
+                                                   method=self._method, url=self._url))
+        self._abort_c()
+
+    def _response_dropped(self, ref):
+        if ref is not self.response or self.closed:
+            return
+        self.waiter = self.response = None
+        try:
+            self._abort_c()
+        except Exception:
+            pass
+
+    def session_closed(self):
+        if self.waiter is not None or self.response is not None:
+            self._fail_c(ClientConnectionError("the session was closed", method=self._method, url=self._url),
+                         None)
+        else:
+            self._abort_c()
+
+    # -- timeouts ---------------------------------------------------------------------
+
+    def _arm(self, double when):
+        self._arm_c(when)
+
+    cdef _arm_c(self, double when):
+        if when < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_at(when, self._on_timer)
+            self._timer_at = when
+
+    def _on_timer(self):
+        self._timer = None
+        self._timer_at = INF
+        if self.waiter is None and self.response is None:
+            return
+        cdef double now = self._time()
+        if now >= self._deadline:
+            self._fail_c(TotalTimeout("the request took longer than its total timeout",
+                                      method=self._method, url=self._url), None)
+        elif now >= self._read_deadline:
+            self._fail_c(ReadTimeout("no response bytes within the read timeout", method=self._method,
+                                     url=self._url), None)
+        else:
+            self._arm_c(min(self._deadline, self._read_deadline))
+
+    # -- read backpressure (called by the response) -------------------------------------
+
+    def pause_reading(self):
+        if not self.reading_paused and self.transport is not None and not self.closed:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self):
+        if self.reading_paused and self.transport is not None and not self.closed:
+            self.reading_paused = False
+            self.transport.resume_reading()
