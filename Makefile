@@ -68,7 +68,7 @@ lint: build
 	echo "==> cython-lint src/"; PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/cython-lint src/ || status=1; \
 	echo "==> mypy --strict (the package and its .pyi stubs)"; $(PY) -m mypy || status=1; \
 	echo "==> stubtest: the stubs match the compiled C twins"; \
-	$(PY) -m mypy.stubtest wirespeed.wire._writer_c wirespeed.wire._parser_c wirespeed.wire._receive_c wirespeed.client._connection_c \
+	$(PY) -m mypy.stubtest wirespeed.wire._writer_c wirespeed.wire._parser_c wirespeed.wire._receive_c wirespeed.client._connection_c wirespeed.client._context_c \
 		--allowlist tests/stubtest-allowlist.txt --ignore-unused-allowlist || status=1; \
 	exit $$status
 

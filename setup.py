@@ -32,6 +32,7 @@ MODULES = [
     ("wirespeed.wire._receive_c", "src/_receive.pyx"),
     # the client's connection protocol: the hot path above the wire layer
     ("wirespeed.client._connection_c", "src/_connection.pyx"),
+    ("wirespeed.client._context_c", "src/_context.pyx"),
 ]
 
 

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl as _ssl
-from collections.abc import Generator, Mapping
-from types import TracebackType
+from collections.abc import Mapping
 from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -46,6 +45,7 @@ from ..errors import (
 from ._body import FormData, Stream, encode_body
 from ._connect import Resolver, make_ssl_context, open_connection
 from ._connection import Connection, connection_type
+from ._context import RequestContext, context_type
 from ._cookies import CookieJar, DummyCookieJar
 from ._middleware import ClientMiddleware, ClientRequest, chain, close_sent, sent
 from ._pool import Pool, PoolStats
@@ -79,30 +79,6 @@ _CONTENT_FIELDS = ("Content-Length", "Content-Type", "Content-Encoding", "Conten
                    "Content-Location", "Transfer-Encoding", "Expect")
 
 
-class _RequestContext:
-    """What ``session.get(...)`` returns: awaitable, or an async context manager."""
-
-    __slots__ = ("_coro", "_resp")
-
-    def __init__(self, coro: Any) -> None:
-        self._coro = coro
-        self._resp: ClientResponse | None = None
-
-    def __await__(self) -> Generator[Any, None, ClientResponse]:
-        return self._coro.__await__()  # type: ignore[no-any-return]
-
-    async def __aenter__(self) -> ClientResponse:
-        resp: ClientResponse = await self._coro
-        self._resp = resp
-        return resp
-
-    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        resp = self._resp
-        if resp is not None and (resp._conn is not None or resp._pieces):
-            resp.close()   # the body is not all read: the connection closes, what is left goes
-
-
 class ClientSession:
     """A pool of connections and the defaults of the requests made through it."""
 
@@ -116,7 +92,7 @@ class ClientSession:
         "_closed", "_cookie_jar", "_default_host", "_default_items", "_default_names", "_default_rest",
         "_env_proxies", "_headers", "_heads", "_keepalive_timeout", "_limit", "_limit_per_host", "_loop",
         "_max_redirects", "_methods", "_middlewares", "_netrc", "_pool", "_proxy", "_raise_for_status",
-        "_resolver", "_rest", "_ssl", "_ssl_context", "_targets", "_timeout", "_trust_env", "_wire",
+        "_resolver", "_rest", "_context", "_ssl", "_ssl_context", "_targets", "_timeout", "_trust_env", "_wire",
         "__weakref__",
     )
 
@@ -174,6 +150,7 @@ class ClientSession:
         self._ssl = ssl
         self._ssl_context: Any = None
         self._wire = wire if wire is not None else _wire.default()
+        self._context = context_type(self._wire)
         defaults = CIMultiDict({"User-Agent": _USER_AGENT, "Accept": "*/*", "Accept-Encoding": accept_encoding()})
         if headers:
             for name in CIMultiDict(headers).keys():
@@ -248,29 +225,29 @@ class ClientSession:
             return PoolStats(0, 0, 0, 0, 0, 0)
         return self._pool.stats()
 
-    def request(self, method: str, url: str | URL, **kwargs: Any) -> _RequestContext:
-        return _RequestContext(self._request(method, url, **kwargs))
+    def request(self, method: str, url: str | URL, **kwargs: Any) -> RequestContext:
+        return self._context(self._request(method, url, **kwargs))
 
-    def get(self, url: str | URL, **kwargs: Any) -> _RequestContext:
-        return _RequestContext(self._request("GET", url, **kwargs))
+    def get(self, url: str | URL, **kwargs: Any) -> RequestContext:
+        return self._context(self._request("GET", url, **kwargs) if kwargs else self._request("GET", url))
 
-    def post(self, url: str | URL, **kwargs: Any) -> _RequestContext:
-        return _RequestContext(self._request("POST", url, **kwargs))
+    def post(self, url: str | URL, **kwargs: Any) -> RequestContext:
+        return self._context(self._request("POST", url, **kwargs) if kwargs else self._request("POST", url))
 
-    def put(self, url: str | URL, **kwargs: Any) -> _RequestContext:
-        return _RequestContext(self._request("PUT", url, **kwargs))
+    def put(self, url: str | URL, **kwargs: Any) -> RequestContext:
+        return self._context(self._request("PUT", url, **kwargs) if kwargs else self._request("PUT", url))
 
-    def patch(self, url: str | URL, **kwargs: Any) -> _RequestContext:
-        return _RequestContext(self._request("PATCH", url, **kwargs))
+    def patch(self, url: str | URL, **kwargs: Any) -> RequestContext:
+        return self._context(self._request("PATCH", url, **kwargs) if kwargs else self._request("PATCH", url))
 
-    def delete(self, url: str | URL, **kwargs: Any) -> _RequestContext:
-        return _RequestContext(self._request("DELETE", url, **kwargs))
+    def delete(self, url: str | URL, **kwargs: Any) -> RequestContext:
+        return self._context(self._request("DELETE", url, **kwargs) if kwargs else self._request("DELETE", url))
 
-    def head(self, url: str | URL, **kwargs: Any) -> _RequestContext:
-        return _RequestContext(self._request("HEAD", url, **kwargs))
+    def head(self, url: str | URL, **kwargs: Any) -> RequestContext:
+        return self._context(self._request("HEAD", url, **kwargs) if kwargs else self._request("HEAD", url))
 
-    def options(self, url: str | URL, **kwargs: Any) -> _RequestContext:
-        return _RequestContext(self._request("OPTIONS", url, **kwargs))
+    def options(self, url: str | URL, **kwargs: Any) -> RequestContext:
+        return self._context(self._request("OPTIONS", url, **kwargs) if kwargs else self._request("OPTIONS", url))
 
     async def close(self) -> None:
         """Close every connection; requests in flight fail."""

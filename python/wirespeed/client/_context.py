@@ -1,0 +1,67 @@
+"""What ``session.get(...)`` returns: awaitable for the response, or an async context manager.
+
+``await session.get(url)`` gives the response; ``async with session.get(url) as r``
+gives it too, and on leaving closes a response whose body was not all read
+(its connection closes: never pooled mid-message).  A response read to its
+end, or whose body came with its head, has already let its connection go.
+
+Two twins: :class:`RequestContext` here, and the C one (``src/_context.pyx``),
+which drives the request's coroutine itself instead of through two more
+coroutines.  A session uses the C twin with the C wire twin
+(:func:`context_type`), so the client tests hold both to one behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ..wire import NO_EXTENSIONS, Wire
+
+if TYPE_CHECKING:
+    from ._response import ClientResponse
+
+__all__ = ["CRequestContext", "RequestContext", "context_type"]
+
+
+class RequestContext:
+    """The request in flight: ``await`` it, or use it with ``async with``."""
+
+    __slots__ = ("_coro", "_resp")
+
+    def __init__(self, coro: Any) -> None:
+        self._coro = coro
+        self._resp: ClientResponse | None = None
+
+    def __await__(self) -> Generator[Any, None, ClientResponse]:
+        return self._coro.__await__()  # type: ignore[no-any-return]
+
+    async def __aenter__(self) -> ClientResponse:
+        resp: ClientResponse = await self._coro
+        self._resp = resp
+        return resp
+
+    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        resp = self._resp
+        if resp is not None and (resp._conn is not None or resp._pieces):
+            resp.close()   # the body is not all read: the connection closes, what is left goes
+
+
+#: The C twin, or None where it is not built (or WIRESPEED_NO_EXTENSIONS is set).
+CRequestContext: type[RequestContext] | None = None
+if not NO_EXTENSIONS:
+    try:
+        from ._context_c import RequestContext as _CRequestContext
+    except ImportError:   # not built (no compiler): the Python twin only
+        pass
+    else:
+        CRequestContext = _CRequestContext  # type: ignore[assignment]
+
+
+def context_type(wire: Wire) -> type[RequestContext]:
+    """The twin that goes with a wire twin: C with C (when built), Python with Python."""
+    if wire.IMPLEMENTATION == "c" and CRequestContext is not None:
+        return CRequestContext
+    return RequestContext

@@ -1,0 +1,142 @@
+"""What ``session.get(...)`` returns, on both twins: awaited, used with ``async with``, cancelled.
+
+The C twin drives the request's coroutine through its own ``am_send`` slot and
+keeps the response for ``__aexit__``; the Python twin awaits it in
+``__aenter__``.  These tests hold the two to one behaviour, including the
+paths the C twin takes only now and then: ``send``/``__next__`` when a tracer
+is set, ``throw`` when the task is cancelled, and a coroutine awaited twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+from typing import Any
+
+import pytest
+
+from support.client_apps import SMALL
+from support.client_kit import App, assert_settled
+from wirespeed import ClientSession, ReadTimeout
+from wirespeed.client._context import CRequestContext, RequestContext, context_type
+from wirespeed.wire import Wire
+
+
+def test_a_session_pairs_the_context_twin_with_the_wire_twin(wire_impl: Wire, run: Any, app: App) -> None:
+    async def main() -> type:
+        async with ClientSession(wire=wire_impl) as s:
+            ctx = s.get(app.url("/small"))
+            assert inspect.isawaitable(ctx)
+            async with ctx as r:
+                assert await r.read() == SMALL
+            return type(ctx)
+
+    kind = run(main())
+    assert kind is context_type(wire_impl)
+    assert kind is (CRequestContext if wire_impl.IMPLEMENTATION == "c" else RequestContext)
+
+
+def test_async_with_gives_the_response_and_closes_an_unread_one(wire_impl: Wire, run: Any, app: App) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(app.url("/small")) as r:
+                assert r.status == 200
+            assert r.closed   # left unread: closed, what was left went (the connection stays pooled)
+            assert_settled(s.stats, idle=1)
+            async with s.get(app.url("/stream?size=4000000")) as r:
+                first = await r.content.read(10)
+                assert len(first) == 10
+            assert r.closed
+            stats = s.stats
+            # the one connection carried the partly read response: closed, not pooled
+            assert_settled(stats, idle=0)
+            assert stats.opened == stats.closed >= 1
+
+    run(main())
+
+
+def test_awaiting_gives_the_response(wire_impl: Wire, run: Any, app: App) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            r = await s.get(app.url("/small"))
+            assert await r.read() == SMALL
+            # the same through the futures machinery
+            r2 = await asyncio.ensure_future(s.get(app.url("/small")))
+            rs = await asyncio.gather(s.get(app.url("/small")), s.get(app.url("/small")))
+            for x in (r2, *rs):
+                assert await x.read() == SMALL
+
+    run(main())
+
+
+def test_an_error_reaches_the_caller_and_async_with_body_never_runs(wire_impl: Wire, run: Any, app: App) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            entered = False
+            with pytest.raises(ReadTimeout):
+                async with s.get(app.url("/slow?delay=5"), timeout=_timeout(read=0.1)):
+                    entered = True
+            assert not entered
+            assert_settled(s.stats)
+            async with s.get(app.url("/small")) as r:   # the session goes on
+                assert await r.read() == SMALL
+
+    run(main())
+
+
+def test_cancelling_the_task_throws_into_the_request(wire_impl: Wire, run: Any, app: App) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async def use() -> None:
+                async with s.get(app.url("/slow?delay=5")):
+                    raise AssertionError("never entered")
+
+            task = asyncio.ensure_future(use())
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert_settled(s.stats)
+            async with s.get(app.url("/small")) as r:
+                assert await r.read() == SMALL
+
+    run(main())
+
+
+def test_a_context_awaited_twice_is_refused(wire_impl: Wire, run: Any, app: App) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            ctx = s.get(app.url("/small"))
+            r = await ctx
+            assert await r.read() == SMALL
+            with pytest.raises(RuntimeError, match="cannot reuse already awaited coroutine"):
+                await ctx
+
+    run(main())
+
+
+def test_under_a_tracer_the_response_still_comes_back(wire_impl: Wire, run: Any, app: App) -> None:
+    """With a trace function set, ``await`` resumes through ``send`` (C twin): same results."""
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        return None
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            sys.settrace(tracer)
+            try:
+                async with s.get(app.url("/small")) as r:
+                    body = await r.read()
+                r2 = await s.get(app.url("/small"))
+            finally:
+                sys.settrace(None)
+            assert body == SMALL and await r2.read() == SMALL
+            assert_settled(s.stats, idle=1)
+
+    run(main())
+
+
+def _timeout(**kw: Any) -> Any:
+    from wirespeed import ClientTimeout
+
+    return ClientTimeout(**kw)
