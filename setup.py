@@ -30,9 +30,10 @@ MODULES = [
     ("wirespeed.wire._writer_c", "src/_fastwriter.pyx"),
     ("wirespeed.wire._parser_c", "src/_parser.pyx"),
     ("wirespeed.wire._receive_c", "src/_receive.pyx"),
-    # the client's connection protocol: the hot path above the wire layer
-    ("wirespeed.client._connection_c", "src/_connection.pyx"),
-    ("wirespeed.client._context_c", "src/_context.pyx"),
+    # the client's hot path above the wire layer: its C twins live in src/client/
+    ("wirespeed.client._connection_c", "src/client/_connection.pyx"),
+    ("wirespeed.client._context_c", "src/client/_context.pyx"),
+    ("wirespeed.client._pool_c", "src/client/_pool.pyx"),
 ]
 
 

@@ -222,9 +222,53 @@ def client_modules() -> list[Path]:
     return sorted(p for name in NO_HTTP_SYNTAX for p in _layer_files(name))
 
 
+def client_cython_sources() -> list[Path]:
+    """The client's C twins: src/client/ (src/ itself is the wire layer's)."""
+    return sorted((SRC / "client").glob("*.pyx"))
+
+
 def test_the_tree_has_what_the_checks_read() -> None:
     names = {p.name for p in wire_sources()}
     assert {"__init__.py", "_writer_py.py", "_parser_py.py", "_fastwriter.pyx", "_parser.pyx"} <= names
+    assert {"_connection.pyx", "_pool.pyx"} <= {p.name for p in client_cython_sources()}
+
+
+def cython_layer_violations(source: str, layer: str) -> list[str]:
+    """A Cython module of ``layer``: the layers below by public names, itself, nothing above."""
+    below = set(LAYERS[: LAYERS.index(layer)])
+    above = LAYERS[LAYERS.index(layer) + 1:]
+    bad = []
+    for imp in cython_imports(source):
+        for target in targets(imp):
+            if within(target, layer):
+                continue
+            if any(within(target, a) for a in above):
+                bad.append(f"line {imp.line}: imports {target}, a layer above")
+            elif target not in below:
+                bad.append(f"line {imp.line}: imports {target} (only {sorted(below)} by public names)")
+            elif any(n.startswith("_") for n in imp.names):
+                bad.append(f"line {imp.line}: imports private names of {target}")
+    return bad
+
+
+@pytest.mark.parametrize("path", client_cython_sources(), ids=lambda p: p.name)
+def test_the_clients_c_twins_import_only_downward(path: Path) -> None:
+    assert cython_layer_violations(path.read_text(encoding="utf-8"), "wirespeed.client") == []
+
+
+@pytest.mark.parametrize(("source", "layer"), [
+    ("from wirespeed.middlewares import RetryMiddleware\n", "wirespeed.client"),
+    ("from wirespeed.wire._flow import FlowControl\n", "wirespeed.client"),
+    ("import wirespeed.cli\n", "wirespeed.client"),
+])
+def test_the_cython_layer_check_sees_a_bad_import(source: str, layer: str) -> None:
+    assert cython_layer_violations(source, layer)
+
+
+def test_the_cython_layer_check_allows_public_names_below_and_itself() -> None:
+    source = ("from wirespeed.errors import ClientPayloadError\nfrom wirespeed.wire import FlowControl\n"
+              "from wirespeed.client._pool import PoolStats\n")
+    assert cython_layer_violations(source, "wirespeed.client") == []
 
 
 @pytest.mark.parametrize("path", wire_sources(), ids=lambda p: p.name)

@@ -48,7 +48,7 @@ from ._connection import Connection, connection_type
 from ._context import RequestContext, context_type
 from ._cookies import CookieJar, DummyCookieJar
 from ._middleware import ClientMiddleware, ClientRequest, chain, close_sent, sent
-from ._pool import Pool, PoolStats
+from ._pool import Pool, PoolStats, pool_type
 from ._proxies import EnvProxies, ProxyInfo, netrc_auth, parse_proxy_url
 from ._response import ClientResponse
 from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
@@ -170,6 +170,9 @@ class ClientSession:
         for name, value in (("limit", limit), ("limit_per_host", limit_per_host)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be an int >= 0, not {value!r}")
+        if (isinstance(keepalive_timeout, bool) or not isinstance(keepalive_timeout, (int, float))
+                or not keepalive_timeout >= 0):
+            raise ValueError(f"keepalive_timeout must be a number of seconds >= 0, not {keepalive_timeout!r}")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pool: Pool | None = None
         self._resolver: Resolver | None = None
@@ -267,7 +270,7 @@ class ClientSession:
         # Asking for the running loop is a getpid() syscall on CPython 3.10/3.11:
         # once per session, not per request.
         loop = self._loop = asyncio.get_running_loop()
-        self._pool = Pool(loop, self._limit, self._limit_per_host, self._keepalive_timeout)
+        self._pool = pool_type(self._wire)(loop, self._limit, self._limit_per_host, self._keepalive_timeout)
         self._resolver = Resolver(loop)
         return loop
 

@@ -1,0 +1,36 @@
+"""Stub for the C twin of ``wirespeed.client._pool.Pool``."""
+
+from typing import Any
+
+from typing_extensions import disjoint_base
+
+__all__ = ["Pool"]
+
+@disjoint_base
+class Pool:
+    _loop: Any
+    _idle: Any
+    _per_key: Any
+    _waiters: Any
+    _sweeper: Any
+    _conns: Any
+    limit: int
+    limit_per_host: int
+    _total: int
+    _in_use: int
+    _connecting: int
+    _opened: int
+    _closed_count: int
+    keepalive_timeout: float
+    closed: bool
+    def __init__(self, loop: Any, limit: Any, limit_per_host: Any, keepalive_timeout: Any) -> None: ...
+    def take_idle(self, key: Any) -> Any: ...
+    def reserve(self, key: Any) -> bool: ...
+    async def wait(self, key: Any) -> Any: ...
+    def connected(self, conn: Any) -> None: ...
+    def unreserve(self, key: Any) -> None: ...
+    def release(self, conn: Any) -> None: ...
+    def lost(self, conn: Any) -> None: ...
+    def _sweep(self) -> None: ...
+    def stats(self) -> Any: ...
+    def close(self) -> None: ...

@@ -1,0 +1,114 @@
+"""The client's C twins (connection protocol, pool; the request context has its own file):
+which one a session uses, and that they agree.
+
+Every other client test runs on both wire twins through the ``wire_impl``
+fixture, and a session pairs each client twin with its wire twin (C with C,
+Python with Python), so the whole client suite holds the twins to one
+behaviour.  These tests pin the pairing itself, the shared surface, and the
+bad arguments each twin refuses alike.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from typing import Any
+
+import pytest
+
+from wirespeed import wire
+from wirespeed.client import _connection
+from wirespeed.client._connection import CConnection, Connection, connection_type
+from wirespeed.client._pool import CPool, Pool, pool_type
+from wirespeed.wire import Wire
+
+IN_CI = os.environ.get("CI", "").lower() == "true" or os.environ.get("CIBUILDWHEEL") == "1"
+
+
+@pytest.mark.skipif(not IN_CI, reason="only CI (CI=true) requires the C twins to be built")
+def test_the_c_connection_is_built_in_ci() -> None:
+    assert CConnection is not None and CPool is not None
+    assert connection_type(wire.load("c")) is CConnection
+    assert pool_type(wire.load("c")) is CPool
+
+
+def test_a_session_pairs_the_connection_twin_with_the_wire_twin(wire_impl: Wire, run: Any, app: Any) -> None:
+    import wirespeed
+
+    async def main() -> tuple[type, type]:
+        async with wirespeed.ClientSession(wire=wire_impl) as s:
+            async with s.get(app.url("/small")) as r:
+                await r.read()
+                seen = type(r._head) is wire_impl.ResponseHead
+            (conn,) = s._pool._conns
+            assert seen
+            return type(conn), type(s._pool)
+
+    kind, pool = run(main())
+    if wire_impl.IMPLEMENTATION == "c":
+        assert kind is CConnection is not None
+        assert pool is CPool is not None
+    else:
+        assert kind is Connection
+        assert pool is Pool
+
+
+@pytest.mark.c_extension
+def test_the_twins_share_buffer_sizes_and_surface() -> None:
+    from wirespeed.client import _connection_c
+
+    assert _connection_c.READ_BUFFER_SIZE == _connection.READ_BUFFER_SIZE
+    assert _connection_c.READ_BUFFER_MAX == _connection.READ_BUFFER_MAX
+    assert CConnection is not None
+
+    def surface(cls: type) -> set[str]:
+        return {name for name, _ in inspect.getmembers(cls) if not name.startswith("__")}
+
+    # The Python twin's slots are its fields: the C twin has each as a field too.
+    missing = surface(Connection) - surface(CConnection)
+    assert not missing, missing
+    assert set(Connection.__slots__) <= surface(CConnection)
+    for cls in (Connection, CConnection):
+        assert issubclass(cls, wire.FlowControl)
+
+
+@pytest.mark.c_extension
+def test_the_pool_twins_share_their_surface() -> None:
+    assert CPool is not None
+    public = {name for name in dir(Pool) if not name.startswith("__") and not name.startswith("_")}
+    assert public <= set(dir(CPool)), public - set(dir(CPool))
+    for loop_free in (Pool, CPool):
+        pool = loop_free(None, 3, 1, 15.0)
+        assert (pool.limit, pool.limit_per_host, pool.keepalive_timeout, pool.closed) == (3, 1, 15.0, False)
+        assert pool.take_idle(("http", "h", 80)) is None
+        assert pool.reserve(("http", "h", 80)) is True
+        assert pool.reserve(("http", "h", 80)) is False   # one per host
+        pool.unreserve(("http", "h", 80))
+        assert pool.reserve(("http", "h", 80)) is True
+        stats = pool.stats()
+        assert (stats.connecting, stats.idle, stats.in_use, stats.waiting) == (1, 0, 0, 0)
+
+
+@pytest.mark.parametrize("limits", [(-1, 0), (True, 0), (0, 1.5), (0, "2")], ids=["negative", "bool", "float", "str"])
+def test_both_pool_twins_refuse_bad_limits_alike(wire_impl: Wire, limits: tuple[Any, Any]) -> None:
+    with pytest.raises(ValueError, match="must be an int >= 0") as info:
+        pool_type(wire_impl)(None, *limits, 15.0)
+    with pytest.raises(ValueError) as other:
+        Pool(None, *limits, 15.0)
+    assert str(info.value) == str(other.value)
+
+
+def test_no_extensions_pairs_every_wire_with_the_python_connection() -> None:
+    import subprocess
+    import sys
+
+    code = ("import wirespeed.wire as w; from wirespeed.client._connection import connection_type, CConnection;"
+            "from wirespeed.client._pool import CPool, pool_type;"
+            "from wirespeed.client._context import CRequestContext, context_type;"
+            "print(CConnection, connection_type(w.default()).__name__, CPool, pool_type(w.default()).__name__,"
+            "CRequestContext, context_type(w.default()).__name__)")
+    env = {k: v for k, v in os.environ.items() if k != "WIRESPEED_NO_EXTENSIONS"}
+    env["WIRESPEED_NO_EXTENSIONS"] = "1"
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["None", "Connection", "None", "Pool", "None", "RequestContext"]
