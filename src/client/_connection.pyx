@@ -18,8 +18,12 @@ are ``def``; the calls among the callbacks are ``cdef`` (no lookup, no
 argument tuple), each under the Python twin's name with a ``_c`` suffix.
 """
 
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
+
 import socket
 import weakref
+from collections import deque
 
 from wirespeed.errors import (
     ClientConnectionError,
@@ -43,8 +47,112 @@ READ_BUFFER_MAX = 256 * 1024
 cdef Py_ssize_t _SMALL = READ_BUFFER_SIZE
 cdef Py_ssize_t _LARGE = READ_BUFFER_MAX
 cdef double INF = float("inf")
+cdef extern from "Python.h":
+    ctypedef struct PyMemberDef:
+        Py_ssize_t offset
+        int type
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef *d_member
+    int T_OBJECT_EX
+    ctypedef PyObject *(*allocfunc)(PyTypeObject *, Py_ssize_t) noexcept
+    ctypedef struct _TypeSlots "PyTypeObject":
+        allocfunc tp_alloc
+
 cdef object _flow_init = FlowControl.__init__
 cdef object _flow_lost = FlowControl.connection_lost
+
+
+# -- the response, built in C ------------------------------------------------------------
+#
+# Building a ClientResponse through its Python __init__ (a class call, a frame, 24 slot
+# stores) was a tenth of a small request's CPU.  For the class itself (not a subclass a
+# caller gave as response_class, whose __init__ must run) the fields are written here
+# straight into the slots Python made for them: the offsets are read once from the
+# class's member descriptors.  ``_RESPONSE_FIELDS`` is every slot __init__ sets, in the
+# order of the values below; a test builds a response both ways and compares each slot.
+
+_RESPONSE_FIELDS = (
+    "method", "url", "status", "reason", "version", "headers", "_head", "content_length", "_keep_alive",
+    "_conn", "_pieces", "_buffered", "_complete", "_exc", "_waiter", "_body", "_decoder", "_coding_checked",
+    "_auto_decompress", "_content", "history", "trailers", "_loop", "_fed",
+)
+cdef enum:
+    N_FIELDS = 24
+cdef Py_ssize_t _offsets[N_FIELDS]
+cdef object _response_class = None   # ClientResponse once its offsets are known
+
+
+cdef bint _learn_response_class() except -1:
+    """Read the slot offsets of ClientResponse (the client's own class, imported on first use)."""
+    global _response_class
+    from wirespeed.client._response import ClientResponse
+
+    cdef dict namespace = ClientResponse.__dict__.copy()
+    cdef PyMemberDescrObject *descr
+    if len(_RESPONSE_FIELDS) != N_FIELDS or set(ClientResponse.__slots__) - {"__weakref__"} != set(_RESPONSE_FIELDS):
+        raise RuntimeError("ClientResponse's slots and the C twin's response fields differ")
+    for i, name in enumerate(_RESPONSE_FIELDS):
+        member = namespace[name]
+        if type(member).__name__ != "member_descriptor":
+            raise RuntimeError(f"ClientResponse.{name} is not a slot")
+        descr = <PyMemberDescrObject *>member
+        if descr.d_member.type != T_OBJECT_EX:
+            raise RuntimeError(f"ClientResponse.{name} is not an object slot")
+        _offsets[i] = descr.d_member.offset
+    _response_class = ClientResponse
+    return 0
+
+
+cdef inline void _put(object obj, int i, object value) noexcept:
+    """Store ``value`` in slot ``i`` of a response (a new reference replaces the old one)."""
+    cdef PyObject **slot = <PyObject **>((<char *><PyObject *>obj) + _offsets[i])
+    cdef PyObject *old = slot[0]
+    Py_INCREF(value)
+    slot[0] = <PyObject *>value
+    Py_XDECREF(old)
+
+
+cdef object _EMPTY_TUPLE = ()
+
+
+cdef object _new_response(type cls, method, url, head, conn, session, loop):
+    """What ``ClientResponse(method, url, head, conn)`` makes, without calling it."""
+    cdef PyObject *raw = (<_TypeSlots *>cls).tp_alloc(<PyTypeObject *>cls, 0)
+    if raw == NULL:
+        raise MemoryError()
+    resp = <object>raw
+    Py_DECREF(resp)   # tp_alloc's reference; the cast took its own
+    _put(resp, 0, method)
+    _put(resp, 1, url)
+    _put(resp, 2, head.status)
+    _put(resp, 3, head.reason)
+    _put(resp, 4, head.version)
+    _put(resp, 5, head.headers)
+    _put(resp, 6, head)
+    _put(resp, 7, head.content_length)
+    _put(resp, 8, head.keep_alive)
+    _put(resp, 9, conn)
+    _put(resp, 10, deque())
+    _put(resp, 11, 0)
+    _put(resp, 12, False)
+    _put(resp, 13, None)
+    _put(resp, 14, None)
+    _put(resp, 15, None)
+    _put(resp, 16, None)
+    _put(resp, 17, False)
+    _put(resp, 18, session._auto_decompress)
+    _put(resp, 19, None)
+    _put(resp, 20, _EMPTY_TUPLE)
+    _put(resp, 21, None)
+    _put(resp, 22, loop)
+    _put(resp, 23, 0)
+    return resp
+
+
+def _build_response(ConnectionCore conn, head):
+    """The C twin's way of building a response for ``head`` on ``conn`` (for the test that
+    compares it with ClientResponse's own __init__, slot by slot)."""
+    return conn._response(head)
 
 
 cdef class ConnectionCore:
@@ -111,6 +219,15 @@ cdef class ConnectionCore:
 
     def _use_buffer(self, Py_ssize_t size):
         self._use_buffer_c(size)
+
+    cdef _response(self, head):
+        """A response to this exchange for ``head``: built in C for ClientResponse itself."""
+        cls = self._session._response_class
+        if _response_class is None:
+            _learn_response_class()
+        if cls is _response_class:
+            return _new_response(cls, self._method, self._url, head, self, self._session, self._loop)
+        return cls(self._method, self._url, head, self)
 
     def get_buffer(self, sizehint):
         return self._rbuf.view
@@ -229,7 +346,7 @@ cdef class ConnectionCore:
                     if cw is not None and not cw.done():
                         cw.set_result(status)
                     continue
-                resp = self._session._response_class(self._method, self._url, ev, self)
+                resp = self._response(ev)
                 self.response = weakref.ref(resp, self._response_dropped)
             elif self._interim:
                 self._interim = False
@@ -263,7 +380,7 @@ cdef class ConnectionCore:
         if (type(head) is not self._head_type or type(end) is not self._end_type or head.status < 200
                 or self._interim):
             return False
-        resp = self._session._response_class(self._method, self._url, head, self)
+        resp = self._response(head)
         if body is not None:
             data = bytes(body)
             del body

@@ -112,3 +112,66 @@ def test_no_extensions_pairs_every_wire_with_the_python_connection() -> None:
     out = subprocess.run([sys.executable, "-W", "error", "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["None", "Connection", "None", "Pool", "None", "RequestContext"]
+
+
+# --------------------------------------------------------------------------- responses built in C
+
+
+@pytest.mark.c_extension
+def test_a_response_built_in_c_equals_one_built_by_its_init(run: Any, app: Any) -> None:
+    """The C connection writes ClientResponse's slots itself: every slot as __init__ sets it."""
+    import wirespeed
+    from wirespeed.client import _connection_c
+    from wirespeed.client._response import ClientResponse
+
+    fields = [n for n in ClientResponse.__slots__ if n != "__weakref__"]
+
+    async def main() -> None:
+        async with wirespeed.ClientSession(wire=wire.load("c")) as s:
+            async with s.get(app.url("/stream?size=2000000")) as r:
+                conn = r._conn   # still reading: the response holds its connection
+                assert conn is not None
+                by_init = ClientResponse(r.method, r.url, r._head, conn)
+                in_c = _connection_c._build_response(conn, r._head)
+                assert type(in_c) is ClientResponse
+                for name in fields:
+                    a, b = getattr(by_init, name), getattr(in_c, name)
+                    if name == "_pieces":
+                        assert type(a) is type(b) and not a and not b and a is not b
+                    elif name in ("_conn", "_head", "headers", "_loop", "url"):
+                        assert a is b, name
+                    else:
+                        assert (type(a), a) == (type(b), b), name
+                await r.read()
+
+    run(main())
+
+
+def test_a_response_class_of_a_session_subclass_is_built_by_its_own_init(wire_impl: Wire, run: Any, app: Any) -> None:
+    """Only ClientResponse itself is built in C: another response class has its __init__ run."""
+    import wirespeed
+    from wirespeed.client._response import ClientResponse
+
+    made = []
+
+    class Noted(ClientResponse):
+        __slots__ = ("note",)
+
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            self.note = "seen"
+            made.append(self)
+
+    class Session(wirespeed.ClientSession):
+        _response_class = Noted
+
+    async def main() -> None:
+        async with Session(wire=wire_impl) as s:
+            async with s.get(app.url("/small")) as r:
+                assert isinstance(r, Noted) and r.note == "seen"
+                assert await r.read()
+            async with s.get(app.url("/stream?size=300000")) as r:
+                assert isinstance(r, Noted) and len(await r.read()) == 300000
+
+    run(main())
+    assert len(made) == 2

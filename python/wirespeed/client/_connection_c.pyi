@@ -8,6 +8,8 @@ from typing_extensions import disjoint_base
 
 __all__ = ["ConnectionCore", "READ_BUFFER_MAX", "READ_BUFFER_SIZE"]
 
+def _build_response(conn: ConnectionCore, head: Any) -> Any: ...
+
 READ_BUFFER_SIZE: int
 READ_BUFFER_MAX: int
 
