@@ -255,6 +255,33 @@ def test_a_host_among_the_session_headers_is_the_one_host_sent(wire_impl: Wire, 
     run(main())
 
 
+def test_bodies_of_lengths_seen_before_and_new_each_send_their_own_length(wire_impl: Wire, run: Any,
+                                                                            app: App) -> None:
+    """The header list of a body length is kept per origin: the same length again, another
+    length, a JSON body and a body-less request in between each send what they are."""
+    from wirespeed.client._urls import TARGET_CACHE_SIZE
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            for body in (b"abc", b"x" * 100, b"abc", b"", b"x" * 100):
+                async with s.post(app.url("/echo"), data=body) as r:
+                    doc = await r.json()
+                assert header_values(doc, "Content-Length") == [str(len(body))]
+                assert header_values(doc, "Content-Type") == [] and doc["body"] == body.decode()
+                async with s.post(app.url("/echo"), json=[len(body)]) as r:
+                    doc = await r.json()
+                assert header_values(doc, "Content-Type") == ["application/json"]
+                assert header_values(doc, "Content-Length") == [str(len(doc["body"]))]
+                async with s.get(app.url("/echo")) as r:
+                    doc = await r.json()
+                assert header_values(doc, "Content-Length") == []
+            for n in range(TARGET_CACHE_SIZE + 10):   # many lengths: the cache stays bounded
+                s._head_items(s._target(app.url("/echo"), None), None, None, n, "POST", False, False)
+            assert len(s._heads) <= TARGET_CACHE_SIZE
+
+    run(main())
+
+
 def test_session_defaults_for_framing_fields_are_not_sent_twice(wire_impl: Wire, run: Any, app: App) -> None:
     async def main() -> None:
         async with ClientSession(headers={"Content-Type": "text/x-session"}, wire=wire_impl) as s:

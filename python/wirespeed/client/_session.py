@@ -177,7 +177,8 @@ class ClientSession:
         self._pool: Pool | None = None
         self._resolver: Resolver | None = None
         self._targets: dict[str, Target] = {}
-        self._heads: dict[str, list[tuple[str, str]]] = {}
+        # per origin (its Host), and per (origin, Content-Type, Content-Length) for bodies
+        self._heads: dict[Any, list[tuple[str, str]]] = {}
         self._methods = set(IDEMPOTENT_METHODS | _BODY_METHODS | {"PATCH", "CONNECT"})
         self._closed = False
 
@@ -341,6 +342,11 @@ class ClientSession:
                 items.append(("Content-Length", str(length)))
             if expect and "expect" not in names:
                 items.append(("Expect", "100-continue"))
+            elif not chunked:
+                # A body of a length seen before (the same POST again): the same list next time.
+                if len(self._heads) >= TARGET_CACHE_SIZE:
+                    self._heads.clear()
+                self._heads[(t.host_header, ctype, length)] = items
             return items
         merged = CIMultiDict(self._default_items)
         if headers:
@@ -537,6 +543,9 @@ class ClientSession:
             chunked = length is None
         if headers is None and ctype is None and length is None and not chunked and not expect100:
             items = self._heads.get(t.host_header) or self._head_items(t, None, None, None, method, False, False)
+        elif headers is None and not chunked and not expect100:
+            items = (self._heads.get((t.host_header, ctype, length))
+                     or self._head_items(t, None, ctype, length, method, False, False))
         else:
             items = self._head_items(t, headers, ctype, length, method, chunked, expect100)
         if foreign:
