@@ -77,6 +77,14 @@ cdef extern from *:
     static inline void ws_forget_hash(PyObject *o) {
         ((PyBytesObject *)o)->ob_shash = -1;
     }
+
+    /* The length a bytes object shows, inside the block it was allocated with: a
+       bytes object is its size field, its bytes and a NUL after them.  Shrinking
+       only the field keeps the block (free() needs no size) for reuse. */
+    static inline void ws_set_length(PyObject *o, Py_ssize_t n) {
+        Py_SET_SIZE(o, n);
+        ((PyBytesObject *)o)->ob_sval[n] = 0;
+    }
     #if defined(__GNUC__) || defined(__clang__)
     #pragma GCC diagnostic pop
     #elif defined(_MSC_VER)
@@ -85,12 +93,13 @@ cdef extern from *:
     """
     bint ws_only_reference(PyObject *o)
     void ws_forget_hash(PyObject *o)
+    void ws_set_length(PyObject *o, Py_ssize_t n)
 
 __all__ = ["ReceiveBuffer", "SPARES"]
 
-#: Full-size objects handed over and kept for reuse once their consumer drops
-#: them: a download that reads each piece before the next arrives cycles
-#: through two.  At most SPARES * size bytes stay allocated for that.
+#: Objects handed over and kept for reuse once their consumer drops them: a
+#: download that reads each piece before the next arrives cycles through two.
+#: At most SPARES * size bytes stay allocated for that.
 SPARES = 2
 
 
@@ -124,6 +133,7 @@ cdef class ReceiveBuffer:
                 storage = <object>o
                 del self._spares[i]
                 ws_forget_hash(<PyObject *>storage)
+                ws_set_length(<PyObject *>storage, self._size)   # its whole block again
                 break
         if storage is None:
             storage = PyBytes_FromStringAndSize(NULL, self._size)
@@ -156,7 +166,14 @@ cdef class ReceiveBuffer:
         del old_view
         if not ws_only_reference(<PyObject *>data):  # pragma: no cover - nothing else can hold it
             data = PyBytes_FromStringAndSize(PyBytes_AS_STRING(data), count)
-        elif count == self._size:
+        elif 2 * count >= self._size:
+            # Most of the block: it is handed over as it is, only its length set, and kept
+            # as a spare.  A read that did not fill the buffer (asyncio's one recv per
+            # wake-up, the last piece of a body) then reuses warm memory too, where a
+            # resize and a new block cost a page fault per 4 KiB the kernel writes.  The
+            # unused tail is at most half the block while the consumer holds the piece.
+            if count != self._size:
+                ws_set_length(<PyObject *>data, count)
             self._fresh()   # first, so that a spare the consumer dropped is the one reused
             if PyList_GET_SIZE(self._spares) >= SPARES:
                 del self._spares[0]

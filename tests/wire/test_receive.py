@@ -1,9 +1,10 @@
 """ReceiveBuffer: what a connection reads into, and the bytes it takes out (both twins).
 
-The C twin hands over the storage of the buffer itself and reuses full-size
-objects once their consumer has dropped them; none of that may be visible: a
-``bytes`` taken never changes, its hash is its content's, and what a socket
-delivers is what comes out.
+The C twin hands over the storage of the buffer itself and reuses the objects
+of takes of at least half the buffer once their consumer has dropped them
+(a shorter take is given only its length, in the block it came in); none of
+that may be visible: a ``bytes`` taken never changes, its length, hash and
+content are its own, and what a socket delivers is what comes out.
 """
 
 from __future__ import annotations
@@ -82,6 +83,29 @@ def test_held_pieces_survive_reuse_of_dropped_ones(wire_impl: Wire) -> None:
         assert data == pattern(i, SIZE)
 
 
+@pytest.mark.parametrize("n", [SIZE // 2, SIZE // 2 + 1, SIZE - 1, SIZE * 3 // 4])
+def test_partial_takes_reused_never_show_it(wire_impl: Wire, n: int) -> None:
+    """Reads that fill most but not all of the buffer (asyncio's one recv per wake-up)."""
+    buf = wire_impl.ReceiveBuffer(SIZE)
+    held = {}
+    for i in range(24):
+        buf.view[:] = pattern(i + 100, SIZE)          # the whole block written: the tail is stale
+        buf.view[:n] = pattern(i, n)
+        data = buf.take(n)
+        assert len(data) == n and data == pattern(i, n)
+        assert hash(data) == hash(pattern(i, n))
+        assert data[-1:] == pattern(i, n)[-1:] and data + b"!" == pattern(i, n) + b"!"
+        if i % 5 == 0:
+            held[i] = data
+        del data
+    for i, data in held.items():
+        assert data == pattern(i, n) and len(data) == n
+    # A number parsed from a taken piece ends where the piece ends (its NUL is in place).
+    buf.view[:] = b"9" * SIZE
+    buf.view[:n] = b" " * (n - 3) + b"1.5"
+    assert float(buf.take(n)) == 1.5
+
+
 def test_a_short_take_leaves_a_full_buffer(wire_impl: Wire) -> None:
     buf = wire_impl.ReceiveBuffer(SIZE)
     buf.view[:10] = b"0123456789"
@@ -105,6 +129,36 @@ def test_steady_reads_keep_memory_bounded(wire_impl: Wire) -> None:
     finally:
         tracemalloc.stop()
     assert current < 4 * SIZE   # the buffer and its spares, not one object per read
+
+
+def test_steady_partial_reads_keep_memory_bounded(wire_impl: Wire) -> None:
+    buf = wire_impl.ReceiveBuffer(SIZE)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for i in range(500):
+            buf.view[:4] = i.to_bytes(4, "big")
+            data = buf.take(SIZE * 3 // 5 + i % 7)
+            assert data[:4] == i.to_bytes(4, "big")
+            del data
+        current, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert current < 4 * SIZE
+
+
+@pytest.mark.c_extension
+def test_the_c_twin_cycles_through_its_spares_for_partial_reads() -> None:
+    """What the reuse is for: a download's blocks stay the same few, warm ones."""
+    from wirespeed import wire
+
+    buf = wire.load("c").ReceiveBuffer(SIZE)
+    blocks = set()
+    for i in range(40):
+        data = buf.take(SIZE * 2 // 3 + i)
+        blocks.add(id(data))
+        del data
+    assert len(blocks) <= 3
 
 
 @pytest.mark.parametrize(
