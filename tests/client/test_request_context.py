@@ -42,8 +42,10 @@ def test_async_with_gives_the_response_and_closes_an_unread_one(wire_impl: Wire,
         async with ClientSession(wire=wire_impl) as s:
             async with s.get(app.url("/small")) as r:
                 assert r.status == 200
-            assert r.closed   # left unread: closed, what was left went (the connection stays pooled)
-            assert_settled(s.stats, idle=1)
+            # left unread: closed, what was left went; its connection is pooled if the body had
+            # arrived whole, closed if not (uvicorn may send head and body apart): nothing in use
+            assert r.closed
+            assert_settled(s.stats)
             async with s.get(app.url("/stream?size=4000000")) as r:
                 first = await r.content.read(10)
                 assert len(first) == 10
