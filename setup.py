@@ -31,9 +31,9 @@ MODULES = [
     ("wirespeed.wire._parser_c", "src/_parser.pyx"),
     ("wirespeed.wire._receive_c", "src/_receive.pyx"),
     # the client's hot path above the wire layer: its C twins live in src/client/
+    # (the pool is a unit of the connection module: src/client/_pool.pxi)
     ("wirespeed.client._connection_c", "src/client/_connection.pyx"),
     ("wirespeed.client._context_c", "src/client/_context.pyx"),
-    ("wirespeed.client._pool_c", "src/client/_pool.pyx"),
 ]
 
 

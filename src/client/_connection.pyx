@@ -37,7 +37,9 @@ from wirespeed.errors import (
 )
 from wirespeed.wire import FlowControl
 
-__all__ = ["ConnectionCore", "READ_BUFFER_MAX", "READ_BUFFER_SIZE"]
+from time import monotonic
+
+__all__ = ["ConnectionCore", "Pool", "READ_BUFFER_MAX", "READ_BUFFER_SIZE"]
 
 # Same values as the Python twin (``_connection.READ_BUFFER_SIZE`` / ``READ_BUFFER_MAX``);
 # a test holds them equal.
@@ -153,6 +155,12 @@ def _build_response(ConnectionCore conn, head):
     """The C twin's way of building a response for ``head`` on ``conn`` (for the test that
     compares it with ClientResponse's own __init__, slot by slot)."""
     return conn._response(head)
+
+
+cdef class ConnectionCore   # defined below; the pool's unit reads its fields
+
+
+include "_pool.pxi"
 
 
 cdef class ConnectionCore:
@@ -420,7 +428,11 @@ cdef class ConnectionCore:
                 and self.continue_waiter is None and self._parser.idle and not self.closed):
             if self._rsize != _SMALL:
                 self._use_buffer_c(_SMALL)
-            self._pool.release(self)
+            pool = self._pool
+            if type(pool) is Pool:
+                (<Pool>pool)._release_c(self)
+            else:
+                pool.release(self)
         else:
             self._abort_c()
 

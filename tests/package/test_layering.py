@@ -224,13 +224,13 @@ def client_modules() -> list[Path]:
 
 def client_cython_sources() -> list[Path]:
     """The client's C twins: src/client/ (src/ itself is the wire layer's)."""
-    return sorted((SRC / "client").glob("*.pyx"))
+    return sorted([*(SRC / "client").glob("*.pyx"), *(SRC / "client").glob("*.pxi")])
 
 
 def test_the_tree_has_what_the_checks_read() -> None:
     names = {p.name for p in wire_sources()}
     assert {"__init__.py", "_writer_py.py", "_parser_py.py", "_fastwriter.pyx", "_parser.pyx"} <= names
-    assert {"_connection.pyx", "_pool.pyx"} <= {p.name for p in client_cython_sources()}
+    assert {"_connection.pyx", "_pool.pxi", "_context.pyx"} <= {p.name for p in client_cython_sources()}
 
 
 def cython_layer_violations(source: str, layer: str) -> list[str]:

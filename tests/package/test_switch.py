@@ -34,8 +34,7 @@ def _python_modules() -> list[str]:
 
 PUBLIC_MODULES = _python_modules()
 C_MODULES = ["wirespeed.wire._writer_c", "wirespeed.wire._parser_c", "wirespeed.wire._receive_c",
-             "wirespeed.client._connection_c", "wirespeed.client._context_c",
-             "wirespeed.client._pool_c"]
+             "wirespeed.client._connection_c", "wirespeed.client._context_c"]
 
 
 def run_python(code: str, **env: str) -> str:

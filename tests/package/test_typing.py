@@ -25,7 +25,7 @@ def test_mypy_strict_passes_on_the_package() -> None:
 @pytest.mark.c_extension
 @pytest.mark.parametrize("module", ["wirespeed.wire._writer_c", "wirespeed.wire._parser_c",
                                     "wirespeed.wire._receive_c", "wirespeed.client._connection_c",
-                                    "wirespeed.client._context_c", "wirespeed.client._pool_c"])
+                                    "wirespeed.client._context_c"])
 def test_stub_matches_the_c_module(module: str) -> None:
     allowlist = str(ROOT / "tests" / "stubtest-allowlist.txt")
     result = run("mypy.stubtest", module, "--allowlist", allowlist, "--ignore-unused-allowlist")

@@ -1,12 +1,13 @@
-"""Stub for the C twin of the client's connection protocol; the Python twin is
-``wirespeed.client._connection.Connection`` (the client uses ``CConnection``,
-this core with ``FlowControl`` and ``asyncio.BufferedProtocol`` mixed in)."""
+"""Stub for the C twins of the client's connection protocol and pool; the Python
+twins are ``wirespeed.client._connection.Connection`` (the client uses
+``CConnection``, this core with ``FlowControl`` and ``asyncio.BufferedProtocol``
+mixed in) and ``wirespeed.client._pool.Pool``."""
 
 from typing import Any
 
 from typing_extensions import disjoint_base
 
-__all__ = ["ConnectionCore", "READ_BUFFER_MAX", "READ_BUFFER_SIZE"]
+__all__ = ["ConnectionCore", "Pool", "READ_BUFFER_MAX", "READ_BUFFER_SIZE"]
 
 def _build_response(conn: ConnectionCore, head: Any) -> Any: ...
 
@@ -74,3 +75,32 @@ class ConnectionCore:
     def _on_timer(self) -> None: ...
     def pause_reading(self) -> None: ...
     def resume_reading(self) -> None: ...
+
+@disjoint_base
+class Pool:
+    _loop: Any
+    _idle: Any
+    _per_key: Any
+    _waiters: Any
+    _sweeper: Any
+    _conns: Any
+    limit: int
+    limit_per_host: int
+    _total: int
+    _in_use: int
+    _connecting: int
+    _opened: int
+    _closed_count: int
+    keepalive_timeout: float
+    closed: bool
+    def __init__(self, loop: Any, limit: Any, limit_per_host: Any, keepalive_timeout: Any) -> None: ...
+    def take_idle(self, key: Any) -> Any: ...
+    def reserve(self, key: Any) -> bool: ...
+    async def wait(self, key: Any) -> Any: ...
+    def connected(self, conn: Any) -> None: ...
+    def unreserve(self, key: Any) -> None: ...
+    def release(self, conn: Any) -> None: ...
+    def lost(self, conn: Any) -> None: ...
+    def _sweep(self) -> None: ...
+    def stats(self) -> Any: ...
+    def close(self) -> None: ...

@@ -267,12 +267,13 @@ class Pool:
 
 # -- the twins ----------------------------------------------------------------------------
 
-#: The C twin (``src/_pool.pyx``), or None where it is not built (or WIRESPEED_NO_EXTENSIONS
-#: is set): the same fields and methods, with taking and giving back in C.
+#: The C twin (``src/client/_pool.pxi``, a unit of the connection's C module), or None
+#: where it is not built (or WIRESPEED_NO_EXTENSIONS is set): the same fields and methods,
+#: with taking and giving back in C.
 CPool: type[Pool] | None = None
 if not NO_EXTENSIONS:
     try:
-        from ._pool_c import Pool as _CPool
+        from ._connection_c import Pool as _CPool
     except ImportError:   # not built (no compiler): the Python twin only
         pass
     else:

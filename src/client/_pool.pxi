@@ -1,18 +1,10 @@
-# cython: language_level=3, freethreading_compatible=True
-"""The C twin of the connection pool (``wirespeed.client._pool.Pool``).
-
-Same contract, fields, methods and errors as the Python twin, whose module
-docstring describes the pool.  Why it is hand-written: every request takes a
-connection from its origin's idle stack and gives it back at the end of the
-response; in Python those two calls were about 100 bytecodes and two frames
-per request, a tenth of what a small request spent in Python.  Here they are
-C functions over the pool's fields in a struct.
-"""
-
-from collections import deque
-from time import monotonic
-
-__all__ = ["Pool"]
+# The C twin of the connection pool (``wirespeed.client._pool.Pool``), a unit of
+# ``_connection.pyx`` (included there): same contract, fields, methods and errors as the
+# Python twin, whose module docstring describes the pool.  Why it is hand-written: every
+# request takes a connection from its origin's idle stack and gives it back at the end of
+# the response; in Python those two calls were about 100 bytecodes and two frames per
+# request.  Here they are C functions over the pool's fields and the C connection's, both
+# in structs: one compiled module, so each reads the other's fields directly.
 
 
 cdef class _Waiter:
@@ -58,10 +50,11 @@ cdef class Pool:
         if not stack:
             return None
         cdef double expiry = monotonic() - self.keepalive_timeout
+        cdef ConnectionCore conn
         while stack:
-            conn = stack.pop()
+            conn = <ConnectionCore?>stack.pop()
             if conn.closed or conn.idle_since < expiry or conn.transport is None or conn.transport.is_closing():
-                conn._abort()
+                conn._abort_c()
                 continue
             conn.in_use = True
             self._in_use += 1
@@ -142,10 +135,13 @@ cdef class Pool:
     # -- giving back ----------------------------------------------------------------------
 
     def release(self, conn):
+        self._release_c(<ConnectionCore?>conn)
+
+    cdef _release_c(self, ConnectionCore conn):
         if not conn.in_use or conn.closed:
             return
         if self.closed:
-            conn._abort()
+            conn._abort_c()
             return
         cdef _Waiter w
         if self._waiters:
