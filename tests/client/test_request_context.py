@@ -72,6 +72,27 @@ def test_awaiting_gives_the_response(wire_impl: Wire, run: Any, app: App) -> Non
     run(main())
 
 
+def test_a_task_can_be_made_of_it_as_of_aiohttps(wire_impl: Wire, run: Any, app: App) -> None:
+    """``asyncio.create_task(session.get(url))`` works (aiohttp's context is a Coroutine too)."""
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            ctx = s.get(app.url("/small"))
+            assert asyncio.iscoroutine(ctx)
+            tasks = [asyncio.create_task(s.get(app.url("/small"))) for _ in range(3)]
+            for r in await asyncio.gather(*tasks):
+                assert await r.read() == SMALL
+            r = await asyncio.create_task(ctx)
+            assert await r.read() == SMALL
+            slow = asyncio.create_task(s.get(app.url("/slow?delay=5")))
+            await asyncio.sleep(0.1)
+            slow.cancel()   # thrown into the request through the context
+            with pytest.raises(asyncio.CancelledError):
+                await slow
+            assert_settled(s.stats)
+
+    run(main())
+
+
 def test_an_error_reaches_the_caller_and_async_with_body_never_runs(wire_impl: Wire, run: Any, app: App) -> None:
     async def main() -> None:
         async with ClientSession(wire=wire_impl) as s:

@@ -13,7 +13,7 @@ coroutines.  A session uses the C twin with the C wire twin
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Coroutine, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,17 @@ class RequestContext:
     def __await__(self) -> Generator[Any, None, ClientResponse]:
         return self._coro.__await__()  # type: ignore[no-any-return]
 
+    # A coroutine's three methods, so that ``asyncio.create_task(session.get(url))`` takes it,
+    # as it takes aiohttp's (both twins are registered as ``collections.abc.Coroutine``).
+    def send(self, value: Any) -> Any:
+        return self._coro.send(value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._coro.throw(*args)
+
+    def close(self) -> None:
+        self._coro.close()
+
     async def __aenter__(self) -> ClientResponse:
         resp: ClientResponse = await self._coro
         self._resp = resp
@@ -58,6 +69,11 @@ if not NO_EXTENSIONS:
         pass
     else:
         CRequestContext = _CRequestContext  # type: ignore[assignment]
+
+
+Coroutine.register(RequestContext)
+if CRequestContext is not None:
+    Coroutine.register(CRequestContext)
 
 
 def context_type(wire: Wire) -> type[RequestContext]:
