@@ -19,7 +19,8 @@ import pytest
 from support.client_apps import SMALL
 from support.client_kit import App, assert_settled
 from wirespeed import ClientSession, ReadTimeout
-from wirespeed.client._context import CRequestContext, RequestContext, context_type
+from wirespeed.client._context import RequestContext
+from wirespeed.client._twins import C, client_twins
 from wirespeed.wire import Wire
 
 
@@ -33,8 +34,11 @@ def test_a_session_pairs_the_context_twin_with_the_wire_twin(wire_impl: Wire, ru
             return type(ctx)
 
     kind = run(main())
-    assert kind is context_type(wire_impl)
-    assert kind is (CRequestContext if wire_impl.IMPLEMENTATION == "c" else RequestContext)
+    assert kind is client_twins(wire_impl).context
+    if wire_impl.IMPLEMENTATION == "c":
+        assert C is not None and kind is C.context and kind is not RequestContext
+    else:
+        assert kind is RequestContext
 
 
 def test_async_with_gives_the_response_and_closes_an_unread_one(wire_impl: Wire, run: Any, app: App) -> None:

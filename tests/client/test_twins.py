@@ -18,18 +18,21 @@ import pytest
 
 from wirespeed import wire
 from wirespeed.client import _connection
-from wirespeed.client._connection import CConnection, Connection, connection_type
-from wirespeed.client._pool import CPool, Pool, pool_type
+from wirespeed.client._connection import Connection
+from wirespeed.client._pool import Pool
+from wirespeed.client._twins import PYTHON, C, client_twins
 from wirespeed.wire import Wire
 
 IN_CI = os.environ.get("CI", "").lower() == "true" or os.environ.get("CIBUILDWHEEL") == "1"
+CConnection = C.connection if C is not None else None
+CPool = C.pool if C is not None else None
 
 
 @pytest.mark.skipif(not IN_CI, reason="only CI (CI=true) requires the C twins to be built")
 def test_the_c_connection_is_built_in_ci() -> None:
-    assert CConnection is not None and CPool is not None
-    assert connection_type(wire.load("c")) is CConnection
-    assert pool_type(wire.load("c")) is CPool
+    assert C is not None
+    assert client_twins(wire.load("c")) is C
+    assert client_twins(wire.load("python")) is PYTHON
 
 
 def test_a_session_pairs_the_connection_twin_with_the_wire_twin(wire_impl: Wire, run: Any, app: Any) -> None:
@@ -92,7 +95,7 @@ def test_the_pool_twins_share_their_surface() -> None:
 @pytest.mark.parametrize("limits", [(-1, 0), (True, 0), (0, 1.5), (0, "2")], ids=["negative", "bool", "float", "str"])
 def test_both_pool_twins_refuse_bad_limits_alike(wire_impl: Wire, limits: tuple[Any, Any]) -> None:
     with pytest.raises(ValueError, match="must be an int >= 0") as info:
-        pool_type(wire_impl)(None, *limits, 15.0)
+        client_twins(wire_impl).pool(None, *limits, 15.0)
     with pytest.raises(ValueError) as other:
         Pool(None, *limits, 15.0)
     assert str(info.value) == str(other.value)
@@ -102,16 +105,14 @@ def test_no_extensions_pairs_every_wire_with_the_python_connection() -> None:
     import subprocess
     import sys
 
-    code = ("import wirespeed.wire as w; from wirespeed.client._connection import connection_type, CConnection;"
-            "from wirespeed.client._pool import CPool, pool_type;"
-            "from wirespeed.client._context import CRequestContext, context_type;"
-            "print(CConnection, connection_type(w.default()).__name__, CPool, pool_type(w.default()).__name__,"
-            "CRequestContext, context_type(w.default()).__name__)")
+    code = ("import wirespeed.wire as w; from wirespeed.client._twins import C, PYTHON, client_twins;"
+            "t = client_twins(w.default());"
+            "print(C, t is PYTHON, t.connection.__name__, t.pool.__name__, t.context.__name__)")
     env = {k: v for k, v in os.environ.items() if k != "WIRESPEED_NO_EXTENSIONS"}
     env["WIRESPEED_NO_EXTENSIONS"] = "1"
     out = subprocess.run([sys.executable, "-W", "error", "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
-    assert out == ["None", "Connection", "None", "Pool", "None", "RequestContext"]
+    assert out == ["None", "True", "Connection", "Pool", "RequestContext"]
 
 
 # --------------------------------------------------------------------------- responses built in C

@@ -129,14 +129,19 @@ def wire_violations(imports: list[Import]) -> list[str]:
     return bad
 
 
-def later_layer_violations(source: str, module: str, layer: str, is_package: bool = False) -> list[str]:
+def layers_below(layer: str) -> set[str]:
     below = set(LAYERS[: LAYERS.index(layer)])
     if layer == LAYERS[-1]:
         below.add("wirespeed")   # the top layer (the command line) uses the package's public surface
+    return below
+
+
+def import_violations(imports: list[Import], layer: str) -> list[str]:
+    """Imports of ``layer`` that reach a layer above, or one below by a private name."""
+    below = layers_below(layer)
     above = LAYERS[LAYERS.index(layer) + 1:]
     bad = []
-    lower_aliases = set()  # local names bound to a lower layer's module: their _attributes are private
-    for imp in python_imports(source, module, is_package):
+    for imp in imports:
         for target in targets(imp):
             if within(target, layer):
                 continue
@@ -148,6 +153,13 @@ def later_layer_violations(source: str, module: str, layer: str, is_package: boo
                 private = [n for n in imp.names if n.startswith("_")]
                 if private:
                     bad.append(f"line {imp.line}: imports private {private} of {target}")
+    return bad
+
+
+def later_layer_violations(source: str, module: str, layer: str, is_package: bool = False) -> list[str]:
+    below = layers_below(layer)
+    bad = import_violations(python_imports(source, module, is_package), layer)
+    lower_aliases = set()  # local names bound to a lower layer's module: their _attributes are private
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -235,20 +247,7 @@ def test_the_tree_has_what_the_checks_read() -> None:
 
 def cython_layer_violations(source: str, layer: str) -> list[str]:
     """A Cython module of ``layer``: the layers below by public names, itself, nothing above."""
-    below = set(LAYERS[: LAYERS.index(layer)])
-    above = LAYERS[LAYERS.index(layer) + 1:]
-    bad = []
-    for imp in cython_imports(source):
-        for target in targets(imp):
-            if within(target, layer):
-                continue
-            if any(within(target, a) for a in above):
-                bad.append(f"line {imp.line}: imports {target}, a layer above")
-            elif target not in below:
-                bad.append(f"line {imp.line}: imports {target} (only {sorted(below)} by public names)")
-            elif any(n.startswith("_") for n in imp.names):
-                bad.append(f"line {imp.line}: imports private names of {target}")
-    return bad
+    return import_violations(cython_imports(source), layer)
 
 
 @pytest.mark.parametrize("path", client_cython_sources(), ids=lambda p: p.name)

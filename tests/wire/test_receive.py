@@ -13,6 +13,7 @@ import asyncio
 import gc
 import socket
 import tracemalloc
+from typing import Any
 
 import pytest
 
@@ -115,36 +116,24 @@ def test_a_short_take_leaves_a_full_buffer(wire_impl: Wire) -> None:
     assert buf.take(SIZE) == pattern(3, SIZE)
 
 
-def test_steady_reads_keep_memory_bounded(wire_impl: Wire) -> None:
+@pytest.mark.parametrize("count", [
+    lambda i: SIZE if i % 4 else SIZE // 3,   # full reads, and a short one now and then
+    lambda i: SIZE * 3 // 5 + i % 7,          # reads of most of the buffer (asyncio's)
+], ids=["full-and-short", "partial"])
+def test_steady_reads_keep_memory_bounded(wire_impl: Wire, count: Any) -> None:
     buf = wire_impl.ReceiveBuffer(SIZE)
     gc.collect()
     tracemalloc.start()
     try:
         for i in range(500):
             buf.view[:4] = i.to_bytes(4, "big")
-            data = buf.take(SIZE if i % 4 else SIZE // 3)
+            data = buf.take(count(i))
             assert data[:4] == i.to_bytes(4, "big")
             del data
         current, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert current < 4 * SIZE   # the buffer and its spares, not one object per read
-
-
-def test_steady_partial_reads_keep_memory_bounded(wire_impl: Wire) -> None:
-    buf = wire_impl.ReceiveBuffer(SIZE)
-    gc.collect()
-    tracemalloc.start()
-    try:
-        for i in range(500):
-            buf.view[:4] = i.to_bytes(4, "big")
-            data = buf.take(SIZE * 3 // 5 + i % 7)
-            assert data[:4] == i.to_bytes(4, "big")
-            del data
-        current, _ = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert current < 4 * SIZE
 
 
 @pytest.mark.c_extension

@@ -46,13 +46,13 @@ from ..errors import (
     ServerDisconnectedError,
     TotalTimeout,
 )
-from ..wire import NO_EXTENSIONS, FlowControl, Wire
+from ..wire import FlowControl, Wire
 
 if TYPE_CHECKING:
     from ._pool import Pool
     from ._response import ClientResponse
 
-__all__ = ["CConnection", "Connection", "READ_BUFFER_SIZE", "connection_type"]
+__all__ = ["Connection", "READ_BUFFER_MAX", "READ_BUFFER_SIZE"]
 
 #: Bytes read per ``recv`` into the connection's own buffer at first: 64 KiB
 #: holds a typical response whole.
@@ -445,30 +445,3 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             self.reading_paused = False
             self.transport.resume_reading()
 
-
-# -- the twins ----------------------------------------------------------------------------
-
-_ConnectionCore: Any = None
-if not NO_EXTENSIONS:   # as for the wire layer: the environment variable forces the Python twin
-    try:
-        from ._connection_c import ConnectionCore as _ConnectionCore
-    except ImportError:   # not built (no compiler): the Python twin only
-        pass
-
-#: The C twin (``src/_connection.pyx``), or None where it is not built.  The same callbacks
-#: and fields as :class:`Connection`, in a C struct; ``FlowControl`` and
-#: ``asyncio.BufferedProtocol`` are mixed in here, as in the Python twin.
-CConnection: type[Connection] | None = None
-if _ConnectionCore is not None:
-    class _CConnection(_ConnectionCore, FlowControl, asyncio.BufferedProtocol):  # type: ignore[misc]
-        """A pooled HTTP/1.1 connection: the C twin."""
-
-    _CConnection.__name__ = _CConnection.__qualname__ = "CConnection"
-    CConnection = _CConnection
-
-
-def connection_type(wire: Wire) -> type[Connection]:
-    """The connection twin that goes with a wire twin: C with C (when built), Python with Python."""
-    if wire.IMPLEMENTATION == "c" and CConnection is not None:
-        return CConnection
-    return Connection

@@ -5,10 +5,9 @@ gives it too, and on leaving closes a response whose body was not all read
 (its connection closes: never pooled mid-message).  A response read to its
 end, or whose body came with its head, has already let its connection go.
 
-Two twins: :class:`RequestContext` here, and the C one (``src/_context.pyx``),
+Two twins: :class:`RequestContext` here, and the C one (``src/client/_context.pyx``),
 which drives the request's coroutine itself instead of through two more
-coroutines.  A session uses the C twin with the C wire twin
-(:func:`context_type`), so the client tests hold both to one behaviour.
+coroutines.  ``wirespeed.client._twins`` pairs them with the wire twins.
 """
 
 from __future__ import annotations
@@ -17,12 +16,10 @@ from collections.abc import Coroutine, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ..wire import NO_EXTENSIONS, Wire
-
 if TYPE_CHECKING:
     from ._response import ClientResponse
 
-__all__ = ["CRequestContext", "RequestContext", "context_type"]
+__all__ = ["RequestContext"]
 
 
 class RequestContext:
@@ -60,24 +57,5 @@ class RequestContext:
             resp.close()   # the body is not all read: the connection closes, what is left goes
 
 
-#: The C twin, or None where it is not built (or WIRESPEED_NO_EXTENSIONS is set).
-CRequestContext: type[RequestContext] | None = None
-if not NO_EXTENSIONS:
-    try:
-        from ._context_c import RequestContext as _CRequestContext
-    except ImportError:   # not built (no compiler): the Python twin only
-        pass
-    else:
-        CRequestContext = _CRequestContext  # type: ignore[assignment]
-
-
+# A coroutine for asyncio (create_task), as aiohttp's is; the C twin is registered beside it.
 Coroutine.register(RequestContext)
-if CRequestContext is not None:
-    Coroutine.register(CRequestContext)
-
-
-def context_type(wire: Wire) -> type[RequestContext]:
-    """The twin that goes with a wire twin: C with C (when built), Python with Python."""
-    if wire.IMPLEMENTATION == "c" and CRequestContext is not None:
-        return CRequestContext
-    return RequestContext

@@ -24,12 +24,10 @@ from dataclasses import dataclass
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from ..wire import NO_EXTENSIONS, Wire
-
 if TYPE_CHECKING:
     from ._connection import Connection
 
-__all__ = ["CPool", "Pool", "PoolStats", "pool_type"]
+__all__ = ["Pool", "PoolStats"]
 
 
 @dataclass(frozen=True)
@@ -264,24 +262,3 @@ class Pool:
                 w.future.cancel()
         self._waiters.clear()
 
-
-# -- the twins ----------------------------------------------------------------------------
-
-#: The C twin (``src/client/_pool.pxi``, a unit of the connection's C module), or None
-#: where it is not built (or WIRESPEED_NO_EXTENSIONS is set): the same fields and methods,
-#: with taking and giving back in C.
-CPool: type[Pool] | None = None
-if not NO_EXTENSIONS:
-    try:
-        from ._connection_c import Pool as _CPool
-    except ImportError:   # not built (no compiler): the Python twin only
-        pass
-    else:
-        CPool = _CPool  # type: ignore[assignment]
-
-
-def pool_type(wire: Wire) -> type[Pool]:
-    """The pool twin that goes with a wire twin: C with C (when built), Python with Python."""
-    if wire.IMPLEMENTATION == "c" and CPool is not None:
-        return CPool
-    return Pool

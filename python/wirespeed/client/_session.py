@@ -44,14 +44,15 @@ from ..errors import (
 )
 from ._body import FormData, Stream, encode_body
 from ._connect import Resolver, make_ssl_context, open_connection
-from ._connection import Connection, connection_type
-from ._context import RequestContext, context_type
+from ._connection import Connection
+from ._context import RequestContext
 from ._cookies import CookieJar, DummyCookieJar
 from ._middleware import ClientMiddleware, ClientRequest, chain, close_sent, sent
-from ._pool import Pool, PoolStats, pool_type
+from ._pool import Pool, PoolStats
 from ._proxies import EnvProxies, ProxyInfo, netrc_auth, parse_proxy_url
 from ._response import ClientResponse
 from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
+from ._twins import client_twins
 from ._urls import TARGET_CACHE_SIZE, Target, basic_auth, encode_basic, make_target
 
 __all__ = ["ClientSession", "request", "EXPECT_CONTINUE_TIMEOUT", "IDEMPOTENT_METHODS"]
@@ -92,8 +93,8 @@ class ClientSession:
         "_closed", "_cookie_jar", "_default_host", "_default_items", "_default_names", "_default_rest",
         "_env_proxies", "_headers", "_heads", "_keepalive_timeout", "_limit", "_limit_per_host", "_loop",
         "_max_redirects", "_methods", "_middlewares", "_netrc", "_pool", "_proxy", "_raise_for_status",
-        "_resolver", "_rest", "_context", "_ssl", "_ssl_context", "_targets", "_timeout", "_trust_env", "_wire",
-        "__weakref__",
+        "_resolver", "_rest", "_context", "_twins", "_ssl", "_ssl_context", "_targets", "_timeout", "_trust_env",
+        "_wire", "__weakref__",
     )
 
     def __init__(
@@ -150,7 +151,8 @@ class ClientSession:
         self._ssl = ssl
         self._ssl_context: Any = None
         self._wire = wire if wire is not None else _wire.default()
-        self._context = context_type(self._wire)
+        self._twins = client_twins(self._wire)
+        self._context = self._twins.context
         defaults = CIMultiDict({"User-Agent": _USER_AGENT, "Accept": "*/*", "Accept-Encoding": accept_encoding()})
         if headers:
             for name in CIMultiDict(headers).keys():
@@ -271,7 +273,7 @@ class ClientSession:
         # Asking for the running loop is a getpid() syscall on CPython 3.10/3.11:
         # once per session, not per request.
         loop = self._loop = asyncio.get_running_loop()
-        self._pool = pool_type(self._wire)(loop, self._limit, self._limit_per_host, self._keepalive_timeout)
+        self._pool = self._twins.pool(loop, self._limit, self._limit_per_host, self._keepalive_timeout)
         self._resolver = Resolver(loop)
         return loop
 
@@ -805,7 +807,7 @@ class ClientSession:
             else:
                 ssl_context = make_ssl_context(ssl)
         wire = self._wire
-        conn_type = connection_type(wire)
+        conn_type = self._twins.connection
 
         def factory() -> Connection:
             return conn_type(pool, key, wire, loop)

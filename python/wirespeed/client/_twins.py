@@ -1,0 +1,70 @@
+"""The switch for the client's own twins, as ``wirespeed.wire`` is for the wire layer.
+
+Three pieces of the client's hot path are written twice, in Cython under
+``src/client/`` and in Python here (docs/design.md):
+
+=======================  =================================  ==========================
+piece                    C twin                             Python twin
+=======================  =================================  ==========================
+connection protocol      ``_connection_c.ConnectionCore``   ``_connection.Connection``
+pool                     ``_connection_c.Pool``             ``_pool.Pool``
+what ``get()`` returns   ``_context_c.RequestContext``      ``_context.RequestContext``
+=======================  =================================  ==========================
+
+A session takes the set that goes with its wire twin (:func:`client_twins`):
+the C set with the C wire twin when it is built, the Python set otherwise and
+always when ``WIRESPEED_NO_EXTENSIONS`` is set.  So every client test, which
+runs on both wire twins, holds both sets to one behaviour.  This module is the
+only place that chooses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from ..wire import NO_EXTENSIONS, FlowControl, Wire
+from ._connection import Connection
+from ._context import RequestContext
+from ._pool import Pool
+
+__all__ = ["C", "PYTHON", "ClientTwins", "client_twins"]
+
+
+@dataclass(frozen=True)
+class ClientTwins:
+    """One twin of each piece: what a session builds its connections, pool and requests from."""
+
+    connection: type[Connection]
+    pool: type[Pool]
+    context: type[RequestContext]
+
+
+PYTHON = ClientTwins(Connection, Pool, RequestContext)
+
+#: The C set, or None where it is not built (no compiler) or WIRESPEED_NO_EXTENSIONS is set.
+C: ClientTwins | None = None
+if not NO_EXTENSIONS:
+    _c: Any = None
+    try:
+        from . import _connection_c as _c
+        from ._context_c import RequestContext as _CRequestContext
+    except ImportError:   # not built: the Python twins only
+        pass
+    else:
+        class CConnection(_c.ConnectionCore, FlowControl, asyncio.BufferedProtocol):  # type: ignore[misc]
+            """A pooled HTTP/1.1 connection, the C twin: ``ConnectionCore`` with the mixins
+            the Python twin has (a ``cdef class`` cannot derive from Python classes; asyncio
+            and uvloop recognise a buffered protocol by ``isinstance``)."""
+
+        Coroutine.register(_CRequestContext)   # asyncio.create_task takes it, as the Python twin
+        C = ClientTwins(CConnection, _c.Pool, _CRequestContext)  # type: ignore[arg-type]
+
+
+def client_twins(wire: Wire) -> ClientTwins:
+    """The set that goes with a wire twin: C with C (when built), Python with Python."""
+    if wire.IMPLEMENTATION == "c" and C is not None:
+        return C
+    return PYTHON
