@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
 
 from ..wire import NO_EXTENSIONS, FlowControl, Wire
 from ._connection import Connection
@@ -47,20 +46,20 @@ PYTHON = ClientTwins(Connection, Pool, RequestContext)
 #: The C set, or None where it is not built (no compiler) or WIRESPEED_NO_EXTENSIONS is set.
 C: ClientTwins | None = None
 if not NO_EXTENSIONS:
-    _c: Any = None
     try:
-        from . import _connection_c as _c
+        from ._connection_c import ConnectionCore as _ConnectionCore
+        from ._connection_c import Pool as _CPool
         from ._context_c import RequestContext as _CRequestContext
     except ImportError:   # not built: the Python twins only
         pass
     else:
-        class CConnection(_c.ConnectionCore, FlowControl, asyncio.BufferedProtocol):  # type: ignore[misc]
+        class CConnection(_ConnectionCore, FlowControl, asyncio.BufferedProtocol):
             """A pooled HTTP/1.1 connection, the C twin: ``ConnectionCore`` with the mixins
             the Python twin has (a ``cdef class`` cannot derive from Python classes; asyncio
             and uvloop recognise a buffered protocol by ``isinstance``)."""
 
         Coroutine.register(_CRequestContext)   # asyncio.create_task takes it, as the Python twin
-        C = ClientTwins(CConnection, _c.Pool, _CRequestContext)  # type: ignore[arg-type]
+        C = ClientTwins(CConnection, _CPool, _CRequestContext)  # type: ignore[arg-type]
 
 
 def client_twins(wire: Wire) -> ClientTwins:
