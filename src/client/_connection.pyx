@@ -3,9 +3,9 @@
 
 Same contract, fields, methods and errors as the Python twin, whose module
 docstring says why the protocol is shaped as it is; this file is that class
-with its fields in a C struct (and ``loop.time`` kept bound, ``_time``).  Why it is hand-written: past the wire layer,
-the connection's callbacks were the largest share of a small request's CPU
-that ran as Python bytecode (``buffer_updated``, the whole-response fast
+with its fields in a C struct (and ``loop.time`` kept bound, ``_time``).
+Why it is hand-written: past the wire layer, the connection's callbacks were
+the largest share of a small request's CPU that ran as Python bytecode (``buffer_updated``, the whole-response fast
 path, the hand-over of the response, the end of the message and ``begin``:
 about 300 bytecodes and six Python frames per request, with every field read
 a descriptor lookup).  Here they are C functions reading struct fields.
@@ -24,6 +24,7 @@ from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 import socket
 import weakref
 from collections import deque
+from types import MemberDescriptorType
 
 from wirespeed.errors import (
     ClientConnectionError,
@@ -49,6 +50,7 @@ READ_BUFFER_MAX = 256 * 1024
 cdef Py_ssize_t _SMALL = READ_BUFFER_SIZE
 cdef Py_ssize_t _LARGE = READ_BUFFER_MAX
 cdef double INF = float("inf")
+
 cdef extern from "Python.h":
     ctypedef struct PyMemberDef:
         Py_ssize_t offset
@@ -89,13 +91,12 @@ cdef bint _learn_response_class() except -1:
     global _response_class
     from wirespeed.client._response import ClientResponse
 
-    cdef dict namespace = ClientResponse.__dict__.copy()
     cdef PyMemberDescrObject *descr
     if len(_RESPONSE_FIELDS) != N_FIELDS or set(ClientResponse.__slots__) - {"__weakref__"} != set(_RESPONSE_FIELDS):
         raise RuntimeError("ClientResponse's slots and the C twin's response fields differ")
     for i, name in enumerate(_RESPONSE_FIELDS):
-        member = namespace[name]
-        if type(member).__name__ != "member_descriptor":
+        member = ClientResponse.__dict__[name]
+        if type(member) is not MemberDescriptorType:
             raise RuntimeError(f"ClientResponse.{name} is not a slot")
         descr = <PyMemberDescrObject *>member
         if descr.d_member.type != T_OBJECT_EX:

@@ -167,3 +167,29 @@ def _timeout(**kw: Any) -> Any:
     from wirespeed import ClientTimeout
 
     return ClientTimeout(**kw)
+
+
+def test_a_context_closed_unawaited_sends_nothing_and_warns_nothing(wire_impl: Wire, run: Any, app: App) -> None:
+    """``close()`` ends the request's coroutine before it ran: no request, no warning; a
+    value sent into it before it started is refused as a coroutine refuses it."""
+    import gc
+    import warnings
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")
+                ctx = s.get(app.url("/small"))
+                ctx.close()
+                del ctx
+                gc.collect()
+            assert [w for w in seen if issubclass(w.category, RuntimeWarning)] == []
+            ctx = s.get(app.url("/small"))
+            with pytest.raises(TypeError, match="non-None value"):
+                ctx.send(1)
+            ctx.close()
+            assert s.stats.opened == 0   # nothing was sent
+            async with s.get(app.url("/small")) as r:
+                assert await r.read() == SMALL
+
+    run(main())

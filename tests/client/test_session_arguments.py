@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -48,5 +49,23 @@ def test_content_with_data_is_refused_before_anything_is_sent(wire_impl: Wire, r
             with pytest.raises(wirespeed.InvalidRequest):
                 await s.post("http://127.0.0.1:9/x", data=object())
             assert s.stats.opened == 0   # refused before a connection was even tried
+
+    run(main())
+
+
+@pytest.mark.parametrize("seconds", [0, float("inf")], ids=["zero", "forever"])
+def test_keepalive_timeout_edges_are_accepted_and_work(wire_impl: Wire, run: Any, app: Any, seconds: float) -> None:
+    """0: an idle connection has expired by the time it would be taken; inf: it never expires."""
+    from support.client_apps import SMALL
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, keepalive_timeout=seconds) as s:
+            for _ in range(3):
+                async with s.get(app.url("/small")) as r:
+                    assert await r.read() == SMALL
+                await asyncio.sleep(0.02)   # past a coarse clock's tick
+            stats = s.stats
+            assert stats.in_use == 0
+            assert stats.opened == (3 if seconds == 0 else 1), stats
 
     run(main())

@@ -12,14 +12,11 @@ proportional to the message count, far above the allowance.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
+from support.leaks import run_workload
 from wirespeed.wire import Wire
 
 WARMUP = 200
@@ -101,16 +98,7 @@ WORKLOAD = textwrap.dedent(
 
 
 def measure(implementation: str, workload: str = WORKLOAD) -> dict[str, int]:
-    env = {k: v for k, v in os.environ.items() if k != "WIRESPEED_NO_EXTENSIONS"}
-    out = subprocess.run(
-        [sys.executable, "-W", "error", "-c", workload, implementation, str(WARMUP), str(ROUNDS)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+    return run_workload(workload, implementation, WARMUP, ROUNDS)
 
 
 @pytest.mark.leak
