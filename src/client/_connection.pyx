@@ -40,12 +40,13 @@ from wirespeed.wire import FlowControl
 
 from time import monotonic
 
-__all__ = ["ConnectionCore", "Pool", "READ_BUFFER_MAX", "READ_BUFFER_SIZE"]
+__all__ = ["ConnectionCore", "PARKED_BUFFERS", "Pool", "RawPieces", "READ_BUFFER_MAX", "READ_BUFFER_SIZE"]
 
-# Same values as the Python twin (``_connection.READ_BUFFER_SIZE`` / ``READ_BUFFER_MAX``);
-# a test holds them equal.
+# Same values as the Python twins (``_connection.READ_BUFFER_SIZE`` / ``READ_BUFFER_MAX``,
+# ``_pool.PARKED_BUFFERS``); a test holds them equal.
 READ_BUFFER_SIZE = 64 * 1024
 READ_BUFFER_MAX = 256 * 1024
+PARKED_BUFFERS = 2
 
 cdef Py_ssize_t _SMALL = READ_BUFFER_SIZE
 cdef Py_ssize_t _LARGE = READ_BUFFER_MAX
@@ -102,6 +103,11 @@ cdef bint _learn_response_class() except -1:
         if descr.d_member.type != T_OBJECT_EX:
             raise RuntimeError(f"ClientResponse.{name} is not an object slot")
         _offsets[i] = descr.d_member.offset
+    from wirespeed.client._response import HIGH_WATER, LOW_WATER
+
+    global _high_water, _low_water
+    _high_water = HIGH_WATER
+    _low_water = LOW_WATER
     _response_class = ClientResponse
     return 0
 
@@ -162,6 +168,7 @@ cdef class ConnectionCore   # defined below; the pool's unit reads its fields
 
 
 include "_pool.pxi"
+include "_pieces.pxi"
 
 
 cdef class ConnectionCore:
@@ -169,7 +176,7 @@ cdef class ConnectionCore:
 
     cdef public object _loop, _pool, key, _wire, _parser, _head_type, _end_type, writer_type
     cdef public object _receive_type, _rbuf, transport, waiter, response, _method, _url, _session
-    cdef public object continue_waiter, _timer, _read_timeout, _time
+    cdef public object continue_waiter, _timer, _read_timeout, _time, _small
     cdef public Py_ssize_t _rsize, requests, received
     cdef public bint closed, in_use, pooled, reading_paused, reusable, sending, tunneling, _interim
     cdef public double idle_since, _timer_at, _deadline, _read_deadline
@@ -187,6 +194,7 @@ cdef class ConnectionCore:
         self.writer_type = wire.StreamWriter
         self._receive_type = wire.ReceiveBuffer
         self._use_buffer_c(_SMALL)
+        self._small = self._rbuf
         self.transport = None
         self.closed = False
         self.in_use = False
@@ -229,6 +237,24 @@ cdef class ConnectionCore:
     def _use_buffer(self, Py_ssize_t size):
         self._use_buffer_c(size)
 
+    cdef _grow_c(self):
+        rbuf = self._pool.take_buffer()
+        if rbuf is None:
+            rbuf = self._receive_type(_LARGE)
+        self._rbuf = rbuf
+        self._rsize = _LARGE
+
+    def _grow(self):
+        self._grow_c()
+
+    cdef _shrink_c(self):
+        self._pool.park_buffer(self._rbuf)
+        self._rbuf = self._small
+        self._rsize = _SMALL
+
+    def _shrink(self):
+        self._shrink_c()
+
     cdef _response(self, head):
         """A response to this exchange for ``head``: built in C for ClientResponse itself."""
         cls = self._session._response_class
@@ -264,7 +290,7 @@ cdef class ConnectionCore:
             else:
                 self._dispatch_c(events)
         if nbytes == size and size < _LARGE:
-            self._use_buffer_c(_LARGE)
+            self._grow_c()
         perr = self._parser.error
         if perr is not None and not self.closed:
             self._fail_c(ResponseProtocolError(f"malformed response: {perr}", method=self._method, url=self._url),
@@ -281,7 +307,7 @@ cdef class ConnectionCore:
             return False
         del first
         events.clear()
-        resp._piece(rbuf.take(nbytes))
+        _piece_c(resp, rbuf.take(nbytes))
         return True
 
     def eof_received(self):
@@ -346,7 +372,7 @@ cdef class ConnectionCore:
             kind = type(ev)
             if kind is memoryview:
                 if resp is not None:
-                    resp._piece(bytes(ev))
+                    _piece_c(resp, bytes(ev))
             elif kind is head_type:
                 status = ev.status
                 if status < 200 and status != 101:
@@ -428,7 +454,7 @@ cdef class ConnectionCore:
         if (resp is not None and resp._keep_alive and self.reusable and not self.sending
                 and self.continue_waiter is None and self._parser.idle and not self.closed):
             if self._rsize != _SMALL:
-                self._use_buffer_c(_SMALL)
+                self._shrink_c()
             pool = self._pool
             if type(pool) is Pool:
                 (<Pool>pool)._release_c(self)
@@ -544,6 +570,10 @@ cdef class ConnectionCore:
             self._arm_c(min(self._deadline, self._read_deadline))
 
     # -- read backpressure (called by the response) -------------------------------------
+
+    def raw_pieces(self, reader):
+        """What ``reader.iter_any()`` returns for a body with no decoder (``RawPieces``)."""
+        return RawPieces(reader)
 
     def pause_reading(self):
         if not self.reading_paused and self.transport is not None and not self.closed:

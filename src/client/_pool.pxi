@@ -18,7 +18,7 @@ cdef class _Waiter:
 cdef class Pool:
     """Idle stacks per key, limits and a fair FIFO wait (see the Python twin)."""
 
-    cdef public object _loop, _idle, _per_key, _waiters, _sweeper, _conns
+    cdef public object _loop, _idle, _per_key, _waiters, _sweeper, _conns, _buffers
     cdef public Py_ssize_t limit, limit_per_host, _total, _in_use, _connecting, _opened, _closed_count
     cdef public double keepalive_timeout
     cdef public bint closed
@@ -41,6 +41,7 @@ cdef class Pool:
         self._closed_count = 0
         self._sweeper = None
         self._conns = set()
+        self._buffers = []
         self.closed = False
 
     # -- taking -------------------------------------------------------------------------
@@ -163,6 +164,14 @@ cdef class Pool:
         if self._waiters:
             self._wake()
 
+    def park_buffer(self, rbuf):
+        if not self.closed and len(self._buffers) < PARKED_BUFFERS:
+            self._buffers.append(rbuf)
+
+    def take_buffer(self):
+        buffers = self._buffers
+        return buffers.pop() if buffers else None
+
     def lost(self, conn):
         if not conn.pooled:
             return
@@ -224,6 +233,7 @@ cdef class Pool:
         for conn in list(self._conns):
             conn.session_closed()
         self._idle.clear()
+        self._buffers.clear()
         for w in self._waiters:
             if not w.future.done():
                 w.future.cancel()

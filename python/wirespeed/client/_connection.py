@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import weakref
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -50,17 +51,20 @@ from ..wire import FlowControl, Wire
 
 if TYPE_CHECKING:
     from ._pool import Pool
-    from ._response import ClientResponse
+    from ._response import ClientResponse, StreamReader
 
 __all__ = ["Connection", "READ_BUFFER_MAX", "READ_BUFFER_SIZE"]
 
 #: Bytes read per ``recv`` into the connection's own buffer at first: 64 KiB
 #: holds a typical response whole.
 READ_BUFFER_SIZE = 64 * 1024
-#: A read that fills the buffer means a body is streaming in: the buffer grows
-#: once to this size, what asyncio itself reads per ``recv``.  A 10 MiB download
-#: then costs 40 reads, parses and wake-ups instead of 160 (measured with
-#: ``bench/client_bench.py --workloads big``).
+#: A read that fills the buffer means a body is streaming in: the connection
+#: reads into a large buffer of this size, what asyncio itself reads per
+#: ``recv``, for the rest of the response.  A 10 MiB download then costs 40
+#: reads, parses and wake-ups instead of 160 (measured with
+#: ``bench/client_bench.py --workloads big``).  At the end of the response the
+#: large buffer goes to the pool (``Pool.park_buffer``) for the next download,
+#: and the connection reads into its small one again.
 READ_BUFFER_MAX = 256 * 1024
 
 _INF = float("inf")
@@ -74,8 +78,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
     # path becomes a dict lookup.
     __slots__ = (
         "_deadline", "_end_type", "_head_type", "_interim", "_loop", "_method", "_parser", "_pool", "_rbuf",
-        "_read_deadline", "_read_timeout", "_receive_type", "_rsize", "_session", "_timer", "_timer_at", "_url",
-        "_wire", "closed", "continue_waiter", "idle_since", "in_use", "key", "pooled", "reading_paused",
+        "_read_deadline", "_read_timeout", "_receive_type", "_rsize", "_session", "_small", "_timer", "_timer_at",
+        "_url", "_wire", "closed", "continue_waiter", "idle_since", "in_use", "key", "pooled", "reading_paused",
         "received", "requests", "response", "reusable", "sending", "transport", "tunneling", "waiter",
         "writer_type",
     )
@@ -92,6 +96,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self.writer_type = wire.StreamWriter
         self._receive_type = wire.ReceiveBuffer
         self._use_buffer(READ_BUFFER_SIZE)
+        self._small = self._rbuf   # the small buffer, kept while a large one is in use
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.in_use = False      # checked out of the pool
@@ -135,6 +140,20 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self._rbuf = self._receive_type(size)
         self._rsize = size
 
+    def _grow(self) -> None:
+        """Read into a large buffer: one the pool parked, else a new one."""
+        rbuf = self._pool.take_buffer()
+        if rbuf is None:
+            rbuf = self._receive_type(READ_BUFFER_MAX)
+        self._rbuf = rbuf
+        self._rsize = READ_BUFFER_MAX
+
+    def _shrink(self) -> None:
+        """Back to the small buffer; the large one goes to the pool for the next download."""
+        self._pool.park_buffer(self._rbuf)
+        self._rbuf = self._small
+        self._rsize = READ_BUFFER_SIZE
+
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._rbuf.view
 
@@ -161,8 +180,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             else:
                 self._dispatch(events)
         if nbytes == size and size < READ_BUFFER_MAX:
-            # Body pieces were copied out (or taken): the small buffer is free to drop.
-            self._use_buffer(READ_BUFFER_MAX)
+            # A body is streaming in: a large buffer (one the pool kept, warm, if it has one).
+            self._grow()
         perr = self._parser.error
         if perr is not None and not self.closed:
             # An error after events it let through: they were delivered; the rest fails now
@@ -327,7 +346,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
                 and self.continue_waiter is None and parser.idle and not self.closed):
             if self._rsize != READ_BUFFER_SIZE:
                 # An idle connection keeps the small buffer; a download grows it again.
-                self._use_buffer(READ_BUFFER_SIZE)
+                self._shrink()
             self._pool.release(self)
         else:
             self._abort()
@@ -434,6 +453,11 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             self._arm(min(self._deadline, self._read_deadline))
 
     # -- read backpressure (called by the response) -------------------------------------
+
+    def raw_pieces(self, reader: StreamReader) -> AsyncIterator[bytes]:
+        """What ``reader.iter_any()`` returns for a body with no decoder (the C twin's is
+        ``RawPieces``)."""
+        return reader._iter_raw()
 
     def pause_reading(self) -> None:
         if not self.reading_paused and self.transport is not None and not self.closed:

@@ -409,18 +409,29 @@ class StreamReader:
             need -= len(data)
         return b"".join(parts)
 
-    async def iter_any(self) -> AsyncIterator[bytes]:
+    def iter_any(self) -> AsyncIterator[bytes]:
         """Each piece as it arrives (decoded, unless the session said ``auto_decompress=False``)."""
         resp = self._resp
         if not resp._raw():
-            while True:
-                data = await self._take()
-                if not data:
-                    return
-                yield data
-        # Raw pieces: ``_next_raw`` inlined, so that each wait for the network resumes
-        # this one frame, not the three of _take, _next and _next_raw (a 10 MiB download
-        # waits about 50 times).
+            return self._iter_decoded()
+        conn = resp._conn
+        if conn is not None and type(resp) is ClientResponse:
+            # The connection's twin: the C one loops in C (RawPieces), the Python one here.
+            return conn.raw_pieces(self)
+        return self._iter_raw()
+
+    async def _iter_decoded(self) -> AsyncIterator[bytes]:
+        while True:
+            data = await self._take()
+            if not data:
+                return
+            yield data
+
+    async def _iter_raw(self) -> AsyncIterator[bytes]:
+        """Raw pieces as they arrive: ``_next_raw`` inlined, so that each wait for the network
+        resumes this one frame, not the three of _take, _next and _next_raw (a 10 MiB download
+        waits about 50 times)."""
+        resp = self._resp
         while True:
             if self._rest:
                 data, self._rest = self._rest, b""

@@ -1,0 +1,299 @@
+"""A streamed body: ``iter_any()``'s raw pieces on both connection twins, and the large
+read buffers a session keeps for its next download.
+
+The C connection answers ``iter_any()`` on a body with no decoder with its own
+iterator (``RawPieces``); the Python one with ``StreamReader._iter_raw``.  Both
+are held here to the same pieces, errors, cancellation and mixing with
+``read(n)``.  A connection that read a body through a large buffer gives it to
+the pool at the end of the response (``Pool.park_buffer``), at most
+``PARKED_BUFFERS`` of them, and the next download reads into one of those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+import pytest
+
+import wirespeed
+from support.client_apps import stream_block
+from support.client_kit import App, assert_settled
+from support.fault_server import Conn, FaultServer, response, serve
+from wirespeed import ClientSession
+from wirespeed.client import _connection, _pool
+from wirespeed.client._response import ClientResponse
+from wirespeed.wire import Wire
+
+KiB = 1024
+MiB = 1024 * KiB
+OK = response(200, b"ok")
+
+
+def _expected(size: int) -> str:
+    return hashlib.sha256(stream_block(0, size)).hexdigest()
+
+
+# --------------------------------------------------------------------------- the parked buffers
+
+
+def test_the_twins_park_the_same_number_of_buffers() -> None:
+    assert _pool.PARKED_BUFFERS >= 1
+    try:
+        from wirespeed.client import _connection_c
+    except ImportError:
+        return
+    assert _connection_c.PARKED_BUFFERS == _pool.PARKED_BUFFERS
+
+
+def test_a_download_reads_into_the_buffer_the_previous_one_left(wire_impl: Wire, run: Any, app: App) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(app.url("/stream?size=3000000")) as r:
+                assert len(await r.read()) == 3000000
+            pool = s._pool   # made with the first request
+            (conn,) = pool._conns
+            # back on its small buffer; the large one is the pool's now
+            assert conn._rsize == _connection.READ_BUFFER_SIZE and conn._rbuf is conn._small
+            (parked,) = pool._buffers
+            assert parked.size == _connection.READ_BUFFER_MAX
+            async with s.get(app.url("/stream?size=3000000")) as r:
+                assert r._conn is conn
+                got, checked = 0, False
+                async for piece in r.content.iter_any():
+                    got += len(piece)
+                    if got > MiB and not checked:
+                        # past its small buffer, the connection reads into the parked one
+                        assert conn._rbuf is parked and not pool._buffers
+                        checked = True
+                assert got == 3000000 and checked
+            assert pool._buffers == [parked]
+            # a small response never takes it
+            async with s.get(app.url("/small")) as r:
+                await r.read()
+            assert pool._buffers == [parked] and conn._rbuf is conn._small
+        assert pool._buffers == []   # closing the session lets them go
+
+    run(main())
+
+
+def test_a_session_parks_at_most_parked_buffers(wire_impl: Wire, run: Any, app: App) -> None:
+    n = _pool.PARKED_BUFFERS + 2
+    grown: list[Any] = []
+    all_grown = asyncio.Event()
+
+    async def one(s: ClientSession) -> int:
+        async with s.get(app.url("/stream?size=2000000")) as r:
+            size = 0
+            async for piece in r.content.iter_any():
+                size += len(piece)
+                if size > MiB and r._conn not in grown:
+                    # every download reads into a large buffer before any of them ends
+                    grown.append(r._conn)
+                    if len(grown) == n:
+                        all_grown.set()
+                    await all_grown.wait()
+            return size
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            assert await asyncio.gather(*(one(s) for _ in range(n))) == [2000000] * n
+            assert len(s._pool._conns) == n
+            assert len(s._pool._buffers) == _pool.PARKED_BUFFERS
+            assert len({id(b) for b in s._pool._buffers}) == _pool.PARKED_BUFFERS
+            assert_settled(s.stats, idle=n)
+
+    run(main())
+
+
+def test_a_closed_pool_parks_nothing(wire_impl: Wire) -> None:
+    from wirespeed.client._twins import client_twins
+
+    pool = client_twins(wire_impl).pool(None, 0, 0, 15.0)
+    rbuf = wire_impl.ReceiveBuffer(_connection.READ_BUFFER_MAX)
+    pool.park_buffer(rbuf)
+    assert pool.take_buffer() is rbuf and pool.take_buffer() is None
+    pool.close()
+    pool.park_buffer(rbuf)
+    assert pool.take_buffer() is None
+
+
+# --------------------------------------------------------------------------- iter_any's raw pieces
+
+
+def test_iter_any_on_a_raw_body_is_the_connection_twins_own(wire_impl: Wire, run: Any, app: App) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(app.url("/stream?size=1000000")) as r:
+                it = r.content.iter_any()
+                if wire_impl.IMPLEMENTATION == "c":
+                    assert type(it).__name__ == "RawPieces"
+                else:
+                    assert type(it).__name__ == "async_generator"
+                h, size = hashlib.sha256(), 0
+                async for piece in it:
+                    assert type(piece) is bytes and piece
+                    h.update(piece)
+                    size += len(piece)
+                assert (size, h.hexdigest()) == (1000000, _expected(1000000))
+                assert r.content.at_eof()
+                # at the end the iterator stays ended
+                with pytest.raises(StopAsyncIteration):
+                    await it.__anext__()
+                await it.aclose()
+            assert_settled(s.stats, idle=1)
+
+    run(main())
+
+
+def test_iter_any_after_the_body_ended_or_on_a_subclass_is_the_python_loop(wire_impl: Wire, run: Any,
+                                                                          app: App) -> None:
+    class Noted(ClientResponse):
+        __slots__ = ()
+
+    class Session(ClientSession):
+        _response_class = Noted
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(app.url("/small")) as r:
+                assert r._conn is None   # whole in one read: nothing left to stream
+                pieces = [p async for p in r.content.iter_any()]
+            async with s.get(app.url("/small")) as again:
+                assert b"".join(pieces) == await again.read() != b""
+        async with Session(wire=wire_impl) as s:
+            async with s.get(app.url("/stream?size=500000")) as r:
+                assert isinstance(r, Noted)
+                it = r.content.iter_any()
+                assert type(it).__name__ == "async_generator"
+                assert sum([len(p) async for p in it]) == 500000
+
+    run(main())
+
+
+def test_read_n_and_iter_any_share_what_is_left(wire_impl: Wire, run: Any, app: App) -> None:
+    """A piece ``read(n)`` cut is what the next ``iter_any()`` step gives first."""
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(app.url("/stream?size=700000")) as r:
+                got = [await r.content.read(10)]
+                async for piece in r.content.iter_any():
+                    got.append(piece)
+                    if len(got) == 2:
+                        got.append(await r.content.read(7))
+                body = b"".join(got)
+                assert len(body) == 700000 and body == stream_block(0, 700000)
+
+    run(main())
+
+
+def test_iter_any_over_a_truncated_body_raises_payload_error(wire_impl: Wire, run: Any, fault: FaultServer) -> None:
+    head = response(200, headers=[("Content-Length", str(4 * MiB))], length=False)
+
+    async def script(conn: Conn) -> None:
+        await conn.read_request()
+        await conn.send(head + b"x" * 300 * KiB)   # past the small buffer: the large one reads
+        await asyncio.sleep(0.05)
+        await conn.close()
+
+    fault.script = [script, serve(OK, then="keep")]
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            got = 0
+            async with s.get(fault.url("/t")) as r:
+                with pytest.raises(wirespeed.ClientPayloadError) as info:
+                    async for piece in r.content.iter_any():
+                        got += len(piece)
+            assert got == 300 * KiB
+            assert info.value.method == "GET"
+            assert_settled(s.stats, idle=0)
+            async with s.get(fault.url()) as r:
+                assert await r.read() == b"ok"
+
+    run(main())
+
+
+def test_a_consumer_cancelled_while_it_waits_for_a_piece_closes_the_connection(
+    wire_impl: Wire, run: Any, fault: FaultServer
+) -> None:
+    head = response(200, headers=[("Content-Length", str(MiB))], length=False)
+    stalled = asyncio.Event()
+
+    async def script(conn: Conn) -> None:
+        await conn.read_request()
+        await conn.send(head + b"y" * 1000)
+        stalled.set()
+        await asyncio.sleep(5)   # then nothing: the consumer waits for its next piece
+
+    fault.script = [script, serve(OK, then="keep")]
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            seen: list[int] = []
+
+            async def consume() -> None:
+                async with s.get(fault.url("/t")) as r:
+                    async for piece in r.content.iter_any():
+                        seen.append(len(piece))
+
+            task = asyncio.create_task(consume())
+            while not seen:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert seen == [1000]
+            assert_settled(s.stats, idle=0)
+            assert s.stats.closed == 1
+            async with s.get(fault.url()) as r:
+                assert await r.read() == b"ok"
+
+    run(main())
+
+
+@pytest.mark.c_extension
+def test_raw_pieces_without_am_send_gives_the_same_answers(run: Any, app: App) -> None:
+    """``__next__``, what ``await`` falls back to without am_send: a future to wait on, the
+    piece as StopIteration's value, StopAsyncIteration at the end."""
+    from wirespeed import wire
+
+    async def main() -> None:
+        async with ClientSession(wire=wire.load("c")) as s:
+            async with s.get(app.url("/stream?size=600000")) as r:
+                it = r.content.iter_any()
+                assert type(it).__name__ == "RawPieces"
+                size = 0
+                while True:
+                    step = it.__anext__().__await__()
+                    try:
+                        out = step.__next__()
+                    except StopIteration as stop:
+                        size += len(stop.value)
+                        continue
+                    except StopAsyncIteration:
+                        break
+                    assert isinstance(out, asyncio.Future) and out._asyncio_future_blocking
+                    out._asyncio_future_blocking = False
+                    await out
+                assert size == 600000
+
+    run(main())
+
+
+@pytest.mark.c_extension
+def test_raw_pieces_refuses_a_response_subclass() -> None:
+    from wirespeed.client._connection_c import RawPieces
+
+    class Noted(ClientResponse):
+        __slots__ = ()
+
+    class Reader:
+        _resp = Noted.__new__(Noted)
+        _rest = b""
+
+    with pytest.raises(TypeError, match="ClientResponse itself"):
+        RawPieces(Reader())
