@@ -166,12 +166,13 @@ cdef class ReceiveBuffer:
         del old_view
         if not ws_only_reference(<PyObject *>data):  # pragma: no cover - nothing else can hold it
             data = PyBytes_FromStringAndSize(PyBytes_AS_STRING(data), count)
-        elif 2 * count >= self._size:
-            # Most of the block: it is handed over as it is, only its length set, and kept
-            # as a spare.  A read that did not fill the buffer (asyncio's one recv per
-            # wake-up, the last piece of a body) then reuses warm memory too, where a
-            # resize and a new block cost a page fault per 4 KiB the kernel writes.  The
-            # unused tail is at most half the block while the consumer holds the piece.
+        elif 4 * count >= self._size:
+            # A good part of the block: it is handed over as it is, only its length set,
+            # and kept as a spare.  A read that did not fill the buffer (asyncio's one recv
+            # per wake-up, often 64 or 128 KiB of a 256 KiB buffer; the last piece of a
+            # body) then reuses warm memory too, where a resize and a new block cost a page
+            # fault per 4 KiB the kernel writes.  While the consumer holds the piece, its
+            # block is at most four times its length (the caller decides what it takes).
             if count != self._size:
                 ws_set_length(<PyObject *>data, count)
             self._fresh()   # first, so that a spare the consumer dropped is the one reused

@@ -178,7 +178,7 @@ cdef class ConnectionCore:
     cdef public object _receive_type, _rbuf, transport, waiter, response, _method, _url, _session
     cdef public object continue_waiter, _timer, _read_timeout, _time, _small
     cdef public Py_ssize_t _rsize, requests, received
-    cdef public bint closed, in_use, pooled, reading_paused, reusable, sending, tunneling, _interim
+    cdef public bint closed, in_use, pooled, reading_paused, reusable, sending, tunneling, _interim, _streaming
     cdef public double idle_since, _timer_at, _deadline, _read_deadline
 
     def __init__(self, pool, key, wire, loop):
@@ -195,6 +195,7 @@ cdef class ConnectionCore:
         self._receive_type = wire.ReceiveBuffer
         self._use_buffer_c(_SMALL)
         self._small = self._rbuf
+        self._streaming = False
         self.transport = None
         self.closed = False
         self.in_use = False
@@ -285,7 +286,8 @@ cdef class ConnectionCore:
         if events:
             if self.response is None and self._whole_c(events):
                 pass
-            elif len(events) == 1 and 2 * nbytes >= size and self._take_whole_c(events, rbuf, nbytes):
+            elif (len(events) == 1 and (4 if self._streaming else 2) * nbytes >= size
+                  and self._take_whole_c(events, rbuf, nbytes)):
                 pass
             else:
                 self._dispatch_c(events)
@@ -341,6 +343,7 @@ cdef class ConnectionCore:
         self._session = session
         self._method = method
         self._url = url
+        self._streaming = False
         self.received = 0
         parser = self._parser
         if method != parser.method:
@@ -572,7 +575,10 @@ cdef class ConnectionCore:
     # -- read backpressure (called by the response) -------------------------------------
 
     def raw_pieces(self, reader):
-        """What ``reader.iter_any()`` returns for a body with no decoder (``RawPieces``)."""
+        """What ``reader.iter_any()`` returns for a body with no decoder (``RawPieces``);
+        its pieces are dropped as they go, so reads of a quarter of the buffer are taken
+        whole from now on, as in the Python twin."""
+        self._streaming = True
         return RawPieces(reader)
 
     def pause_reading(self):

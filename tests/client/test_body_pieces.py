@@ -297,3 +297,22 @@ def test_raw_pieces_refuses_a_response_subclass() -> None:
 
     with pytest.raises(TypeError, match="ClientResponse itself"):
         RawPieces(Reader())
+
+
+def test_a_streamed_body_marks_its_connection_until_the_next_request(wire_impl: Wire, run: Any, app: App) -> None:
+    """``iter_any()`` tells the connection its pieces are dropped as they go (so it takes
+    reads of a quarter of its buffer whole); the next request starts unmarked."""
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(app.url("/stream?size=1500000")) as r:
+                conn = r._conn
+                assert conn is not None and not conn._streaming
+                it = r.content.iter_any()
+                assert conn._streaming
+                assert sum([len(p) async for p in it]) == 1500000
+            async with s.get(app.url("/stream?size=1500000")) as r:
+                assert r._conn is conn and not conn._streaming
+                assert await r.read() == stream_block(0, 1500000)
+
+    run(main())

@@ -1,7 +1,7 @@
 """ReceiveBuffer: what a connection reads into, and the bytes it takes out (both twins).
 
 The C twin hands over the storage of the buffer itself and reuses the objects
-of takes of at least half the buffer once their consumer has dropped them
+of takes of at least a quarter of the buffer once their consumer has dropped them
 (a shorter take is given only its length, in the block it came in); none of
 that may be visible: a ``bytes`` taken never changes, its length, hash and
 content are its own, and what a socket delivers is what comes out.
@@ -84,7 +84,7 @@ def test_held_pieces_survive_reuse_of_dropped_ones(wire_impl: Wire) -> None:
         assert data == pattern(i, SIZE)
 
 
-@pytest.mark.parametrize("n", [SIZE // 2, SIZE // 2 + 1, SIZE - 1, SIZE * 3 // 4])
+@pytest.mark.parametrize("n", [SIZE // 4, SIZE // 4 + 1, SIZE // 2, SIZE // 2 + 1, SIZE - 1, SIZE * 3 // 4])
 def test_partial_takes_reused_never_show_it(wire_impl: Wire, n: int) -> None:
     """Reads that fill most but not all of the buffer (asyncio's one recv per wake-up)."""
     buf = wire_impl.ReceiveBuffer(SIZE)

@@ -9,7 +9,10 @@ Strategy (why it is shaped this way):
   are slices of that buffer.  A read that is all body and at least half the
   buffer (a download) is taken whole as the response's ``bytes``: the C twin
   hands over the buffer's own storage, so those bytes are copied once, by the
-  kernel.  Smaller pieces are copied out before the next read.
+  kernel.  For a body streamed through ``iter_any()`` (``raw_pieces``), whose
+  consumer drops each piece as it goes, a quarter of the buffer is enough:
+  asyncio reads once per wake-up, often 64 or 128 KiB of a 256 KiB buffer.
+  Smaller pieces are copied out before the next read.
 - One parser per connection, reused across messages; one ``StreamWriter``
   per request (a small C object).  No stream object sits between the socket
   and the response: a response whose body arrived with its head completes the
@@ -78,8 +81,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
     # path becomes a dict lookup.
     __slots__ = (
         "_deadline", "_end_type", "_head_type", "_interim", "_loop", "_method", "_parser", "_pool", "_rbuf",
-        "_read_deadline", "_read_timeout", "_receive_type", "_rsize", "_session", "_small", "_timer", "_timer_at",
-        "_url", "_wire", "closed", "continue_waiter", "idle_since", "in_use", "key", "pooled", "reading_paused",
+        "_read_deadline", "_read_timeout", "_receive_type", "_rsize", "_session", "_small", "_streaming", "_timer",
+        "_timer_at", "_url", "_wire", "closed", "continue_waiter", "idle_since", "in_use", "key", "pooled", "reading_paused",
         "received", "requests", "response", "reusable", "sending", "transport", "tunneling", "waiter",
         "writer_type",
     )
@@ -97,6 +100,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self._receive_type = wire.ReceiveBuffer
         self._use_buffer(READ_BUFFER_SIZE)
         self._small = self._rbuf   # the small buffer, kept while a large one is in use
+        self._streaming = False    # the response's body is read through raw_pieces()
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.in_use = False      # checked out of the pool
@@ -175,7 +179,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         if events:
             if self.response is None and self._whole(events):
                 pass   # the common small response, whole in this read
-            elif len(events) == 1 and 2 * nbytes >= size and self._take_whole(events, rbuf, nbytes):
+            elif (len(events) == 1 and (4 if self._streaming else 2) * nbytes >= size
+                  and self._take_whole(events, rbuf, nbytes)):
                 pass
             else:
                 self._dispatch(events)
@@ -233,6 +238,7 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         self._session = session
         self._method = method
         self._url = url
+        self._streaming = False
         self.received = 0
         if method != self._parser.method:
             self._parser.method = method
@@ -456,7 +462,9 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
 
     def raw_pieces(self, reader: StreamReader) -> AsyncIterator[bytes]:
         """What ``reader.iter_any()`` returns for a body with no decoder (the C twin's is
-        ``RawPieces``)."""
+        ``RawPieces``).  Its pieces are dropped as they go: reads of a quarter of the
+        buffer are taken whole from now on (``buffer_updated``)."""
+        self._streaming = True
         return reader._iter_raw()
 
     def pause_reading(self) -> None:

@@ -49,6 +49,7 @@ class ConnectionCore:
     sending: bool
     tunneling: bool
     _interim: bool
+    _streaming: bool
     idle_since: float
     _timer_at: float
     _deadline: float
