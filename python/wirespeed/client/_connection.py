@@ -82,9 +82,9 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
     __slots__ = (
         "_deadline", "_end_type", "_head_type", "_interim", "_loop", "_method", "_parser", "_pool", "_rbuf",
         "_read_deadline", "_read_timeout", "_receive_type", "_rsize", "_session", "_small", "_streaming", "_timer",
-        "_timer_at", "_url", "_wire", "closed", "continue_waiter", "idle_since", "in_use", "key", "pooled", "reading_paused",
-        "received", "requests", "response", "reusable", "sending", "transport", "tunneling", "waiter",
-        "writer_type",
+        "_timer_at", "_url", "_wire", "closed", "continue_waiter", "idle_since", "in_use", "key", "pooled",
+        "reading_paused", "received", "requests", "response", "reusable", "sending", "transport", "tunneling",
+        "waiter", "writer_type",
     )
 
     def __init__(self, pool: Pool, key: Any, wire: Wire, loop: asyncio.AbstractEventLoop) -> None:
