@@ -24,16 +24,15 @@ cdef extern from "Python.h":
     void PyErr_SetNone(object exc)
     void PyErr_SetObject(object exc, object value)
 
-# the response's slots, by their place in _RESPONSE_FIELDS
-cdef enum:
-    F_CONN = 9
-    F_PIECES = 10
-    F_BUFFERED = 11
-    F_COMPLETE = 12
-    F_EXC = 13
-    F_WAITER = 14
-    F_LOOP = 22
-    F_FED = 23
+# the response's slots read and written here, by their place in _RESPONSE_FIELDS
+cdef int F_CONN = _RESPONSE_FIELDS.index("_conn")
+cdef int F_PIECES = _RESPONSE_FIELDS.index("_pieces")
+cdef int F_BUFFERED = _RESPONSE_FIELDS.index("_buffered")
+cdef int F_COMPLETE = _RESPONSE_FIELDS.index("_complete")
+cdef int F_EXC = _RESPONSE_FIELDS.index("_exc")
+cdef int F_WAITER = _RESPONSE_FIELDS.index("_waiter")
+cdef int F_LOOP = _RESPONSE_FIELDS.index("_loop")
+cdef int F_FED = _RESPONSE_FIELDS.index("_fed")
 
 cdef Py_ssize_t _high_water = 0   # _response.HIGH_WATER and LOW_WATER, read with the offsets
 cdef Py_ssize_t _low_water = 0
@@ -129,19 +128,8 @@ cdef class RawPieces:
             raise StopIteration(out)
         return out
 
-    def aclose(self):
+    async def aclose(self):
         """What an async generator has (``contextlib.aclosing``): nothing to close here."""
-        return _NOTHING
-
-
-cdef class _Nothing:
-    """An awaitable that is already done (``await`` gives None)."""
-
-    def __await__(self):
-        return iter(())
-
-
-cdef _Nothing _NOTHING = _Nothing()
 
 
 cdef PySendResult _pieces_send(PyObject *self, PyObject *arg, PyObject **presult) noexcept:
