@@ -40,16 +40,23 @@ from wirespeed.wire import FlowControl
 
 from time import monotonic
 
-__all__ = ["ConnectionCore", "PARKED_BUFFERS", "Pool", "RawPieces", "READ_BUFFER_MAX", "READ_BUFFER_SIZE"]
+__all__ = ["ConnectionCore", "PARKED_BUFFERS", "Pool", "RawPieces", "READ_BUFFER_MAX", "READ_BUFFER_SIZE",
+           "RECV_LOWAT", "RECV_LOWAT_WAIT"]
 
-# Same values as the Python twins (``_connection.READ_BUFFER_SIZE`` / ``READ_BUFFER_MAX``,
-# ``_pool.PARKED_BUFFERS``); a test holds them equal.
+# Same values as the Python twins (``_connection.READ_BUFFER_SIZE`` / ``READ_BUFFER_MAX`` /
+# ``RECV_LOWAT`` / ``RECV_LOWAT_WAIT``, ``_pool.PARKED_BUFFERS``); a test holds them equal.
 READ_BUFFER_SIZE = 64 * 1024
-READ_BUFFER_MAX = 256 * 1024
+READ_BUFFER_MAX = 512 * 1024
+RECV_LOWAT = READ_BUFFER_MAX * 3 // 4
+RECV_LOWAT_WAIT = 0.1
 PARKED_BUFFERS = 2
 
 cdef Py_ssize_t _SMALL = READ_BUFFER_SIZE
 cdef Py_ssize_t _LARGE = READ_BUFFER_MAX
+cdef Py_ssize_t _LOWAT = RECV_LOWAT
+cdef double _LOWAT_WAIT = RECV_LOWAT_WAIT
+cdef int _SOL_SOCKET = socket.SOL_SOCKET
+cdef int _SO_RCVLOWAT = getattr(socket, "SO_RCVLOWAT", 0)
 cdef double INF = float("inf")
 
 cdef extern from "Python.h":
@@ -176,10 +183,10 @@ cdef class ConnectionCore:
 
     cdef public object _loop, _pool, key, _wire, _parser, _head_type, _end_type, writer_type
     cdef public object _receive_type, _rbuf, transport, waiter, response, _method, _url, _session
-    cdef public object continue_waiter, _timer, _read_timeout, _time, _small
-    cdef public Py_ssize_t _rsize, requests, received
+    cdef public object continue_waiter, _timer, _read_timeout, _time, _small, _lowat_sock
+    cdef public Py_ssize_t _rsize, requests, received, _lowat
     cdef public bint closed, in_use, pooled, reading_paused, reusable, sending, tunneling, _interim, _streaming
-    cdef public double idle_since, _timer_at, _deadline, _read_deadline
+    cdef public double idle_since, _timer_at, _deadline, _read_deadline, _lowat_deadline
 
     def __init__(self, pool, key, wire, loop):
         _flow_init(self)
@@ -219,6 +226,9 @@ cdef class ConnectionCore:
         self._deadline = INF
         self._read_timeout = None
         self._read_deadline = INF
+        self._lowat_sock = None
+        self._lowat = 1
+        self._lowat_deadline = INF
 
     # -- asyncio callbacks ----------------------------------------------------------
 
@@ -230,6 +240,8 @@ cdef class ConnectionCore:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 pass
+            if _SO_RCVLOWAT and transport.get_extra_info("ssl_object") is None:
+                self._lowat_sock = sock
 
     cdef _use_buffer_c(self, Py_ssize_t size):
         self._rbuf = self._receive_type(size)
@@ -286,13 +298,15 @@ cdef class ConnectionCore:
         if events:
             if self.response is None and self._whole_c(events):
                 pass
-            elif (len(events) == 1 and (4 if self._streaming else 2) * nbytes >= size
+            elif (len(events) <= 2 and (4 if self._streaming else 2) * nbytes >= size
                   and self._take_whole_c(events, rbuf, nbytes)):
                 pass
             else:
                 self._dispatch_c(events)
         if nbytes == size and size < _LARGE:
             self._grow_c()
+        if self._lowat_sock is not None and (self._lowat > 1 or (nbytes >= _SMALL and self._rsize == _LARGE)):
+            self._tune_lowat_c()
         perr = self._parser.error
         if perr is not None and not self.closed:
             self._fail_c(ResponseProtocolError(f"malformed response: {perr}", method=self._method, url=self._url),
@@ -301,15 +315,57 @@ cdef class ConnectionCore:
     def _take_whole(self, events, rbuf, Py_ssize_t nbytes):
         return self._take_whole_c(events, rbuf, nbytes)
 
+    def _tune_lowat(self):
+        self._tune_lowat_c()
+
+    cdef _tune_lowat_c(self):
+        cdef Py_ssize_t want = 1
+        ref = self.response
+        resp = ref() if ref is not None else None
+        if resp is not None and self._rsize == _LARGE and not self.closed:
+            length = resp.content_length
+            if length is not None and length - resp._fed >= _LOWAT:
+                want = _LOWAT
+        if want > 1:
+            wait = self._read_timeout
+            self._lowat_deadline = self._time() + (_LOWAT_WAIT if wait is None or wait >= 2 * _LOWAT_WAIT
+                                                   else <double>wait / 2)
+            if self._lowat == 1:
+                self._arm_c(self._lowat_deadline)
+        if want != self._lowat:
+            self._set_lowat_c(want)
+
+    def _set_lowat(self, Py_ssize_t want):
+        self._set_lowat_c(want)
+
+    cdef _set_lowat_c(self, Py_ssize_t want):
+        cdef bint up
+        try:
+            self._lowat_sock.setsockopt(_SOL_SOCKET, _SO_RCVLOWAT, want)
+        except OSError as exc:
+            self._lowat_sock = None
+            up = self._lowat > 1
+            self._lowat = 1
+            if up:
+                self.reusable = False
+                if self.waiter is not None or self.response is not None:
+                    self._fail_c(ClientConnectionError("the socket's receive low-water mark could not be lowered",
+                                                       method=self._method, url=self._url), exc)
+        else:
+            self._lowat = want
+
     cdef bint _take_whole_c(self, list events, rbuf, Py_ssize_t nbytes) except -1:
         first = events[0]
         ref = self.response
         resp = ref() if ref is not None else None
-        if resp is None or type(first) is not memoryview or first.nbytes != nbytes:
+        if (resp is None or type(first) is not memoryview or first.nbytes != nbytes
+                or (len(events) == 2 and type(events[1]) is not self._end_type)):
             return False
         del first
-        events.clear()
+        del events[0]
         _piece_c(resp, rbuf.take(nbytes))
+        if events:
+            self._dispatch_c(events)
         return True
 
     def eof_received(self):
@@ -454,6 +510,8 @@ cdef class ConnectionCore:
             return
         if self.reading_paused:
             self.resume_reading()
+        if self._lowat > 1:
+            self._set_lowat_c(1)
         if (resp is not None and resp._keep_alive and self.reusable and not self.sending
                 and self.continue_waiter is None and self._parser.idle and not self.closed):
             if self._rsize != _SMALL:
@@ -469,6 +527,7 @@ cdef class ConnectionCore:
     def tunneled(self):
         self.tunneling = False
         self.requests = 0
+        self._lowat_sock = None
         self._parser = self._wire.ResponseParser()
 
     # -- failures ---------------------------------------------------------------------
@@ -566,9 +625,14 @@ cdef class ConnectionCore:
         if now >= self._deadline:
             self._fail_c(TotalTimeout("the request took longer than its total timeout",
                                       method=self._method, url=self._url), None)
+        elif self._lowat > 1 and now >= self._lowat_deadline:
+            self._set_lowat_c(1)
+            self._arm_c(min(self._deadline, self._read_deadline))
         elif now >= self._read_deadline:
             self._fail_c(ReadTimeout("no response bytes within the read timeout", method=self._method,
                                      url=self._url), None)
+        elif self._lowat > 1:
+            self._arm_c(min(self._deadline, self._read_deadline, self._lowat_deadline))
         else:
             self._arm_c(min(self._deadline, self._read_deadline))
 

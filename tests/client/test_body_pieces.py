@@ -22,7 +22,7 @@ from support.client_apps import stream_block
 from support.client_kit import App, assert_settled
 from support.fault_server import Conn, FaultServer, response, serve
 from wirespeed import ClientSession
-from wirespeed.client import _connection, _pool
+from wirespeed.client import _connection, _pool, _response
 from wirespeed.client._response import ClientResponse
 from wirespeed.wire import Wire
 
@@ -84,11 +84,14 @@ def test_a_download_reads_into_the_buffer_the_previous_one_left(wire_impl: Wire,
 
 def test_a_session_parks_at_most_parked_buffers(wire_impl: Wire, run: Any, app: App) -> None:
     n = _pool.PARKED_BUFFERS + 2
+    body_size = MiB + _response.HIGH_WATER + _connection.READ_BUFFER_MAX + MiB
     grown: list[Any] = []
     all_grown = asyncio.Event()
 
     async def one(s: ClientSession) -> int:
-        async with s.get(app.url("/stream?size=2000000")) as r:
+        # large enough that its end cannot have arrived when a MiB of it has been taken
+        # (the connection buffers at most HIGH_WATER and one read more)
+        async with s.get(app.url(f"/stream?size={body_size}")) as r:
             await asyncio.sleep(0.05)   # read late, so that the reads fill the small buffer
             size, noted = 0, False
             async for piece in r.content.iter_any():
@@ -105,7 +108,7 @@ def test_a_session_parks_at_most_parked_buffers(wire_impl: Wire, run: Any, app: 
 
     async def main() -> None:
         async with ClientSession(wire=wire_impl) as s:
-            assert await asyncio.gather(*(one(s) for _ in range(n))) == [2000000] * n
+            assert await asyncio.gather(*(one(s) for _ in range(n))) == [body_size] * n
             assert len(s._pool._conns) == n
             assert len(s._pool._buffers) == _pool.PARKED_BUFFERS
             assert len({id(b) for b in s._pool._buffers}) == _pool.PARKED_BUFFERS

@@ -7,12 +7,15 @@ from typing import Any
 
 from typing_extensions import disjoint_base
 
-__all__ = ["ConnectionCore", "PARKED_BUFFERS", "Pool", "RawPieces", "READ_BUFFER_MAX", "READ_BUFFER_SIZE"]
+__all__ = ["ConnectionCore", "PARKED_BUFFERS", "Pool", "RawPieces", "READ_BUFFER_MAX", "READ_BUFFER_SIZE",
+           "RECV_LOWAT", "RECV_LOWAT_WAIT"]
 
 def _build_response(conn: ConnectionCore, head: Any) -> Any: ...
 
 READ_BUFFER_SIZE: int
 READ_BUFFER_MAX: int
+RECV_LOWAT: int
+RECV_LOWAT_WAIT: float
 PARKED_BUFFERS: int
 
 @disjoint_base
@@ -38,9 +41,11 @@ class ConnectionCore:
     _read_timeout: Any
     _time: Any
     _small: Any
+    _lowat_sock: Any
     _rsize: int
     requests: int
     received: int
+    _lowat: int
     closed: bool
     in_use: bool
     pooled: bool
@@ -54,6 +59,7 @@ class ConnectionCore:
     _timer_at: float
     _deadline: float
     _read_deadline: float
+    _lowat_deadline: float
     def __init__(self, pool: Any, key: Any, wire: Any, loop: Any) -> None: ...
     def connection_made(self, transport: Any) -> None: ...
     def _use_buffer(self, size: int) -> None: ...
@@ -62,6 +68,8 @@ class ConnectionCore:
     def get_buffer(self, sizehint: Any) -> memoryview: ...
     def buffer_updated(self, nbytes: int) -> None: ...
     def _take_whole(self, events: Any, rbuf: Any, nbytes: int) -> bool: ...
+    def _tune_lowat(self) -> None: ...
+    def _set_lowat(self, want: int) -> None: ...
     def eof_received(self) -> bool: ...
     def connection_lost(self, exc: BaseException | None) -> None: ...
     def begin(self, session: Any, method: Any, url: Any, deadline: float, read_timeout: Any) -> Any: ...

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["PARKED_BUFFERS", "Pool", "PoolStats"]
 
 #: Large read buffers a pool keeps for the next download (each at most
-#: READ_BUFFER_MAX bytes plus the ReceiveBuffer's spares: 768 KiB).
+#: READ_BUFFER_MAX bytes plus the ReceiveBuffer's two spares: 1.5 MiB).
 PARKED_BUFFERS = 2
 
 

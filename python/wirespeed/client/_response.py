@@ -34,10 +34,13 @@ if TYPE_CHECKING:
 
 __all__ = ["ClientResponse", "StreamReader", "HIGH_WATER", "LOW_WATER", "DRAIN_CAP", "DRAIN_DEADLINE"]
 
-#: Undelivered body bytes buffered before reading from the socket pauses.
-HIGH_WATER = 256 * 1024
+#: Undelivered body bytes buffered before reading from the socket pauses: as
+#: much as one read of the connection's large buffer (``READ_BUFFER_MAX``), so
+#: a consumer that keeps up never pauses it (a pause and a resume cost two
+#: changes to the loop's selector, two syscalls).
+HIGH_WATER = 512 * 1024
 #: Reading resumes once the consumer has taken the buffer below this.
-LOW_WATER = 64 * 1024
+LOW_WATER = 128 * 1024
 #: ``release()`` reads the rest of a body to keep its connection only when the
 #: rest has a known length of at most this many bytes ...
 DRAIN_CAP = 64 * 1024
