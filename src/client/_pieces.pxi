@@ -85,7 +85,7 @@ cdef class RawPieces:
         rest = reader._rest
         if rest:
             reader._rest = b""
-            return rest
+            return rest if type(rest) is bytes else bytes(rest)
         resp = self._resp
         pieces = _get(resp, F_PIECES)
         cdef Py_ssize_t buffered

@@ -92,10 +92,19 @@ def test_no_bar_without_tqdm(server: Any, tmp_path: Path) -> None:
 SLOW = "/cli/drip?size=16777216&piece=65536&delay=0.05"   # 16 MiB over about 13 s
 
 
+def _interruptible() -> None:
+    """In the child before exec: SIGINT at its default disposition and unblocked.  Both an
+    ignored SIGINT and a blocked one survive exec, and Python leaves an ignored one ignored:
+    a child started from a test process that inherited either would never see the Ctrl-C
+    the test sends (and finish its download, exit status 0)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+
+
 def start_then_interrupt(args: list[str], directory: Path) -> tuple[int, str]:
     """Start a download into ``directory``, wait until its temp file holds bytes, SIGINT it."""
     child = subprocess.Popen(command(*args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env=clean_env())
+                             stderr=subprocess.PIPE, env=clean_env(), preexec_fn=_interruptible)
     deadline = time.monotonic() + RUN_TIMEOUT
     try:
         while not any(p.stat().st_size > 0 for p in directory.iterdir()):
@@ -131,7 +140,7 @@ def test_ctrl_c_with_keep_partial_keeps_what_arrived(server: Any, tmp_path: Path
 
 def test_ctrl_c_while_writing_to_stdout_exits_130(server: Any) -> None:
     child = subprocess.Popen(command(server.url(SLOW)), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env=clean_env())
+                             stderr=subprocess.PIPE, env=clean_env(), preexec_fn=_interruptible)
     assert child.stdout is not None
     try:
         assert child.stdout.read(1000) == stream_body(1000)

@@ -365,3 +365,33 @@ def test_iter_any_over_a_compressed_body_is_decoded_by_the_python_loop(wire_impl
                 assert raw[:2] == b"\x1f\x8b"   # the gzip member as it came
 
     run(main())
+
+
+def test_read_n_over_large_pieces_gives_bytes_and_the_exact_body(wire_impl: Wire, run: Any, app: App) -> None:
+    """read(n) far below the piece size: what it leaves of a piece is a view, not a copy,
+    and every read, and iter_any() after it, still hands out bytes."""
+    size = 3 * MiB + 17
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(app.url(f"/stream?size={size}")) as r:
+                await asyncio.sleep(0.05)   # the reads fill the large buffer
+                got: list[bytes] = []
+                while sum(map(len, got)) < size // 2:
+                    piece = await r.content.read(1000)
+                    assert type(piece) is bytes and 0 < len(piece) <= 1000
+                    got.append(piece)
+                async for piece in r.content.iter_any():
+                    assert type(piece) is bytes
+                    got.append(piece)
+                body = b"".join(got)
+                assert len(body) == size and body == stream_block(0, size)
+            async with s.get(app.url(f"/stream?size={size}")) as r:
+                rest = await r.content.read(5)
+                assert type(rest) is bytes and rest == stream_block(0, 5)
+                assert type(await r.content.readany()) is bytes
+                tail = await r.read()
+                assert type(tail) is bytes
+            assert s.stats.opened == 1
+
+    run(main())

@@ -373,12 +373,14 @@ class StreamReader:
 
     def __init__(self, resp: ClientResponse) -> None:
         self._resp = resp
-        self._rest = b""
+        # What read(n) left of a piece: a memoryview over it, so that reading a large piece
+        # n bytes at a time copies each byte once, not the rest of the piece at every call.
+        self._rest: bytes | memoryview = b""
 
     async def _take(self) -> bytes:
         if self._rest:
             data, self._rest = self._rest, b""
-            return data
+            return bytes(data)
         return await self._resp._next()
 
     async def read(self, n: int = -1) -> bytes:
@@ -392,10 +394,17 @@ class StreamReader:
                 parts.append(data)
         if n == 0:
             return b""
-        data = await self._take()
+        rest = self._rest
+        if rest:
+            if len(rest) > n:
+                self._rest = rest[n:]
+                return bytes(rest[:n])
+            self._rest = b""
+            return bytes(rest)
+        data = await self._resp._next()
         if len(data) > n:
-            self._rest = data[n:]
-            data = data[:n]
+            self._rest = memoryview(data)[n:]
+            return data[:n]
         return data
 
     async def readany(self) -> bytes:
@@ -438,7 +447,7 @@ class StreamReader:
         while True:
             if self._rest:
                 data, self._rest = self._rest, b""
-                yield data
+                yield bytes(data)
                 continue
             piece = resp._pop()
             if piece is None:
