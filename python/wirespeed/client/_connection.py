@@ -70,7 +70,7 @@ READ_BUFFER_MAX = 512 * 1024
 #: the large buffer) and at least this much of it is still to come, the
 #: socket's ``SO_RCVLOWAT`` is set to it: the loop is woken when that much has
 #: arrived, not for every segment.  A 10 MiB download then costs about 22
-#: reads and wake-ups instead of 50, a quarter less CPU on either loop
+#: reads and wake-ups instead of 50, about 30% less CPU on either loop
 #: (docs/streaming.md).  Plain TCP only: under TLS the bytes in the socket are
 #: not the body's.
 RECV_LOWAT = READ_BUFFER_MAX * 3 // 4
