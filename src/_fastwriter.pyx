@@ -278,6 +278,25 @@ cdef const char* HEXDIGITS = b"0123456789abcdef"
 cdef bytes HTTP11 = b"HTTP/1.1"
 cdef tuple V11 = (1, 1)       # the default version, recognised by identity
 
+# The last request head built from a tuple of (str, str) pairs: a client sends the same
+# header tuple (its per-origin cache) with the same method and target request after
+# request, and the head it serialised and checked is reused as it is.  The tuple is held,
+# so its identity cannot pass to another object; it and its pairs are immutable.
+cdef tuple _last_fields = None
+cdef str _last_method = None
+cdef str _last_target = None
+cdef bytes _last_head = None
+
+
+cdef bint _plain_pairs(tuple fields):
+    """Every field an exact tuple of two exact str: nothing in it can change later."""
+    for pair in fields:
+        if type(pair) is not tuple or len(<tuple>pair) != 2:
+            return False
+        if type((<tuple>pair)[0]) is not str or type((<tuple>pair)[1]) is not str:
+            return False
+    return True
+
 # The shared checks (wirespeed.wire._writer_shared), called off the hot path.
 cdef object _shared_arguments = _writer_shared.arguments
 cdef object _shared_body = _writer_shared.body
@@ -663,11 +682,19 @@ cdef class StreamWriter:
 
     def write_request_headers(self, method, target, headers=(), version=V11):
         """Buffer a request head: ``method`` must be a token, ``target`` visible ASCII."""
+        global _last_fields, _last_method, _last_target, _last_head
         cdef const char* parts[6]
         cdef Py_ssize_t lens[6]
         cdef const char* tp
         cdef Py_ssize_t tn, i
         cdef bytes version_line
+        if (headers is _last_fields and version is V11 and self._state == NEW and type(method) is str
+                and type(target) is str and (method is _last_method or method == _last_method)
+                and (target is _last_target or target == _last_target)):
+            self._head = _last_head
+            self._head_len = PyBytes_GET_SIZE(_last_head)
+            self._state = HEAD_BUFFERED
+            return
         _text(method, &parts[0], &lens[0], 0, WHERE_METHOD, 0, NULL, 0)
         _check_token(<const unsigned char*>parts[0], lens[0], WHERE_METHOD)
         _text(target, &tp, &tn, 0, WHERE_TARGET, 0, NULL, 0)
@@ -697,6 +724,12 @@ cdef class StreamWriter:
         self._head = _serialize_block(parts, lens, 6, headers, HEADER)
         self._head_len = PyBytes_GET_SIZE(self._head)
         self._state = HEAD_BUFFERED
+        if (type(headers) is tuple and version is V11 and type(method) is str and type(target) is str
+                and _plain_pairs(<tuple>headers)):
+            _last_fields = <tuple>headers
+            _last_method = <str>method
+            _last_target = <str>target
+            _last_head = self._head
 
     def write_response_headers(self, status, reason, headers=(), version=V11):
         """Buffer a response head: ``status`` a three-digit int, ``reason`` free of controls."""

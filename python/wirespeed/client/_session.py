@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl as _ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -164,7 +164,8 @@ class ClientSession:
         self._default_items = list(defaults.items())
         #: a Host among the defaults replaces the URL's, once: never two Host fields (RFC 9112 §3.2)
         self._default_host: str | None = defaults.get("Host")
-        self._default_rest = [(k, v) for k, v in self._default_items if k.lower() != "host"]
+        # exact str names (CIMultiDict gives istr): an all-str tuple is what the C writer reuses
+        self._default_rest = [(str(k), v) for k, v in self._default_items if k.lower() != "host"]
         self._default_names = frozenset(k.lower() for k in defaults.keys())
         self._limit = limit
         self._limit_per_host = limit_per_host
@@ -180,7 +181,7 @@ class ClientSession:
         self._resolver: Resolver | None = None
         self._targets: dict[str, Target] = {}
         # per origin (its Host), and per (origin, Content-Type, Content-Length) for bodies
-        self._heads: dict[Any, list[tuple[str, str]]] = {}
+        self._heads: dict[Any, tuple[tuple[str, str], ...]] = {}
         self._methods = set(IDEMPOTENT_METHODS | _BODY_METHODS | {"PATCH", "CONNECT"})
         self._closed = False
 
@@ -323,20 +324,21 @@ class ClientSession:
             self._methods.add(method)
 
     def _head_items(self, t: Target, headers: Any, ctype: str | None, length: int | None,
-                    method: str, chunked: bool, expect: bool) -> list[tuple[str, str]]:
+                    method: str, chunked: bool, expect: bool) -> Sequence[tuple[str, str]]:
         """The request's header list: Host, the session's defaults, the caller's, framing."""
         if headers is None:
             # The session's fields only: a list per origin, built once, copied when framing is added.
-            items = self._heads.get(t.host_header)
-            if items is None:
-                items = [("Host", self._default_host or t.host_header), *self._default_rest]
+            # Tuples: the C writer reuses the head it built from the same tuple last time.
+            cached = self._heads.get(t.host_header)
+            if cached is None:
+                cached = (("Host", self._default_host or t.host_header), *self._default_rest)
                 if len(self._heads) >= TARGET_CACHE_SIZE:
                     self._heads.clear()
-                self._heads[t.host_header] = items
+                self._heads[t.host_header] = cached
             if ctype is None and length is None and not chunked and not expect:
-                return items
+                return cached
             names = self._default_names
-            items = items.copy()
+            items = list(cached)
             if ctype is not None and "content-type" not in names:
                 items.append(("Content-Type", ctype))
             if chunked:
@@ -350,7 +352,8 @@ class ClientSession:
                 # A body of a length seen before (the same POST again): the same list next time.
                 if len(self._heads) >= TARGET_CACHE_SIZE:
                     self._heads.clear()
-                self._heads[(t.host_header, ctype, length)] = items
+                self._heads[(t.host_header, ctype, length)] = cached = tuple(items)
+                return cached
             return items
         merged = CIMultiDict(self._default_items)
         if headers:
@@ -877,7 +880,7 @@ class ClientSession:
             raise
         return conn
 
-    def _with_cookies(self, items: list[tuple[str, str]], url: URL, cookies: Any) -> list[tuple[str, str]]:
+    def _with_cookies(self, items: Sequence[tuple[str, str]], url: URL, cookies: Any) -> Sequence[tuple[str, str]]:
         """``items`` with the Cookie the jar (and ``cookies=``) give for ``url``, unless the caller set one."""
         for name, _ in items:
             if name.lower() == "cookie":
@@ -892,7 +895,7 @@ class ClientSession:
             value = self._cookie_jar.header_for(url)
         return [*items, ("Cookie", value)] if value else items
 
-    def _with_netrc(self, items: list[tuple[str, str]], t: Target) -> list[tuple[str, str]]:
+    def _with_netrc(self, items: Sequence[tuple[str, str]], t: Target) -> Sequence[tuple[str, str]]:
         """With ``trust_env``, Basic credentials from .netrc when the caller gave none."""
         for name, _ in items:
             if name.lower() == "authorization":
@@ -954,7 +957,7 @@ def _with_request_auth(headers: Any, auth: Any, method: str, t: Target) -> CIMul
     return merged
 
 
-def _with_auth(items: list[tuple[str, str]], value: str) -> list[tuple[str, str]]:
+def _with_auth(items: Sequence[tuple[str, str]], value: str) -> Sequence[tuple[str, str]]:
     """``items`` with an Authorization from the URL's credentials, unless the caller gave one."""
     for name, _ in items:
         if name.lower() == "authorization":
