@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDictProxy, istr
 
 from ..decoding import ContentDecoder
 from ..errors import ClientPayloadError, ClientResponseError, ContentDecodingError, UnsupportedContentEncoding
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ClientResponse", "StreamReader", "HIGH_WATER", "LOW_WATER", "DRAIN_CAP", "DRAIN_DEADLINE"]
 
+#: an istr: a multidict looks it up without case-folding it first (once per response)
+_CONTENT_ENCODING = istr("Content-Encoding")
 #: Undelivered body bytes buffered before reading from the socket pauses: as
 #: much as one read of the connection's large buffer (``READ_BUFFER_MAX``), so
 #: a consumer that keeps up never pauses it (a pause and a resume cost two
@@ -173,7 +175,7 @@ class ClientResponse:
         return self._decoder is None
 
     def _make_decoder(self) -> ContentDecoder | None:
-        coding = self.headers.get("Content-Encoding")
+        coding = self.headers.get(_CONTENT_ENCODING)
         if not coding or not self._auto_decompress:
             return None
         try:
@@ -206,7 +208,7 @@ class ClientResponse:
         if self._body is not None:
             return self._body
         if self._complete and self._exc is None and (
-                not self._auto_decompress or self.headers.get("Content-Encoding") is None):
+                not self._auto_decompress or self.headers.get(_CONTENT_ENCODING) is None):
             pieces = self._pieces
             body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
             pieces.clear()
