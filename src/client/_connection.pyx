@@ -346,6 +346,7 @@ cdef class ConnectionCore:
             self._lowat_sock = None
             up = self._lowat > 1
             self._lowat = 1
+            self._lowat_deadline = INF
             if up:
                 self.reusable = False
                 if self.waiter is not None or self.response is not None:
@@ -353,6 +354,8 @@ cdef class ConnectionCore:
                                                        method=self._method, url=self._url), exc)
         else:
             self._lowat = want
+            if want == 1:
+                self._lowat_deadline = INF
 
     cdef bint _take_whole_c(self, list events, rbuf, Py_ssize_t nbytes) except -1:
         first = events[0]
@@ -625,16 +628,14 @@ cdef class ConnectionCore:
         if now >= self._deadline:
             self._fail_c(TotalTimeout("the request took longer than its total timeout",
                                       method=self._method, url=self._url), None)
-        elif self._lowat > 1 and now >= self._lowat_deadline:
+        elif now >= self._lowat_deadline:
             self._set_lowat_c(1)
             self._arm_c(min(self._deadline, self._read_deadline))
         elif now >= self._read_deadline:
             self._fail_c(ReadTimeout("no response bytes within the read timeout", method=self._method,
                                      url=self._url), None)
-        elif self._lowat > 1:
-            self._arm_c(min(self._deadline, self._read_deadline, self._lowat_deadline))
         else:
-            self._arm_c(min(self._deadline, self._read_deadline))
+            self._arm_c(min(self._deadline, self._read_deadline, self._lowat_deadline))
 
     # -- read backpressure (called by the response) -------------------------------------
 

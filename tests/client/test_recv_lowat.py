@@ -8,7 +8,9 @@ never make the client wait for bytes that will not come, nor hold back bytes
 that did: it is taken down when less than it remains, when the message ends
 (a pooled socket has no mark up), when the connection tunnels, and when
 ``RECV_LOWAT_WAIT`` (or half the read timeout) passes without a read.  Under
-TLS the bytes in the socket are not the body's, and no mark is set.
+TLS the bytes in the socket are not the body's, and no mark is set.  A server
+that closes while the mark is up: ``test_body_pieces.py``'s truncated-body
+test, ``under-the-mark``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 import wirespeed
 from support.client_apps import stream_block
 from support.client_kit import App, TLSApp, assert_settled
-from support.fault_server import Conn, FaultServer, response, serve
+from support.fault_server import Conn, FaultServer, response
 from wirespeed import ClientSession, ClientTimeout
 from wirespeed.client import _connection
 from wirespeed.wire import Wire
@@ -181,32 +183,6 @@ def test_bytes_below_the_mark_are_not_held_back(
             async with s.get(fault.url()) as r:
                 assert await r.read() == b"ok"
             assert s.stats.opened == 1
-
-    run(main())
-
-
-def test_a_truncated_body_under_the_mark_fails_at_once(wire_impl: Wire, run: Any, fault: FaultServer) -> None:
-    head = response(200, headers=[("Content-Length", str(8 * MiB))], length=False)
-
-    async def script(conn: Conn) -> None:
-        await conn.read_request()
-        await conn.send(head + b"x" * (2 * MiB + 1000))
-        await asyncio.sleep(0.05)
-        await conn.close()
-
-    fault.script = [script, serve(OK, then="keep")]
-
-    async def main() -> None:
-        async with ClientSession(wire=wire_impl) as s:
-            got = 0
-            async with s.get(fault.url("/t")) as r:
-                with pytest.raises(wirespeed.ClientPayloadError):
-                    async for piece in r.content.iter_any():
-                        got += len(piece)
-            assert got == 2 * MiB + 1000   # every byte that came, then the error
-            assert_settled(s.stats, idle=0)
-            async with s.get(fault.url()) as r:
-                assert await r.read() == b"ok"
 
     run(main())
 

@@ -232,12 +232,14 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             self._set_lowat(want)
 
     def _set_lowat(self, want: int) -> None:
+        """The mark on the socket; a mark down (``1``) has no deadline."""
         try:
             self._lowat_sock.setsockopt(socket.SOL_SOCKET, _SO_RCVLOWAT, want)
         except OSError as exc:
             self._lowat_sock = None
             up = self._lowat > 1
             self._lowat = 1
+            self._lowat_deadline = _INF
             if up:
                 # A mark that would not come down: bytes below it might never be read.
                 self.reusable = False
@@ -246,6 +248,8 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
                                                      method=self._method, url=self._url), exc)
         else:
             self._lowat = want
+            if want == 1:
+                self._lowat_deadline = _INF
 
     def _take_whole(self, events: list[Any], rbuf: Any, nbytes: int) -> bool:
         """A read that is all body, and much of it: hand it over whole, without a copy
@@ -514,15 +518,13 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
         if now >= self._deadline:
             self._fail(TotalTimeout("the request took longer than its total timeout",
                                     method=self._method, url=self._url))
-        elif self._lowat > 1 and now >= self._lowat_deadline:
+        elif now >= self._lowat_deadline:   # a mark is up (its deadline is infinite otherwise)
             self._set_lowat(1)   # bytes below the mark may be waiting: they are let in now
             self._arm(min(self._deadline, self._read_deadline))
         elif now >= self._read_deadline:
             self._fail(ReadTimeout("no response bytes within the read timeout", method=self._method, url=self._url))
-        elif self._lowat > 1:
-            self._arm(min(self._deadline, self._read_deadline, self._lowat_deadline))
         else:
-            self._arm(min(self._deadline, self._read_deadline))
+            self._arm(min(self._deadline, self._read_deadline, self._lowat_deadline))
 
     # -- read backpressure (called by the response) -------------------------------------
 
