@@ -15,7 +15,7 @@ The pure-Python twin (``wirespeed.wire._parser_py``) behaves identically.
 cimport cython
 from cpython.object cimport PyObject
 from libc.stdint cimport uint32_t, uint64_t
-from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Realloc
+from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.ref cimport Py_INCREF
 from cpython.buffer cimport PyBUF_SIMPLE, PyObject_CheckBuffer, PyObject_GetBuffer, PyBuffer_Release
 from cpython.memoryview cimport PyMemoryView_FromObject, PyMemoryView_GET_BUFFER
@@ -32,6 +32,7 @@ from wirespeed.wire import _constants, _header_names, _messages
 cdef object _CIMultiDict = multidict.CIMultiDict
 cdef object _CIMultiDictProxy = multidict.CIMultiDictProxy
 cdef object _istr = multidict.istr
+cdef object _CONTENT_ENCODING = multidict.istr("Content-Encoding")
 
 cdef object _HttpParserError = _errors_module.HttpParserError
 cdef object _BadStatusLine = _errors_module.BadStatusLine
@@ -148,17 +149,53 @@ include "_parser_multidict.pxi"
 
 
 cdef class ResponseHead:
-    """A response's status line and header section (docs/parser.md, "Events")."""
+    """A response's status line and header section (docs/parser.md, "Events").
+
+    ``headers`` is built on first use.  Most responses are read for their
+    status and body only, and the map (a str per value, one CIMultiDict) was
+    most of a small response's parsing cost, so the head keeps the field
+    names, a copy of the value bytes and their spans (``_fields``), and builds
+    the map from them the first time anyone asks.  What the client needs of
+    every response is read while the framing is: ``has_set_cookie`` and
+    whether there is a ``content_encoding`` to look up.
+    """
 
     cdef readonly tuple version
     cdef readonly int status
     cdef readonly str reason
-    cdef readonly object headers
+    cdef object _headers
     cdef readonly bint keep_alive
     cdef readonly bint chunked
     cdef readonly object content_length
     cdef readonly bint upgrade
+    cdef readonly bint has_set_cookie
+    cdef bint _has_ce
     cdef object _raw
+    # the map not built yet: _nf fields, their values in _values (one allocation with them)
+    cdef HeadField *_fields
+    cdef Py_ssize_t _nf
+    cdef const unsigned char *_values
+
+    def __dealloc__(self):
+        _drop_fields(self)
+
+    @property
+    def headers(self):
+        """The header fields (CIMultiDictProxy), in wire order; built on first use."""
+        # under a critical section (nothing with the GIL): a head may be shared between
+        # threads, and on a free-threaded build two first reads would race on the spans
+        with cython.critical_section(self):
+            if self._headers is None:
+                self._headers = _build_headers(self)
+            return self._headers
+
+    @property
+    def content_encoding(self):
+        """The first Content-Encoding field's value, or None (without building ``headers``
+        when there is none)."""
+        if not self._has_ce:
+            return None
+        return self.headers.get(_CONTENT_ENCODING)
 
     @property
     def raw_headers(self):

@@ -1,8 +1,14 @@
-# Building a finished block's Python objects, and the framing decision.
-# This is where the time of a small response goes: one str per value, a
-# cached istr per name, one CIMultiDict (filled as _parser_multidict.pxi says).
-# Framing facts (Content-Length, Transfer-Encoding, Connection) are read from
-# the raw value bytes while the fields are added, never looked up again.
+# Finishing a block: the framing decision, and the Python objects of its fields.
+# A head's fields are judged in wire order from the raw value bytes (framing
+# facts: Content-Length, Transfer-Encoding, Connection; and the two the client
+# reads of every response: Set-Cookie present, Content-Encoding present), and
+# kept as names, spans and a copy of the value bytes: its CIMultiDict (a str
+# per value, most of a small response's parsing cost) is built on the first
+# read of ResponseHead.headers, which many responses never have.  A trailer
+# section's map is built at once (filled as _parser_multidict.pxi says).
+
+cdef extern from "Python.h":
+    void _incref "Py_INCREF"(PyObject *o)
 
 cdef inline object _name_key(ResponseParser self, const unsigned char *p, Py_ssize_t n, int *kind):
     cdef size_t h = _name_hash(p, n)
@@ -29,17 +35,17 @@ cdef inline object _name_key(ResponseParser self, const unsigned char *p, Py_ssi
     return key
 
 
-cdef object _unfolded(const unsigned char *buf, Field *f):
-    """The value of a folded field: its lines OWS-trimmed, joined by one SP."""
-    cdef Py_ssize_t i = f.value_start, j, s, e
+cdef object _unfolded(const unsigned char *buf, Py_ssize_t start, Py_ssize_t end):
+    """The value of a folded field (buf[start:end]): its lines OWS-trimmed, joined by one SP."""
+    cdef Py_ssize_t i = start, j, s, e
     out = bytearray()
-    while i <= f.value_end:
+    while i <= end:
         j = i
-        while j < f.value_end and buf[j] != LF:
+        while j < end and buf[j] != LF:
             j += 1
         s = i
         e = j
-        if e > s and buf[e - 1] == CR and j < f.value_end:
+        if e > s and buf[e - 1] == CR and j < end:
             e -= 1
         while s < e and (buf[s] == SP or buf[s] == HT):
             s += 1
@@ -184,55 +190,72 @@ cdef int _connection_options(const unsigned char *p, Py_ssize_t n) noexcept:
     return found
 
 
-cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head, int *framing,
-                        long long *length):
-    """Build the CIMultiDictProxy of the block's fields; with head, read the framing."""
-    cdef Py_ssize_t i
+cdef int _check_singleton(ResponseParser self, const unsigned char *buf, Field *f, int kind,
+                          unsigned int *singletons) except -1:
+    """Strict mode: a field that may appear once (SINGLETON_HEADERS) appears once."""
+    if singletons[0] & (1u << (kind - KIND_SINGLETON)):
+        _raise_at(_InvalidHeader, REPEATED_SINGLETON.format(_text(buf + f.start, f.name_end - f.start, False)),
+                  self._blk_base + f.start, buf[f.start])
+    singletons[0] |= 1u << (kind - KIND_SINGLETON)
+    return 0
+
+
+cdef int _head_fields(ResponseParser self, ResponseHead head, const unsigned char *buf, int *framing,
+                      long long *length) except -1:
+    """Judge a head's fields in wire order and keep them on ``head`` for its map (built later)."""
+    cdef Py_ssize_t i, nf = self._nf, lo = 0, hi = 0
     cdef Field *f
+    cdef HeadField *hf
+    cdef PyObject *kp
     cdef int kind = 0, te = 0, conn = 0
     cdef unsigned int singletons = 0
     cdef long long cl = -1, base = self._blk_base
     cdef Py_ssize_t cl_at = -1, te_at = -1
     cdef const unsigned char *vp
     cdef Py_ssize_t vn
-    cdef list items = None
-    if MD_CAPI:
-        md = ws_md_new(self._nf)
-    else:
-        items = _list_new(self._nf)
-    for i in range(self._nf):
+    cdef char *mem
+    if nf:
+        # one allocation: the spans, then a copy of the bytes from the first value to the last
+        lo = self._fields[0].value_start
+        hi = self._fields[nf - 1].value_end
+        mem = <char *>PyMem_Malloc(nf * sizeof(HeadField) + (hi - lo))
+        if mem == NULL:
+            raise MemoryError()
+        head._fields = <HeadField *>mem
+        head._values = <const unsigned char *>(mem + nf * sizeof(HeadField))
+        memcpy(mem + nf * sizeof(HeadField), buf + lo, hi - lo)
+    for i in range(nf):
         f = &self._fields[i]
         if f.name != NULL:
-            key = <object>f.name.key
+            kp = f.name.key
             kind = f.name.kind
+            _incref(kp)
         else:
             key = _name_key(self, buf + f.start, f.name_end - f.start, &kind)
-        if f.folded:
-            raw = _unfolded(buf, f)
-            value = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), len(raw), "surrogateescape")
-            vp = <const unsigned char *>PyBytes_AS_STRING(raw)
-            vn = len(raw)
-        else:
-            vp = buf + f.value_start
-            vn = f.value_end - f.value_start
-            value = _text(vp, vn, f.nonascii)
-        if MD_CAPI:
-            ws_md_add(md, key, value)
-        else:
-            _put_pair(self._pool, items, i, key, value)
+            kp = <PyObject *>key
+            _incref(kp)
+        hf = &head._fields[i]
+        hf.key = kp
+        hf.value_start = f.value_start - lo
+        hf.value_end = f.value_end - lo
+        hf.folded = f.folded
+        hf.nonascii = f.nonascii
+        head._nf = i + 1   # what the head releases if a later field is refused
         if kind == KIND_OTHER:
             continue
         if kind >= KIND_SINGLETON:
             if self.strict:
-                if singletons & (1u << (kind - KIND_SINGLETON)):
-                    _raise_at(_InvalidHeader,
-                              REPEATED_SINGLETON.format(_text(buf + f.start, f.name_end - f.start, False)),
-                              base + f.start, buf[f.start])
-                singletons |= 1u << (kind - KIND_SINGLETON)
+                _check_singleton(self, buf, f, kind, &singletons)
             continue
-        if not head:
+        if kind == KIND_SET_COOKIE:
+            head.has_set_cookie = True
+            continue
+        if kind == KIND_CE:
+            head._has_ce = True
             continue
         # framing fields: a fold, then the value, then a conflict, then TE with CL
+        vp = buf + f.value_start
+        vn = f.value_end - f.value_start
         if kind == KIND_CL:
             if f.folded:
                 _raise_at(_BadContentLength, CL_FOLDED, base + f.fold_start, buf[f.fold_start])
@@ -248,10 +271,86 @@ cdef object _fields_map(ResponseParser self, const unsigned char *buf, bint head
                 _raise_at(_BadTransferEncoding, TE_AFTER_CL, base + f.start, buf[f.start])
             te_at = i
         elif kind == KIND_CONN:
-            conn |= _connection_options(vp, vn)
-    if head:
-        framing[0] = te | (conn << 4)
-        length[0] = cl
+            if f.folded:
+                raw = _unfolded(buf, f.value_start, f.value_end)
+                conn |= _connection_options(<const unsigned char *>PyBytes_AS_STRING(raw), len(raw))
+            else:
+                conn |= _connection_options(vp, vn)
+    framing[0] = te | (conn << 4)
+    length[0] = cl
+    return 0
+
+
+cdef object _build_headers(ResponseHead head):
+    """The head's CIMultiDictProxy, from the names and value spans it kept; then drop those."""
+    cdef Py_ssize_t i, n = head._nf
+    cdef HeadField *hf
+    cdef const unsigned char *vals = head._values
+    cdef list items = None
+    if MD_CAPI:
+        md = ws_md_new(n)
+    else:
+        items = []
+    for i in range(n):
+        hf = &head._fields[i]
+        if hf.folded:
+            raw = _unfolded(vals, hf.value_start, hf.value_end)
+            value = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), len(raw), "surrogateescape")
+        else:
+            value = _text(vals + hf.value_start, hf.value_end - hf.value_start, hf.nonascii)
+        if MD_CAPI:
+            ws_md_add(md, <object>hf.key, value)
+        else:
+            items.append((<object>hf.key, value))
+    _drop_fields(head)
+    if MD_CAPI:
+        return ws_md_proxy(md)
+    return _CIMultiDictProxy(_CIMultiDict(items))
+
+
+cdef void _drop_fields(ResponseHead head) noexcept:
+    """Release what a head kept for its map: the names' references and the one allocation."""
+    cdef Py_ssize_t i
+    cdef HeadField *fields = head._fields
+    if fields == NULL:
+        return
+    head._fields = NULL
+    head._values = NULL
+    for i in range(head._nf):
+        Py_DecRef(fields[i].key)
+    head._nf = 0
+    PyMem_Free(fields)
+
+
+cdef object _fields_map(ResponseParser self, const unsigned char *buf):
+    """Build the CIMultiDictProxy of a trailer section's fields."""
+    cdef Py_ssize_t i
+    cdef Field *f
+    cdef int kind = 0
+    cdef unsigned int singletons = 0
+    cdef list items = None
+    if MD_CAPI:
+        md = ws_md_new(self._nf)
+    else:
+        items = _list_new(self._nf)
+    for i in range(self._nf):
+        f = &self._fields[i]
+        if f.name != NULL:
+            key = <object>f.name.key
+            kind = f.name.kind
+        else:
+            key = _name_key(self, buf + f.start, f.name_end - f.start, &kind)
+        if f.folded:
+            raw = _unfolded(buf, f.value_start, f.value_end)
+            value = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), len(raw), "surrogateescape")
+        else:
+            value = _text(buf + f.value_start, f.value_end - f.value_start, f.nonascii)
+        if MD_CAPI:
+            ws_md_add(md, key, value)
+        else:
+            _put_pair(self._pool, items, i, key, value)
+        if kind >= KIND_SINGLETON and self.strict:
+            _check_singleton(self, buf, f, kind, &singletons)
     if MD_CAPI:
         return ws_md_proxy(md)
     md = _CIMultiDict(items)
@@ -272,7 +371,7 @@ cdef int _complete_trailers(ResponseParser self, list events, const unsigned cha
         events.append(_EMPTY_END)
     else:
         end = MessageEnd.__new__(MessageEnd)
-        end.trailers = _fields_map(self, buf, False, NULL, NULL)
+        end.trailers = _fields_map(self, buf)
         events.append(end)
     _message_done(self)
     return 0
@@ -283,7 +382,7 @@ cdef int _complete_head(ResponseParser self, list events, const unsigned char *b
     cdef int framing = 0, status = self._status
     cdef long long cl = -1
     cdef bint chunked, upgrade, no_body, close
-    head.headers = _fields_map(self, buf, True, &framing, &cl)
+    _head_fields(self, head, buf, &framing, &cl)
     head.status = status
     if self._minor == 1:
         head.version = _V11

@@ -111,11 +111,23 @@ cdef struct Field:
     NameEntry *name         # the cached name these bytes are, found while scanning, or NULL
 
 
+cdef struct HeadField:
+    # One field of a head whose map is not built yet (ResponseHead.headers builds it):
+    # its name object and where its value is in the head's copy of the value bytes.
+    PyObject *key           # owned reference
+    Py_ssize_t value_start
+    Py_ssize_t value_end
+    int folded
+    int nonascii
+
+
 cdef enum:
     KIND_OTHER = 0
     KIND_CL = 1
     KIND_TE = 2
     KIND_CONN = 3
+    KIND_SET_COOKIE = 4     # not framing: noted on the head (has_set_cookie)
+    KIND_CE = 5             # not framing: noted on the head (content_encoding)
     KIND_SINGLETON = 8      # + the index in _SINGLETONS
     GLOBAL_SLOTS = 1024     # power of two, at most half full
 
@@ -128,7 +140,8 @@ while LEARN_SLOTS < 2 * LEARN_MAX:
     LEARN_SLOTS *= 2
 
 _SINGLETONS = sorted(_SINGLETON_HEADERS)
-_KINDS = {b"content-length": KIND_CL, b"transfer-encoding": KIND_TE, b"connection": KIND_CONN}
+_KINDS = {b"content-length": KIND_CL, b"transfer-encoding": KIND_TE, b"connection": KIND_CONN,
+          b"set-cookie": KIND_SET_COOKIE, b"content-encoding": KIND_CE}
 for _i, _n in enumerate(_SINGLETONS):
     _KINDS[_n.encode("ascii")] = KIND_SINGLETON + _i
 

@@ -84,12 +84,12 @@ cdef object _flow_lost = FlowControl.connection_lost
 # order of the values below; a test builds a response both ways and compares each slot.
 
 _RESPONSE_FIELDS = (
-    "method", "url", "status", "reason", "version", "headers", "_head", "content_length", "_keep_alive",
+    "method", "url", "status", "reason", "version", "_head", "content_length", "_keep_alive",
     "_conn", "_pieces", "_buffered", "_complete", "_exc", "_waiter", "_body", "_decoder", "_coding_checked",
     "_auto_decompress", "_content", "history", "trailers", "_loop", "_fed",
 )
 cdef enum:
-    N_FIELDS = 24
+    N_FIELDS = 23
 cdef Py_ssize_t _offsets[N_FIELDS]
 cdef object _response_class = None   # ClientResponse once its offsets are known
 
@@ -143,25 +143,24 @@ cdef object _new_response(type cls, method, url, head, conn, session, loop):
     _put(resp, 2, head.status)
     _put(resp, 3, head.reason)
     _put(resp, 4, head.version)
-    _put(resp, 5, head.headers)
-    _put(resp, 6, head)
-    _put(resp, 7, head.content_length)
-    _put(resp, 8, head.keep_alive)
-    _put(resp, 9, conn)
-    _put(resp, 10, deque())
-    _put(resp, 11, 0)
-    _put(resp, 12, False)
+    _put(resp, 5, head)
+    _put(resp, 6, head.content_length)
+    _put(resp, 7, head.keep_alive)
+    _put(resp, 8, conn)
+    _put(resp, 9, deque())
+    _put(resp, 10, 0)
+    _put(resp, 11, False)
+    _put(resp, 12, None)
     _put(resp, 13, None)
     _put(resp, 14, None)
     _put(resp, 15, None)
-    _put(resp, 16, None)
-    _put(resp, 17, False)
-    _put(resp, 18, session._auto_decompress)
-    _put(resp, 19, None)
-    _put(resp, 20, _EMPTY_TUPLE)
-    _put(resp, 21, None)
-    _put(resp, 22, loop)
-    _put(resp, 23, 0)
+    _put(resp, 16, False)
+    _put(resp, 17, session._auto_decompress)
+    _put(resp, 18, None)
+    _put(resp, 19, _EMPTY_TUPLE)
+    _put(resp, 20, None)
+    _put(resp, 21, loop)
+    _put(resp, 22, 0)
     return resp
 
 

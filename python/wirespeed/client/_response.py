@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDictProxy, istr
+from multidict import CIMultiDictProxy
 
 from ..decoding import ContentDecoder
 from ..errors import ClientPayloadError, ClientResponseError, ContentDecodingError, UnsupportedContentEncoding
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ClientResponse", "StreamReader", "HIGH_WATER", "LOW_WATER", "DRAIN_CAP", "DRAIN_DEADLINE"]
 
-#: an istr: a multidict looks it up without case-folding it first (once per response)
-_CONTENT_ENCODING = istr("Content-Encoding")
 #: Undelivered body bytes buffered before reading from the socket pauses: as
 #: much as one read of the connection's large buffer (``READ_BUFFER_MAX``), so
 #: a consumer that keeps up never pauses it (a pause and a resume cost two
@@ -64,7 +62,7 @@ class ClientResponse:
     """A response to one request (aiohttp's ClientResponse shape)."""
 
     __slots__ = (
-        "method", "url", "status", "reason", "version", "headers", "_head", "content_length",
+        "method", "url", "status", "reason", "version", "_head", "content_length",
         "_keep_alive", "_conn", "_pieces", "_buffered", "_complete", "_exc", "_waiter", "_body",
         "_decoder", "_coding_checked", "_auto_decompress", "_content", "history", "trailers", "_loop", "_fed",
         "__weakref__",   # the connection holds its response weakly
@@ -76,8 +74,7 @@ class ClientResponse:
         self.status: int = head.status
         self.reason: str = head.reason
         self.version: tuple[int, int] = head.version
-        self.headers: CIMultiDictProxy[str] = head.headers
-        self._head = head   # raw_headers are built from it on first use: most callers never ask
+        self._head = head   # headers and raw_headers come from it on first use: most callers never ask
         self.content_length: int | None = head.content_length
         self._keep_alive: bool = head.keep_alive
         self._conn: Connection | None = conn
@@ -175,7 +172,7 @@ class ClientResponse:
         return self._decoder is None
 
     def _make_decoder(self) -> ContentDecoder | None:
-        coding = self.headers.get(_CONTENT_ENCODING)
+        coding = self._head.content_encoding
         if not coding or not self._auto_decompress:
             return None
         try:
@@ -208,7 +205,7 @@ class ClientResponse:
         if self._body is not None:
             return self._body
         if self._complete and self._exc is None and (
-                not self._auto_decompress or self.headers.get(_CONTENT_ENCODING) is None):
+                not self._auto_decompress or self._head.content_encoding is None):
             pieces = self._pieces
             body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
             pieces.clear()
@@ -289,6 +286,15 @@ class ClientResponse:
     def closed(self) -> bool:
         """True once the response no longer holds a connection: its body ended, or it was closed."""
         return self._conn is None
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The header fields (CIMultiDictProxy), in wire order.
+
+        The head builds them on first use (the C twin's parser keeps them as bytes until then).
+        """
+        headers: CIMultiDictProxy[str] = self._head.headers
+        return headers
 
     @property
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:

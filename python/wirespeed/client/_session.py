@@ -23,7 +23,7 @@ import ssl as _ssl
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from multidict import CIMultiDict, CIMultiDictProxy, istr
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .. import wire as _wire
@@ -75,8 +75,6 @@ MAX_REDIRECTS = 10
 #: Fields of the caller's that never cross to another origin (RFC 9110 §15.4: a
 #: user agent must not leak credentials across origins).
 _ORIGIN_BOUND = ("Authorization", "Cookie", "Proxy-Authorization")
-#: an istr: a multidict looks it up without case-folding it first (once per response)
-_SET_COOKIE = istr("Set-Cookie")
 #: Fields describing a request body, dropped with it when a redirect turns the request into a GET.
 _CONTENT_FIELDS = ("Content-Length", "Content-Type", "Content-Encoding", "Content-Language",
                    "Content-Location", "Transfer-Encoding", "Expect")
@@ -637,7 +635,7 @@ class ClientSession:
                 conn.close()
                 raise
             break
-        if jar is not None and _SET_COOKIE in resp.headers:
+        if jar is not None and resp._head.has_set_cookie:
             jar.update_from_response(resp.headers, t.url)
         if resp.status == 407 and px is not None:
             resp.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 from ..errors import BadContentLength, BadTransferEncoding, InvalidHeader
 from . import _messages as msg
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from ._parser_py import ResponseParser
 
 _EMPTY_MAP: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+_SET_COOKIE = istr("Set-Cookie")
+_CONTENT_ENCODING = istr("Content-Encoding")
 
 
 class ResponseHead:
@@ -43,12 +45,14 @@ class ResponseHead:
 
     __slots__ = (
         "version", "status", "reason", "headers", "_raw",
-        "keep_alive", "chunked", "content_length", "upgrade",
+        "keep_alive", "chunked", "content_length", "upgrade", "has_set_cookie", "content_encoding",
     )
 
     def __init__(self, version: tuple[int, int], status: int, reason: str,
                  headers: CIMultiDictProxy[str], raw: Any, keep_alive: bool,
                  chunked: bool, content_length: int | None, upgrade: bool) -> None:
+        # The C twin builds ``headers`` on first use and knows these two without it;
+        # here the map is built anyway, and they are read from it.
         self.version = version
         self.status = status
         self.reason = reason
@@ -58,6 +62,8 @@ class ResponseHead:
         self.chunked = chunked
         self.content_length = content_length
         self.upgrade = upgrade
+        self.has_set_cookie: bool = _SET_COOKIE in headers
+        self.content_encoding: str | None = headers.get(_CONTENT_ENCODING)
 
     @property
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:

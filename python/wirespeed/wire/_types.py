@@ -39,6 +39,12 @@ class HeadEvent(Protocol):
     def content_length(self) -> int | None: ...
     @property
     def upgrade(self) -> bool: ...
+    @property
+    def has_set_cookie(self) -> bool:
+        """A Set-Cookie field is in ``headers`` (known without building them)."""
+    @property
+    def content_encoding(self) -> str | None:
+        """The first Content-Encoding field's value, or None (``headers.get("Content-Encoding")``)."""
 
 
 class EndEvent(Protocol):
