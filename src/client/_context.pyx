@@ -12,12 +12,25 @@ request's coroutine with ``PyIter_Send`` and keeps the response that
 coroutine returns (no StopIteration is raised on the way), so
 ``__aenter__`` is the object itself and ``__aexit__`` returns an awaitable
 that is already done.
+
+``plain(session, method, url)`` is what a request without options
+(``session.get(url)``) returns.  When the session has nothing for the
+request to do beyond sending it (no middleware, auth, cookie to send, proxy
+or ``trust_env``; a URL, method and header list it has seen; an idle
+connection for the origin), the object sends it itself on its first
+``send``, awaits the connection's future, and updates the cookie jar: what
+``_request`` and ``_exchange`` do for such a request, without their two
+frames.  Everything else is handed to the session's Python code: the
+request's coroutine when any of those is missing (nothing has been done
+then), ``_failed`` for an exception in flight, ``_plain_rest`` for a second
+send, redirects and ``raise_for_status``; so the Python twin, which always
+runs the coroutine, is the reference.
 """
 
 from cpython.object cimport PyObject
-from cpython.ref cimport Py_DECREF
+from cpython.ref cimport Py_DECREF, Py_INCREF
 
-__all__ = ["RequestContext"]
+__all__ = ["RequestContext", "plain"]
 
 cdef extern from "Python.h":
     ctypedef enum PySendResult:
@@ -30,6 +43,7 @@ cdef extern from "Python.h":
     ctypedef struct PyTypeObject:
         PyAsyncMethods *tp_as_async
     PySendResult PyIter_Send(PyObject *iterator, PyObject *arg, PyObject **presult) noexcept
+    void PyErr_SetObject(object type, object value) noexcept
 
 # An exhausted iterator: what ``__aexit__``'s awaitable hands to ``await``, which ends at once.
 cdef object _EMPTY = iter(())
@@ -50,11 +64,94 @@ cdef int raise_current() except -1:
     return -1
 
 
+# What the plain path reads of the session's module, bound on its first request
+# (wirespeed.client._session imports this module's twin table: not at import).
+cdef object _REDIRECTS = None
+cdef object _BODY_METHODS = None
+cdef object _LocalProtocolError = None
+cdef object _InvalidRequest = None
+cdef type _Session = None
+cdef type _Target = None
+cdef double _INF = float("inf")
+
+# The session's and the target's fields are read straight from their slots, at
+# offsets learnt from the classes' member descriptors (as the C connection writes a
+# response's).  Why: through getattr each read is a descriptor lookup, about 150
+# instructions, and the plain path reads about twenty per request: most of what it
+# would cost beyond the connection's own calls.
+cdef extern from "Python.h":
+    ctypedef struct PyMemberDef:
+        Py_ssize_t offset
+        int type
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef *d_member
+    int T_OBJECT_EX
+
+_SESSION_FIELDS = ("_loop", "_closed", "_middlewares", "_auth", "_trust_env", "_proxy", "_methods", "_targets",
+                   "_cookie_jar", "_heads", "_ssl", "_pool", "_timeout", "_raise_for_status")
+cdef enum:
+    S_LOOP, S_CLOSED, S_MIDDLEWARES, S_AUTH, S_TRUST_ENV, S_PROXY, S_METHODS, S_TARGETS
+    S_COOKIE_JAR, S_HEADS, S_SSL, S_POOL, S_TIMEOUT, S_RAISE_FOR_STATUS, S_N
+_TARGET_FIELDS = ("url", "scheme", "host", "port", "is_tls", "target", "host_header", "auth", "key")
+cdef enum:
+    T_URL, T_SCHEME, T_HOST, T_PORT, T_IS_TLS, T_TARGET, T_HOST_HEADER, T_AUTH, T_KEY, T_N
+cdef Py_ssize_t _s_off[S_N]
+cdef Py_ssize_t _t_off[T_N]
+
+
+cdef int _offsets(type cls, tuple names, Py_ssize_t *out) except -1:
+    from types import MemberDescriptorType
+    cdef PyMemberDescrObject *descr
+    for i, name in enumerate(names):
+        member = cls.__dict__.get(name)
+        if type(member) is not MemberDescriptorType:
+            raise RuntimeError(f"{cls.__name__}.{name} is not a slot")
+        descr = <PyMemberDescrObject *>member
+        if descr.d_member.type != T_OBJECT_EX:
+            raise RuntimeError(f"{cls.__name__}.{name} is not an object slot")
+        out[i] = descr.d_member.offset
+    return 0
+
+
+cdef inline object _slot(object obj, Py_ssize_t offset):
+    """The object in a slot (an instance of the class the offset was learnt from)."""
+    cdef PyObject *value = (<PyObject **>((<char *><PyObject *>obj) + offset))[0]
+    if value == NULL:
+        raise AttributeError("a field of the session or its target is not set")
+    return <object>value
+
+
+cdef int _learn_session() except -1:
+    global _REDIRECTS, _BODY_METHODS, _LocalProtocolError, _InvalidRequest, _Session, _Target
+    from wirespeed.client import _session, _urls
+    from wirespeed.errors import InvalidRequest, LocalProtocolError
+    _offsets(_session.ClientSession, _SESSION_FIELDS, _s_off)
+    _offsets(_urls.Target, _TARGET_FIELDS, _t_off)
+    _BODY_METHODS = _session._BODY_METHODS
+    _LocalProtocolError = LocalProtocolError
+    _InvalidRequest = InvalidRequest
+    _Session = _session.ClientSession
+    _Target = _urls.Target
+    _REDIRECTS = _session._REDIRECTS
+    return 0
+
+
+cdef enum:
+    PLAIN_START = 1     # not sent yet
+    PLAIN_WAIT = 2      # sent; awaiting the connection's future (_it is its iterator)
+    PLAIN_DONE = 3      # returned or raised
+
+
 cdef class RequestContext:
     """The request in flight: ``await`` it, or use it with ``async with``."""
 
     cdef object _coro
     cdef readonly object _resp
+    # a plain request (see plain()) while the C twin drives it itself; 0 once _coro does
+    cdef int _plain
+    cdef object _session, _method, _url, _t, _items, _conn, _waiter, _it, _timeouts
+    cdef double _deadline
+    cdef bint _reused
 
     def __cinit__(self, coro):
         self._coro = coro
@@ -73,17 +170,18 @@ cdef class RequestContext:
 
     def send(self, value):
         cdef PyObject *result = NULL
-        cdef PySendResult how = PyIter_Send(<PyObject *>self._coro, <PyObject *>value, &result)
+        cdef PySendResult how = _am_send(<PyObject *>self, <PyObject *>value, &result)
         if how == PYGEN_ERROR:
             raise_current()
         out = <object>result
         Py_DECREF(out)   # PyIter_Send gave a new reference; the cast took another
         if how == PYGEN_RETURN:
-            self._resp = out
             raise StopIteration(out)
         return out
 
     def throw(self, *args):
+        if self._plain:
+            return self._plain_throw(args)
         try:
             return self._coro.throw(*args)
         except StopIteration as stop:
@@ -91,6 +189,13 @@ cdef class RequestContext:
             raise
 
     def close(self):
+        if self._plain:
+            if self._plain == PLAIN_WAIT:
+                # a coroutine closed at its ``await`` closes the connection (_exchange's rule)
+                self._plain = PLAIN_DONE
+                self._conn.close()
+            self._plain = PLAIN_DONE
+            return None
         return self._coro.close()
 
     def __aenter__(self):
@@ -102,12 +207,206 @@ cdef class RequestContext:
             resp.close()   # the body is not all read: the connection closes, what is left goes
         return _DONE
 
+    def __del__(self):
+        # dropped while awaiting its response: a suspended coroutine is closed when
+        # collected, and _exchange closes the connection then
+        if self._plain == PLAIN_WAIT:
+            self._plain = PLAIN_DONE
+            self._conn.close()
+
+    # -- the plain path --------------------------------------------------------------
+
+    cdef object _plain_step(self, value, bint *finished):
+        """One send into a plain request: what it yields, or its response (``finished``)."""
+        cdef PyObject *result = NULL
+        cdef PySendResult how
+        if self._plain == PLAIN_START:
+            if value is not None:
+                raise TypeError("can't send non-None value to a just-started coroutine")
+            if not self._start():
+                return None
+            try:
+                self._send_head()
+            except BaseException as exc:
+                return self._plain_failed(exc, finished)
+            value = None
+        elif self._plain == PLAIN_DONE:
+            raise RuntimeError("cannot reuse already awaited coroutine")
+        how = PyIter_Send(<PyObject *>self._it, <PyObject *>value, &result)
+        if how == PYGEN_ERROR:
+            return self._plain_failed(_take_raised(), finished)
+        out = <object>result
+        Py_DECREF(out)
+        if how == PYGEN_NEXT:
+            return out
+        return self._plain_done(out, finished)
+
+    cdef bint _start(self) except -1:
+        """Send the request if the session has nothing else to do for it; else hand it to
+        the session's coroutine (``_coro``) with nothing done.  True when sent."""
+        session = self._session
+        method = self._method
+        url = self._url
+        if _REDIRECTS is None:
+            _learn_session()
+        if not isinstance(session, _Session) or type(url) is not str:
+            return self._hand_over()
+        loop = _slot(session, _s_off[S_LOOP])
+        if (loop is None or _slot(session, _s_off[S_CLOSED]) or _slot(session, _s_off[S_MIDDLEWARES])
+                or _slot(session, _s_off[S_AUTH]) is not None or _slot(session, _s_off[S_TRUST_ENV])
+                or _slot(session, _s_off[S_PROXY]) is not None or method not in _slot(session, _s_off[S_METHODS])):
+            return self._hand_over()
+        cdef dict targets = _slot(session, _s_off[S_TARGETS])
+        t = targets.get(url)
+        if (type(t) is not _Target or _slot(t, _t_off[T_AUTH]) is not None
+                or _slot(session, _s_off[S_COOKIE_JAR])._count):
+            return self._hand_over()
+        cdef dict heads = _slot(session, _s_off[S_HEADS])
+        host_header = _slot(t, _t_off[T_HOST_HEADER])
+        items = heads.get((host_header, None, 0) if method in _BODY_METHODS else host_header)
+        if items is None:
+            return self._hand_over()
+        self._items = items
+        if _slot(t, _t_off[T_IS_TLS]):
+            key = (_slot(t, _t_off[T_SCHEME]), _slot(t, _t_off[T_HOST]), _slot(t, _t_off[T_PORT]),
+                   _slot(session, _s_off[S_SSL]))
+        else:
+            key = _slot(t, _t_off[T_KEY])
+        conn = _slot(session, _s_off[S_POOL]).take_idle(key)
+        if conn is None:
+            return self._hand_over()
+        timeouts = _slot(session, _s_off[S_TIMEOUT])
+        total = timeouts.total
+        self._deadline = _INF if total is None else loop.time() + <double>total
+        self._reused = conn.requests > 0
+        self._t = t
+        self._timeouts = timeouts
+        self._conn = conn
+        self._waiter = conn.begin(session, method, _slot(t, _t_off[T_URL]), self._deadline, timeouts.read)
+        self._plain = PLAIN_WAIT
+        return True
+
+    cdef int _send_head(self) except -1:
+        """The head and the end of an empty body: one transport call; then await the response."""
+        conn = self._conn
+        t = self._t
+        items = self._items
+        self._items = None
+        writer = conn.writer_type(conn.transport, conn)
+        try:
+            writer.write_request_headers(self._method, _slot(t, _t_off[T_TARGET]), items)
+        except _LocalProtocolError as exc:
+            raise _InvalidRequest(f"the request cannot be sent: {exc}", method=self._method, url=t.url) from exc
+        writer.set_eof()
+        self._it = self._waiter.__await__()
+        return 0
+
+    cdef bint _hand_over(self) except -1:
+        """The session's own coroutine runs this request, from the start."""
+        self._plain = 0
+        self._coro = self._session._request(self._method, self._url)
+        return False
+
+    cdef object _plain_failed(self, exc, bint *finished):
+        """An exception while the request was in flight: the session decides (``_failed``)."""
+        self._it = None
+        try:
+            early = self._session._failed(exc, self._conn, self._waiter, self._reused, self._method, self._t, None)
+        except BaseException:
+            self._plain = PLAIN_DONE
+            raise
+        if early is not None:
+            return self._plain_done(early, finished)
+        # a second send, on another connection: the session's coroutine does it
+        self._plain = 0
+        self._coro = self._session._plain_rest(None, self._method, self._t, self._timeouts, self._deadline)
+        return _NOT_DONE
+
+    cdef object _plain_done(self, resp, bint *finished):
+        """The response came: the jar, then redirects or raise_for_status as ``_request`` does."""
+        session = self._session
+        self._it = None
+        self._plain = PLAIN_DONE
+        if resp._head.has_set_cookie:
+            _slot(session, _s_off[S_COOKIE_JAR]).update_from_response(resp.headers, self._t.url)
+        if resp.status in _REDIRECTS:
+            self._plain = 0
+            self._coro = session._plain_rest(resp, self._method, self._t, self._timeouts, self._deadline)
+            return _NOT_DONE
+        if _slot(session, _s_off[S_RAISE_FOR_STATUS]) and resp.status >= 400:
+            resp.close()
+            resp.raise_for_status()
+        finished[0] = True
+        self._resp = resp
+        return resp
+
+    cdef object _plain_throw(self, tuple args):
+        cdef bint finished = False
+        if self._plain != PLAIN_WAIT:
+            if self._plain == PLAIN_START:
+                self._plain = PLAIN_DONE   # thrown into before it started: it never sends
+            raise_thrown(args)
+        try:
+            out = self._it.throw(*args)
+        except BaseException as exc:
+            out = self._plain_failed(exc, &finished)
+            if out is _NOT_DONE:
+                return self.send(None)
+            if finished:
+                raise StopIteration(out)
+        return out
+
+
+cdef object _EMPTY_ITER = iter(())
+# what a plain step returns when it handed the request to the session's coroutine
+cdef object _NOT_DONE = object()
+
+
+cdef object _take_raised():
+    """The exception PyIter_Send left set, taken (the error indicator cleared)."""
+    try:
+        raise_current()
+    except BaseException as exc:
+        return exc
+
+
+cdef int raise_thrown(tuple args) except -1:
+    """Raise what ``throw(*args)`` was given, as a coroutine not started does."""
+    typ = args[0]
+    if len(args) > 1 and args[1] is not None:
+        raise args[1]
+    raise typ
+
+
+def plain(session, method, url):
+    """``session.request(method, url)`` without options (see the module's docstring)."""
+    cdef RequestContext ctx = RequestContext.__new__(RequestContext, None)
+    ctx._plain = PLAIN_START
+    ctx._session = session
+    ctx._method = method
+    ctx._url = url
+    return ctx
+
 
 cdef PySendResult _am_send(PyObject *self, PyObject *arg, PyObject **presult) noexcept:
     """``await``'s way in (the am_send slot): the coroutine's result is kept, no StopIteration is made."""
-    cdef PySendResult how = PyIter_Send(<PyObject *>(<RequestContext>self)._coro, arg, presult)
+    cdef RequestContext ctx = <RequestContext>self
+    cdef bint finished = False
+    cdef PySendResult how
+    if ctx._plain:
+        try:
+            out = ctx._plain_step(<object>arg, &finished)
+        except BaseException as exc:
+            PyErr_SetObject(type(exc), exc)   # set again for the caller: its traceback goes with it
+            return PYGEN_ERROR
+        if ctx._plain:
+            Py_INCREF(out)
+            presult[0] = <PyObject *>out
+            return PYGEN_RETURN if finished else PYGEN_NEXT
+        arg = <PyObject *>None   # handed to the session's coroutine: it starts
+    how = PyIter_Send(<PyObject *>ctx._coro, arg, presult)
     if how == PYGEN_RETURN:
-        (<RequestContext>self)._resp = <object>presult[0]
+        ctx._resp = <object>presult[0]
     return how
 
 

@@ -8,6 +8,12 @@ end, or whose body came with its head, has already let its connection go.
 Two twins: :class:`RequestContext` here, and the C one (``src/client/_context.pyx``),
 which drives the request's coroutine itself instead of through two more
 coroutines.  ``wirespeed.client._twins`` pairs them with the wire twins.
+
+:func:`plain` is what a request without options (``session.get(url)``) returns.
+Here it is the request's coroutine in a context; the C twin sends such a request
+itself when the session has nothing for it to do (no middleware, auth, cookie to
+send, proxy, new URL or idle connection to wait for), and hands everything else
+to the same coroutine, so both twins behave as this one does.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._response import ClientResponse
 
-__all__ = ["RequestContext"]
+__all__ = ["RequestContext", "plain"]
 
 
 class RequestContext:
@@ -55,6 +61,11 @@ class RequestContext:
         resp = self._resp
         if resp is not None and (resp._conn is not None or resp._pieces):
             resp.close()   # the body is not all read: the connection closes, what is left goes
+
+
+def plain(session: Any, method: str, url: Any) -> RequestContext:
+    """``session.request(method, url)`` without options."""
+    return RequestContext(session._request(method, url))
 
 
 # A coroutine for asyncio (create_task), as aiohttp's is; the C twin is registered beside it.

@@ -4,7 +4,7 @@ from collections.abc import Generator
 from types import TracebackType
 from typing import Any, final
 
-__all__ = ["RequestContext"]
+__all__ = ["RequestContext", "plain"]
 
 @final
 class RequestContext:
@@ -20,3 +20,5 @@ class RequestContext:
     async def __aenter__(self) -> Any: ...
     async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None,
                         tb: TracebackType | None) -> None: ...
+
+def plain(session: Any, method: str, url: Any) -> RequestContext: ...

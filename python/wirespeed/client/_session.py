@@ -93,8 +93,8 @@ class ClientSession:
         "_closed", "_cookie_jar", "_default_host", "_default_items", "_default_names", "_default_rest",
         "_env_proxies", "_headers", "_heads", "_keepalive_timeout", "_limit", "_limit_per_host", "_loop",
         "_max_redirects", "_methods", "_middlewares", "_netrc", "_pool", "_proxy", "_raise_for_status",
-        "_resolver", "_rest", "_context", "_twins", "_ssl", "_ssl_context", "_targets", "_timeout", "_trust_env",
-        "_wire", "__weakref__",
+        "_resolver", "_rest", "_context", "_plain", "_twins", "_ssl", "_ssl_context", "_targets", "_timeout",
+        "_trust_env", "_wire", "__weakref__",
     )
 
     def __init__(
@@ -153,6 +153,7 @@ class ClientSession:
         self._wire = wire if wire is not None else _wire.default()
         self._twins = client_twins(self._wire)
         self._context = self._twins.context   # read by every request: one attribute, not two
+        self._plain = self._twins.plain       # ... and by every request without options
         defaults = CIMultiDict({"User-Agent": _USER_AGENT, "Accept": "*/*", "Accept-Encoding": accept_encoding()})
         if headers:
             for name in CIMultiDict(headers).keys():
@@ -232,31 +233,32 @@ class ClientSession:
             return PoolStats(0, 0, 0, 0, 0, 0)
         return self._pool.stats()
 
-    # Without keywords, _request is called without ``**kwargs``: unpacking even an empty dict
-    # into its 20 parameters costs more than the branch.
+    # Without keywords, the request is the twins' ``plain`` one (the C twin sends it itself when
+    # it can, _context.plain); and _request is never called with an empty ``**kwargs``: unpacking
+    # even an empty dict into its 20 parameters costs more than the branch.
     def request(self, method: str, url: str | URL, **kwargs: Any) -> RequestContext:
-        return self._context(self._request(method, url, **kwargs) if kwargs else self._request(method, url))
+        return self._context(self._request(method, url, **kwargs)) if kwargs else self._plain(self, method, url)
 
     def get(self, url: str | URL, **kwargs: Any) -> RequestContext:
-        return self._context(self._request("GET", url, **kwargs) if kwargs else self._request("GET", url))
+        return self._context(self._request("GET", url, **kwargs)) if kwargs else self._plain(self, "GET", url)
 
     def post(self, url: str | URL, **kwargs: Any) -> RequestContext:
-        return self._context(self._request("POST", url, **kwargs) if kwargs else self._request("POST", url))
+        return self._context(self._request("POST", url, **kwargs)) if kwargs else self._plain(self, "POST", url)
 
     def put(self, url: str | URL, **kwargs: Any) -> RequestContext:
-        return self._context(self._request("PUT", url, **kwargs) if kwargs else self._request("PUT", url))
+        return self._context(self._request("PUT", url, **kwargs)) if kwargs else self._plain(self, "PUT", url)
 
     def patch(self, url: str | URL, **kwargs: Any) -> RequestContext:
-        return self._context(self._request("PATCH", url, **kwargs) if kwargs else self._request("PATCH", url))
+        return self._context(self._request("PATCH", url, **kwargs)) if kwargs else self._plain(self, "PATCH", url)
 
     def delete(self, url: str | URL, **kwargs: Any) -> RequestContext:
-        return self._context(self._request("DELETE", url, **kwargs) if kwargs else self._request("DELETE", url))
+        return self._context(self._request("DELETE", url, **kwargs)) if kwargs else self._plain(self, "DELETE", url)
 
     def head(self, url: str | URL, **kwargs: Any) -> RequestContext:
-        return self._context(self._request("HEAD", url, **kwargs) if kwargs else self._request("HEAD", url))
+        return self._context(self._request("HEAD", url, **kwargs)) if kwargs else self._plain(self, "HEAD", url)
 
     def options(self, url: str | URL, **kwargs: Any) -> RequestContext:
-        return self._context(self._request("OPTIONS", url, **kwargs) if kwargs else self._request("OPTIONS", url))
+        return self._context(self._request("OPTIONS", url, **kwargs)) if kwargs else self._plain(self, "OPTIONS", url)
 
     async def close(self) -> None:
         """Close every connection; requests in flight fail."""
@@ -497,7 +499,8 @@ class ClientSession:
                         body: bytes | Stream | None = None, ctype: str | None = None, headers: Any = None,
                         timeouts: Any = None, deadline: float = _INF, ssl: Any = None, expect100: bool = False,
                         cookies: Any = None, proxy: str | URL | None = None,
-                        proxy_auth: tuple[str, str] | None = None, foreign: bool = False) -> ClientResponse:
+                        proxy_auth: tuple[str, str] | None = None, foreign: bool = False,
+                        retried: bool = False) -> ClientResponse:
         """One send of a prepared request on a pooled connection, and its response's head.
 
         Called with every argument for a request without middlewares.  As the bound
@@ -587,7 +590,6 @@ class ClientSession:
                 items = [*items, ("Proxy-Authorization", px.auth)]
         pool = self._pool
         assert pool is not None
-        retried = False
         while True:
             conn = pool.take_idle(key)
             if conn is None:
@@ -607,33 +609,12 @@ class ClientSession:
                 else:
                     await self._send_body(conn, writer, body, chunked, expect100, method, t)
                 resp = await waiter
-            except ServerDisconnectedError as exc:
-                if (reused and not retried and getattr(exc, "nothing_received", False)
-                        and method in IDEMPOTENT_METHODS and (body is None or type(body) is bytes)):
+            except BaseException as exc:
+                early = self._failed(exc, conn, waiter, reused and not retried, method, t, body)
+                if early is None:
                     retried = True
                     continue
-                raise
-            except TransportError as exc:
-                if waiter.done() and not waiter.cancelled():
-                    failed = waiter.exception()
-                    if failed is None:
-                        # The response came before the connection went (an early 413):
-                        # it is the answer, and the connection is already closed.
-                        resp = waiter.result()
-                        break
-                    conn.close()
-                    raise failed from exc   # a timeout or protocol error ended the exchange
-                conn.close()
-                if reused and not retried and method in IDEMPOTENT_METHODS and (body is None or type(body) is bytes):
-                    retried = True
-                    continue
-                raise ServerDisconnectedError(f"the connection was lost while sending: {exc}",
-                                              method=method, url=t.url) from exc
-            except BaseException:
-                # Cancelled, timed out or refused while in flight: the connection's
-                # state is unknown, so it is closed, never pooled.
-                conn.close()
-                raise
+                resp = early
             break
         if jar is not None and resp._head.has_set_cookie:
             jar.update_from_response(resp.headers, t.url)
@@ -645,6 +626,54 @@ class ClientSession:
                 chained._sent = resp
             else:
                 sent(chained, resp)
+        return resp
+
+    def _failed(self, exc: BaseException, conn: Connection, waiter: asyncio.Future[ClientResponse],
+                retry: bool, method: str, t: Target, body: Any) -> ClientResponse | None:
+        """What an exception while a request was in flight on ``conn`` means: raised as it is
+        or in its place; None when the request goes again (``retry``: the first send on a
+        reused connection); or the response that came before the connection went (an early 413).
+        """
+        replayable = body is None or type(body) is bytes
+        if isinstance(exc, ServerDisconnectedError):
+            if retry and getattr(exc, "nothing_received", False) and method in IDEMPOTENT_METHODS and replayable:
+                return None
+            raise exc
+        if isinstance(exc, TransportError):
+            if waiter.done() and not waiter.cancelled():
+                failed = waiter.exception()
+                if failed is None:
+                    # The response came before the connection went (an early 413):
+                    # it is the answer, and the connection is already closed.
+                    return waiter.result()
+                conn.close()
+                raise failed from exc   # a timeout or protocol error ended the exchange
+            conn.close()
+            if retry and method in IDEMPOTENT_METHODS and replayable:
+                return None
+            raise ServerDisconnectedError(f"the connection was lost while sending: {exc}",
+                                          method=method, url=t.url) from exc
+        # Cancelled, timed out or refused while in flight: the connection's
+        # state is unknown, so it is closed, never pooled.
+        conn.close()
+        raise exc
+
+    async def _plain_rest(self, resp: ClientResponse | None, method: str, t: Target, timeouts: ClientTimeout,
+                          deadline: float) -> ClientResponse:
+        """The rest of a request without options that the C twin sent (``_context_c.plain``):
+        the second send (``resp`` None: its first, on a reused connection, met a closed one),
+        then what ``_request`` does after ``_exchange``: redirects and raise_for_status."""
+        if resp is None:
+            resp = await self._exchange(None, method, t, None, None, None, timeouts, deadline, None, False,
+                                        None, None, None, False, True)
+        if resp.status in _REDIRECTS:
+            total = timeouts.total
+            resp = await self._follow(resp, t.url, method, None, None, None, None, None, False, self._max_redirects,
+                                      (), {"cookies": None, "proxy": None, "proxy_auth": None},
+                                      None if total is None else deadline - total)
+        if self._raise_for_status and resp.status >= 400:
+            resp.close()
+            resp.raise_for_status()
         return resp
 
     async def _follow(self, resp: ClientResponse, first: URL, method: str, body: Any, ctype: str | None,

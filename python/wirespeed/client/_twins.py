@@ -9,6 +9,8 @@ piece                    C twin                             Python twin
 connection protocol      ``_connection_c.ConnectionCore``   ``_connection.Connection``
 pool                     ``_connection_c.Pool``             ``_pool.Pool``
 what ``get()`` returns   ``_context_c.RequestContext``      ``_context.RequestContext``
+a request without        ``_context_c.plain``               ``_context.plain``
+options (``get(url)``)
 =======================  =================================  ==========================
 
 A session takes the set that goes with its wire twin (:func:`client_twins`):
@@ -21,12 +23,13 @@ only place that chooses.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from ..wire import NO_EXTENSIONS, FlowControl, Wire
 from ._connection import Connection
-from ._context import RequestContext
+from ._context import RequestContext, plain
 from ._pool import Pool
 
 __all__ = ["C", "PYTHON", "ClientTwins", "client_twins"]
@@ -39,9 +42,10 @@ class ClientTwins:
     connection: type[Connection]
     pool: type[Pool]
     context: type[RequestContext]
+    plain: Callable[[Any, str, Any], RequestContext]
 
 
-PYTHON = ClientTwins(Connection, Pool, RequestContext)
+PYTHON = ClientTwins(Connection, Pool, RequestContext, plain)
 
 #: The C set, or None where it is not built (no compiler) or WIRESPEED_NO_EXTENSIONS is set.
 C: ClientTwins | None = None
@@ -50,6 +54,7 @@ if not NO_EXTENSIONS:
         from ._connection_c import ConnectionCore as _ConnectionCore
         from ._connection_c import Pool as _CPool
         from ._context_c import RequestContext as _CRequestContext
+        from ._context_c import plain as _cplain
     except ImportError:   # not built: the Python twins only
         pass
     else:
@@ -59,7 +64,7 @@ if not NO_EXTENSIONS:
             and uvloop recognise a buffered protocol by ``isinstance``)."""
 
         Coroutine.register(_CRequestContext)   # asyncio.create_task takes it, as the Python twin
-        C = ClientTwins(CConnection, _CPool, _CRequestContext)  # type: ignore[arg-type]
+        C = ClientTwins(CConnection, _CPool, _CRequestContext, _cplain)  # type: ignore[arg-type]
 
 
 def client_twins(wire: Wire) -> ClientTwins:

@@ -1,0 +1,291 @@
+"""A request without options (``session.get(url)``), on both client twins.
+
+The C twin sends such a request itself when the session has nothing else to do
+for it (``src/client/_context.pyx``, ``plain``) and hands everything else to the
+session's ``_request`` coroutine, which the Python twin always runs.  These
+tests count the calls of ``_request`` to know which path a request took, and
+hold both twins to one behaviour on every branch the C path has: a second send
+after a kept-alive connection closed, a redirect, ``raise_for_status``, cookies
+set and then sent, a timeout, cancellation, ``close()`` and ``throw()`` while
+the response is awaited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+from typing import Any
+
+import pytest
+
+from support.client_apps import SMALL
+from support.client_kit import App, assert_settled
+from support.fault_server import Conn, FaultServer, ok, response, serve
+from wirespeed import ClientSession, ClientTimeout, CookieJar
+from wirespeed.client._session import ClientSession as SessionClass
+from wirespeed.errors import ClientError, ClientResponseError, ServerDisconnectedError, TotalTimeout
+from wirespeed.middlewares import RetryMiddleware
+from wirespeed.wire import Wire
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """Every call of ``ClientSession._request``: (method, url)."""
+    seen: list[tuple[str, Any]] = []
+    original = SessionClass._request
+
+    def counted(self: Any, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append((method, url))
+        return original(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(SessionClass, "_request", counted)
+    return seen
+
+
+def _c(wire_impl: Wire) -> bool:
+    return wire_impl.IMPLEMENTATION == "c"
+
+
+def test_a_request_on_a_warm_session_is_sent_without_the_coroutine_by_the_c_twin(
+        wire_impl: Wire, run: Any, app: App, calls: list[tuple[str, Any]]) -> None:
+    url = app.url("/count")
+
+    async def main() -> list[Any]:
+        async with ClientSession(wire=wire_impl) as s:
+            docs = []
+            for method in ("GET", "GET", "GET", "POST", "POST", "DELETE"):
+                async with s.request(method, url) as r:
+                    assert r.status == 200
+                    docs.append(await r.json())
+            assert s.stats.opened == 1
+            assert_settled(s.stats, idle=1)
+            return docs
+
+    docs = run(main())
+    assert [d["requests"] for d in docs] == [1, 2, 3, 4, 5, 6]
+    # cold session, then a POST's first head (Content-Length: 0): the coroutine; the rest not, in C
+    assert len(calls) == (2 if _c(wire_impl) else 6)
+
+
+@pytest.mark.parametrize("case", ["middleware", "auth", "cookie", "proxy", "trust_env"])
+def test_a_session_with_something_to_do_runs_the_coroutine(
+        wire_impl: Wire, run: Any, aiohttp_app: App, calls: list[tuple[str, Any]],
+        case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = aiohttp_app.url("/small")
+    kwargs: dict[str, Any] = {}
+    if case == "middleware":
+        kwargs["middlewares"] = (RetryMiddleware(),)
+    elif case == "auth":
+        kwargs["auth"] = ("user", "pass")
+        kwargs["base_url"] = aiohttp_app.url("/")
+    elif case == "cookie":
+        kwargs["cookies"] = {"a": "1"}
+    elif case == "proxy":
+        kwargs["proxy"] = aiohttp_app.url("/")   # absolute-form targets: the app answers them as paths
+    else:
+        kwargs["trust_env"] = True
+        for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "NETRC"):
+            monkeypatch.delenv(name, raising=False)
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, **kwargs) as s:
+            for _ in range(3):
+                async with s.get(small) as r:
+                    assert await r.read() == SMALL
+            assert_settled(s.stats, idle=1)
+
+    run(main())
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("case", ["new-url", "busy"])
+def test_a_new_url_or_no_idle_connection_runs_the_coroutine(
+        wire_impl: Wire, run: Any, aiohttp_app: App, calls: list[tuple[str, Any]], case: str) -> None:
+    small = aiohttp_app.url("/small")
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(small) as r:
+                assert await r.read() == SMALL
+            if case == "new-url":
+                for url in (small, small + "?new"):
+                    async with s.get(url) as r:
+                        assert await r.read() == SMALL
+            else:
+                # the first takes the one idle connection, the second finds none and opens one
+                rs = await asyncio.gather(s.get(small), s.get(small))
+                assert [await r.read() for r in rs] == [SMALL, SMALL]
+                assert s.stats.opened == 2
+
+    run(main())
+    assert len(calls) == (2 if _c(wire_impl) else 3)
+
+
+def test_a_closed_session_refuses_a_plain_request(wire_impl: Wire, run: Any, aiohttp_app: App) -> None:
+    async def main() -> None:
+        s = ClientSession(wire=wire_impl)
+        async with s.get(aiohttp_app.url("/small")) as r:
+            assert await r.read() == SMALL
+        await s.close()
+        with pytest.raises(ClientError, match="closed"):
+            await s.get(aiohttp_app.url("/small"))
+
+    run(main())
+
+
+def _answer_then_close_on(n: int) -> Any:
+    """Answer ``n`` requests, then read one more and close without a byte."""
+
+    async def script(conn: Conn) -> None:
+        for _ in range(n):
+            await conn.read_request()
+            await conn.send(response(200, b"ok"))
+        await conn.read_request()
+        await conn.close()
+
+    return script
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_kept_alive_connection_closed_unanswered_is_sent_again_once_when_idempotent(
+        wire_impl: Wire, run: Any, fault: FaultServer, calls: list[tuple[str, Any]], method: str) -> None:
+    fault.script = [_answer_then_close_on(2), serve(ok(), then="keep")]
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            for _ in range(2):
+                async with s.request(method, fault.url("/")) as r:
+                    assert await r.read() == b"ok"
+            if method == "POST":
+                with pytest.raises(ServerDisconnectedError) as raised:
+                    await s.request(method, fault.url("/"))
+                assert raised.value.method == "POST"
+                assert fault.accepted == 1
+            else:
+                async with s.request(method, fault.url("/")) as r:
+                    assert await r.read() == b"ok"
+                assert fault.accepted == 2
+            assert_settled(s.stats)
+
+    run(main())
+    assert len(calls) == (1 if _c(wire_impl) else 3)
+
+
+def test_a_plain_request_follows_redirects_and_updates_the_jar(
+        wire_impl: Wire, run: Any, app: App, calls: list[tuple[str, Any]]) -> None:
+    redirect = app.url("/redirect/302?to=/chain/0&cookie=seen%3D1%3B%20Path%3D%2F")
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, cookie_jar=CookieJar(unsafe=True)) as s:   # an IP host
+            async with s.get(redirect) as r:   # cold: the coroutine
+                await r.read()
+            s.cookie_jar.clear()
+            async with s.get(redirect) as r:   # warm: C sends it, the session follows
+                doc = json.loads(await r.read())
+                assert r.status == 200 and len(r.history) == 1
+            assert doc["cookie"] == "seen=1"   # the jar was updated before the hop
+            assert len(s.cookie_jar) == 1
+
+    run(main())
+
+
+def test_set_cookie_on_a_plain_request_is_sent_on_the_next(
+        wire_impl: Wire, run: Any, app: App, calls: list[tuple[str, Any]]) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, cookie_jar=CookieJar(unsafe=True)) as s:
+            for _ in range(2):
+                async with s.get(app.url("/count")) as r:
+                    await r.read()
+            async with s.get(app.url("/set-cookie?cookie=k%3Dv")) as r:
+                await r.read()
+            async with s.get(app.url("/set-cookie?cookie=k%3Dv")) as r:   # warm URL, jar not empty
+                await r.read()
+            async with s.get(app.url("/echo")) as r:
+                doc = await r.json()
+            assert dict((k.lower(), v) for k, v in doc["headers"])["cookie"] == "k=v"
+
+    run(main())
+
+
+def test_raise_for_status_on_a_plain_request(wire_impl: Wire, run: Any, app: App) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, raise_for_status=True) as s:
+            for _ in range(2):
+                async with s.get(app.url("/small")) as r:
+                    await r.read()
+            for _ in range(2):
+                with pytest.raises(ClientResponseError) as raised:
+                    await s.get(app.url("/status/404"))
+                assert raised.value.status == 404
+            assert_settled(s.stats)
+
+    run(main())
+
+
+def test_a_timeout_and_a_cancel_while_the_response_is_awaited(
+        wire_impl: Wire, run: Any, fault: FaultServer) -> None:
+    async def answer_then_stall(conn: Conn) -> None:
+        await conn.read_request()
+        await conn.send(response(200, b"ok"))
+        await conn.read_request()
+        await conn.stall()
+
+    fault.script = [answer_then_stall, answer_then_stall, serve(ok(), ok(), then="keep")]
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, timeout=ClientTimeout(total=0.3)) as s:
+            async with s.get(fault.url("/")) as r:
+                assert await r.read() == b"ok"
+            with pytest.raises(TotalTimeout):
+                await s.get(fault.url("/"))
+            async with s.get(fault.url("/")) as r:   # a new connection: the first was closed
+                assert await r.read() == b"ok"
+            task = asyncio.ensure_future(s.get(fault.url("/")))
+            while len(fault.requests()) < 4:
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            for _ in range(2):
+                async with s.get(fault.url("/")) as r:
+                    assert await r.read() == b"ok"
+            assert fault.accepted == 3
+            assert s.stats.closed == 2
+            assert_settled(s.stats, idle=1)
+
+    run(main())
+
+
+@pytest.mark.parametrize("how", ["close", "throw", "collect"])
+def test_a_context_ended_while_awaiting_its_response_closes_its_connection(
+        wire_impl: Wire, run: Any, fault: FaultServer, how: str) -> None:
+    async def answer_then_stall(conn: Conn) -> None:
+        await conn.read_request()
+        await conn.send(response(200, b"ok"))
+        await conn.read_request()
+        await conn.stall()
+
+    fault.script = answer_then_stall
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(fault.url("/")) as r:
+                assert await r.read() == b"ok"
+            ctx = s.get(fault.url("/"))
+            waiter = ctx.send(None)   # sent: what it yields is the future of its response
+            assert isinstance(waiter, asyncio.Future) and not waiter.done()
+            while len(fault.requests()) < 2:
+                await asyncio.sleep(0.01)
+            if how == "close":
+                ctx.close()
+            elif how == "throw":
+                with pytest.raises(KeyError):
+                    ctx.throw(KeyError("thrown"))
+            else:
+                del ctx
+                gc.collect()
+            assert s.stats.closed == 1 and s.stats.in_use == 0
+            assert waiter.cancelled() or waiter.done()
+
+    run(main())
