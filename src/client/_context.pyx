@@ -13,8 +13,9 @@ coroutine returns (no StopIteration is raised on the way), so
 ``__aenter__`` is the object itself and ``__aexit__`` returns an awaitable
 that is already done.
 
-``plain(session, method, url)`` is what a request without options
-(``session.get(url)``) returns.  When the session has nothing for the
+``plain(session, method, url, data=None)`` is what a request without
+options (``session.get(url)``, or with ``data=`` bytes and nothing else)
+returns.  When the session has nothing for the
 request to do beyond sending it (no middleware, auth, cookie to send, proxy
 or ``trust_env``; a URL, method and header list it has seen; an idle
 connection for the origin), the object sends it itself on its first
@@ -150,6 +151,7 @@ cdef class RequestContext:
     # a plain request (see plain()) while the C twin drives it itself; 0 once _coro does
     cdef int _plain
     cdef object _session, _method, _url, _t, _items, _conn, _waiter, _it, _timeouts
+    cdef bytes _body
     cdef double _deadline
     cdef bint _reused
 
@@ -263,7 +265,11 @@ cdef class RequestContext:
             return self._hand_over()
         cdef dict heads = _slot(session, _s_off[S_HEADS])
         host_header = _slot(t, _t_off[T_HOST_HEADER])
-        items = heads.get((host_header, None, 0) if method in _BODY_METHODS else host_header)
+        body = self._body
+        if body is not None:
+            items = heads.get((host_header, None, len(body)))
+        else:
+            items = heads.get((host_header, None, 0) if method in _BODY_METHODS else host_header)
         if items is None:
             return self._hand_over()
         self._items = items
@@ -297,21 +303,28 @@ cdef class RequestContext:
             writer.write_request_headers(self._method, _slot(t, _t_off[T_TARGET]), items)
         except _LocalProtocolError as exc:
             raise _InvalidRequest(f"the request cannot be sent: {exc}", method=self._method, url=t.url) from exc
-        writer.set_eof()
+        if self._body is None:
+            writer.set_eof()
+        else:
+            writer.write_eof(self._body)
         self._it = self._waiter.__await__()
         return 0
 
     cdef bint _hand_over(self) except -1:
         """The session's own coroutine runs this request, from the start."""
         self._plain = 0
-        self._coro = self._session._request(self._method, self._url)
+        if self._body is None:
+            self._coro = self._session._request(self._method, self._url)
+        else:
+            self._coro = self._session._request(self._method, self._url, data=self._body)
         return False
 
     cdef object _plain_failed(self, exc, bint *finished):
         """An exception while the request was in flight: the session decides (``_failed``)."""
         self._it = None
         try:
-            early = self._session._failed(exc, self._conn, self._waiter, self._reused, self._method, self._t, None)
+            early = self._session._failed(exc, self._conn, self._waiter, self._reused, self._method, self._t,
+                                          self._body)
         except BaseException:
             self._plain = PLAIN_DONE
             raise
@@ -319,7 +332,8 @@ cdef class RequestContext:
             return self._plain_done(early, finished)
         # a second send, on another connection: the session's coroutine does it
         self._plain = 0
-        self._coro = self._session._plain_rest(None, self._method, self._t, self._timeouts, self._deadline)
+        self._coro = self._session._plain_rest(None, self._method, self._t, self._timeouts, self._deadline,
+                                               self._body)
         return _NOT_DONE
 
     cdef object _plain_done(self, resp, bint *finished):
@@ -331,7 +345,8 @@ cdef class RequestContext:
             _slot(session, _s_off[S_COOKIE_JAR]).update_from_response(resp.headers, self._t.url)
         if resp.status in _REDIRECTS:
             self._plain = 0
-            self._coro = session._plain_rest(resp, self._method, self._t, self._timeouts, self._deadline)
+            self._coro = session._plain_rest(resp, self._method, self._t, self._timeouts, self._deadline,
+                                             self._body)
             return _NOT_DONE
         if _slot(session, _s_off[S_RAISE_FOR_STATUS]) and resp.status >= 400:
             resp.close()
@@ -378,13 +393,15 @@ cdef int raise_thrown(tuple args) except -1:
     raise typ
 
 
-def plain(session, method, url):
-    """``session.request(method, url)`` without options (see the module's docstring)."""
+def plain(session, method, url, bytes data=None):
+    """``session.request(method, url)`` without options, or with ``data=`` bytes only
+    (see the module's docstring)."""
     cdef RequestContext ctx = RequestContext.__new__(RequestContext, None)
     ctx._plain = PLAIN_START
     ctx._session = session
     ctx._method = method
     ctx._url = url
+    ctx._body = data
     return ctx
 
 

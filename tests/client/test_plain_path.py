@@ -147,29 +147,69 @@ def _answer_then_close_on(n: int) -> Any:
     return script
 
 
-@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(("method", "data"), [("GET", None), ("POST", None), ("PUT", b"payload"),
+                                              ("POST", b"payload")])
 def test_a_kept_alive_connection_closed_unanswered_is_sent_again_once_when_idempotent(
-        wire_impl: Wire, run: Any, fault: FaultServer, calls: list[tuple[str, Any]], method: str) -> None:
+        wire_impl: Wire, run: Any, fault: FaultServer, calls: list[tuple[str, Any]], method: str,
+        data: bytes | None) -> None:
     fault.script = [_answer_then_close_on(2), serve(ok(), then="keep")]
+    kwargs = {} if data is None else {"data": data}
 
     async def main() -> None:
         async with ClientSession(wire=wire_impl) as s:
             for _ in range(2):
-                async with s.request(method, fault.url("/")) as r:
+                async with s.request(method, fault.url("/"), **kwargs) as r:
                     assert await r.read() == b"ok"
             if method == "POST":
                 with pytest.raises(ServerDisconnectedError) as raised:
-                    await s.request(method, fault.url("/"))
+                    await s.request(method, fault.url("/"), **kwargs)
                 assert raised.value.method == "POST"
                 assert fault.accepted == 1
             else:
-                async with s.request(method, fault.url("/")) as r:
+                async with s.request(method, fault.url("/"), **kwargs) as r:
                     assert await r.read() == b"ok"
                 assert fault.accepted == 2
             assert_settled(s.stats)
 
     run(main())
     assert len(calls) == (1 if _c(wire_impl) else 3)
+    assert [r.body for r in fault.requests()] == [data or b""] * (3 if method == "POST" else 4)
+
+
+@pytest.mark.parametrize("data", [b"x" * 100, b""])
+def test_a_body_of_bytes_alone_is_plain_too(
+        wire_impl: Wire, run: Any, app: App, calls: list[tuple[str, Any]], data: bytes) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            for method in ("POST", "POST", "PUT", "PUT", "PATCH", "PATCH"):
+                async with s.request(method, app.url("/echo"), data=data) as r:
+                    doc = await r.json()
+                assert doc["method"] == method and doc["length"] == len(data)
+                assert dict((k.lower(), v) for k, v in doc["headers"])["content-length"] == str(len(data))
+            async with s.post(app.url("/echo"), data=data) as r:
+                assert (await r.json())["length"] == len(data)
+            async with s.post(app.url("/echo"), data=data, headers={"X-A": "1"}) as r:   # not plain: options
+                assert (await r.json())["length"] == len(data)
+            assert s.stats.opened == 1
+
+    run(main())
+    # the first (a new URL; its head, of this length, serves every method after it), and the one with options
+    assert len(calls) == (2 if _c(wire_impl) else 8)
+
+
+def test_a_body_of_bytes_follows_a_307_with_its_body(
+        wire_impl: Wire, run: Any, app: App, calls: list[tuple[str, Any]]) -> None:
+    url = app.url("/redirect/307?to=/echo")
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            for _ in range(2):
+                async with s.post(url, data=b"body") as r:
+                    doc = await r.json()
+                assert r.status == 200 and len(r.history) == 1
+                assert doc["method"] == "POST" and doc["body"] == "body"
+
+    run(main())
 
 
 def test_a_plain_request_follows_redirects_and_updates_the_jar(

@@ -9,7 +9,8 @@ Two twins: :class:`RequestContext` here, and the C one (``src/client/_context.py
 which drives the request's coroutine itself instead of through two more
 coroutines.  ``wirespeed.client._twins`` pairs them with the wire twins.
 
-:func:`plain` is what a request without options (``session.get(url)``) returns.
+:func:`plain` is what a request without options (``session.get(url)``, or with
+``data=`` bytes and nothing else) returns.
 Here it is the request's coroutine in a context; the C twin sends such a request
 itself when the session has nothing for it to do (no middleware, auth, cookie to
 send, proxy, new URL or idle connection to wait for), and hands everything else
@@ -63,9 +64,9 @@ class RequestContext:
             resp.close()   # the body is not all read: the connection closes, what is left goes
 
 
-def plain(session: Any, method: str, url: Any) -> RequestContext:
-    """``session.request(method, url)`` without options."""
-    return RequestContext(session._request(method, url))
+def plain(session: Any, method: str, url: Any, data: bytes | None = None) -> RequestContext:
+    """``session.request(method, url)`` without options, or with ``data=`` bytes only."""
+    return RequestContext(session._request(method, url) if data is None else session._request(method, url, data=data))
 
 
 # A coroutine for asyncio (create_task), as aiohttp's is; the C twin is registered beside it.

@@ -237,19 +237,35 @@ class ClientSession:
     # it can, _context.plain); and _request is never called with an empty ``**kwargs``: unpacking
     # even an empty dict into its 20 parameters costs more than the branch.
     def request(self, method: str, url: str | URL, **kwargs: Any) -> RequestContext:
-        return self._context(self._request(method, url, **kwargs)) if kwargs else self._plain(self, method, url)
+        if not kwargs:
+            return self._plain(self, method, url)
+        if len(kwargs) == 1 and type(kwargs.get("data")) is bytes:
+            return self._plain(self, method, url, kwargs["data"])
+        return self._context(self._request(method, url, **kwargs))
 
     def get(self, url: str | URL, **kwargs: Any) -> RequestContext:
         return self._context(self._request("GET", url, **kwargs)) if kwargs else self._plain(self, "GET", url)
 
     def post(self, url: str | URL, **kwargs: Any) -> RequestContext:
-        return self._context(self._request("POST", url, **kwargs)) if kwargs else self._plain(self, "POST", url)
+        if not kwargs:
+            return self._plain(self, "POST", url)
+        if len(kwargs) == 1 and type(kwargs.get("data")) is bytes:   # a body of bytes is plain too
+            return self._plain(self, "POST", url, kwargs["data"])
+        return self._context(self._request("POST", url, **kwargs))
 
     def put(self, url: str | URL, **kwargs: Any) -> RequestContext:
-        return self._context(self._request("PUT", url, **kwargs)) if kwargs else self._plain(self, "PUT", url)
+        if not kwargs:
+            return self._plain(self, "PUT", url)
+        if len(kwargs) == 1 and type(kwargs.get("data")) is bytes:   # a body of bytes is plain too
+            return self._plain(self, "PUT", url, kwargs["data"])
+        return self._context(self._request("PUT", url, **kwargs))
 
     def patch(self, url: str | URL, **kwargs: Any) -> RequestContext:
-        return self._context(self._request("PATCH", url, **kwargs)) if kwargs else self._plain(self, "PATCH", url)
+        if not kwargs:
+            return self._plain(self, "PATCH", url)
+        if len(kwargs) == 1 and type(kwargs.get("data")) is bytes:   # a body of bytes is plain too
+            return self._plain(self, "PATCH", url, kwargs["data"])
+        return self._context(self._request("PATCH", url, **kwargs))
 
     def delete(self, url: str | URL, **kwargs: Any) -> RequestContext:
         return self._context(self._request("DELETE", url, **kwargs)) if kwargs else self._plain(self, "DELETE", url)
@@ -659,16 +675,16 @@ class ClientSession:
         raise exc
 
     async def _plain_rest(self, resp: ClientResponse | None, method: str, t: Target, timeouts: ClientTimeout,
-                          deadline: float) -> ClientResponse:
+                          deadline: float, body: bytes | None) -> ClientResponse:
         """The rest of a request without options that the C twin sent (``_context_c.plain``):
         the second send (``resp`` None: its first, on a reused connection, met a closed one),
         then what ``_request`` does after ``_exchange``: redirects and raise_for_status."""
         if resp is None:
-            resp = await self._exchange(None, method, t, None, None, None, timeouts, deadline, None, False,
+            resp = await self._exchange(None, method, t, body, None, None, timeouts, deadline, None, False,
                                         None, None, None, False, True)
         if resp.status in _REDIRECTS:
             total = timeouts.total
-            resp = await self._follow(resp, t.url, method, None, None, None, None, None, False, self._max_redirects,
+            resp = await self._follow(resp, t.url, method, body, None, None, None, None, False, self._max_redirects,
                                       (), {"cookies": None, "proxy": None, "proxy_auth": None},
                                       None if total is None else deadline - total)
         if self._raise_for_status and resp.status >= 400:

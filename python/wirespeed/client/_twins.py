@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
 
 from ..wire import NO_EXTENSIONS, FlowControl, Wire
 from ._connection import Connection
@@ -42,7 +41,7 @@ class ClientTwins:
     connection: type[Connection]
     pool: type[Pool]
     context: type[RequestContext]
-    plain: Callable[[Any, str, Any], RequestContext]
+    plain: Callable[..., RequestContext]
 
 
 PYTHON = ClientTwins(Connection, Pool, RequestContext, plain)
