@@ -14,6 +14,7 @@ The pure-Python twin (``wirespeed.wire._parser_py``) behaves identically.
 
 cimport cython
 from cpython.object cimport PyObject
+from cpython.pycapsule cimport PyCapsule_New
 from libc.stdint cimport uint32_t, uint64_t
 from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.ref cimport Py_INCREF
@@ -146,6 +147,7 @@ cdef enum:
 
 include "_parser_tables.pxi"
 include "_parser_multidict.pxi"
+include "_head_facts.pxi"
 
 
 cdef class ResponseHead:
@@ -206,9 +208,10 @@ cdef class ResponseHead:
         """
         # built on first use, under a critical section: a head may be shared between
         # threads, and on a free-threaded build two first reads would race on _raw
+        headers = self.headers   # its own critical section, taken before this one
         with cython.critical_section(self):
             if self._raw is None:
-                self._raw = _raw_pairs(self.headers)
+                self._raw = _raw_pairs(headers)
             return self._raw
 
     def __repr__(self):
@@ -217,6 +220,20 @@ cdef class ResponseHead:
             f"headers={list(self.headers.items())!r} keep_alive={self.keep_alive} chunked={self.chunked} "
             f"content_length={self.content_length} upgrade={self.upgrade}>"
         )
+
+
+cdef void _head_facts(object head, HeadFacts *out) noexcept:
+    """The facts of a head of this module's ResponseHead type (src/_head_facts.pxi)."""
+    cdef ResponseHead h = <ResponseHead>head
+    out.status = h.status
+    out.keep_alive = h.keep_alive
+    out.has_set_cookie = h.has_set_cookie
+    out.reason = <PyObject *>h.reason
+    out.version = <PyObject *>h.version
+    out.content_length = <PyObject *>h.content_length
+
+
+_HEAD_FACTS = PyCapsule_New(<void *>_head_facts, HEAD_FACTS_NAME, NULL)
 
 
 cdef class MessageEnd:

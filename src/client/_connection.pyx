@@ -19,6 +19,7 @@ argument tuple), each under the Python twin's name with a ``_c`` suffix.
 """
 
 from cpython.object cimport PyObject, PyTypeObject
+from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 
 import socket
@@ -72,6 +73,8 @@ cdef extern from "Python.h":
 
 cdef object _flow_init = FlowControl.__init__
 cdef object _flow_lost = FlowControl.connection_lost
+
+include "_heads.pxi"
 
 
 # -- the response, built in C ------------------------------------------------------------
@@ -138,14 +141,23 @@ cdef object _new_response(type cls, method, url, head, conn, session, loop):
         raise MemoryError()
     resp = <object>raw
     Py_DECREF(resp)   # tp_alloc's reference; the cast took its own
+    cdef HeadFacts f
     _put(resp, 0, method)
     _put(resp, 1, url)
-    _put(resp, 2, head.status)
-    _put(resp, 3, head.reason)
-    _put(resp, 4, head.version)
+    if type(head) is _CHead:
+        _facts(head, &f)
+        _put(resp, 2, f.status)
+        _put(resp, 3, <object>f.reason)
+        _put(resp, 4, <object>f.version)
+        _put(resp, 6, <object>f.content_length)
+        _put(resp, 7, True if f.keep_alive else False)
+    else:
+        _put(resp, 2, head.status)
+        _put(resp, 3, head.reason)
+        _put(resp, 4, head.version)
+        _put(resp, 6, head.content_length)
+        _put(resp, 7, head.keep_alive)
     _put(resp, 5, head)
-    _put(resp, 6, head.content_length)
-    _put(resp, 7, head.keep_alive)
     _put(resp, 8, conn)
     _put(resp, 9, deque())
     _put(resp, 10, 0)
@@ -473,7 +485,7 @@ cdef class ConnectionCore:
             body = None
         else:
             return False
-        if (type(head) is not self._head_type or type(end) is not self._end_type or head.status < 200
+        if (type(head) is not self._head_type or type(end) is not self._end_type or _head_status(head) < 200
                 or self._interim):
             return False
         resp = self._response(head)

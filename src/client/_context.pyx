@@ -29,6 +29,7 @@ runs the coroutine, is the reference.
 """
 
 from cpython.object cimport PyObject
+from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.ref cimport Py_DECREF, Py_INCREF
 
 __all__ = ["RequestContext", "plain"]
@@ -96,8 +97,15 @@ cdef enum:
 _TARGET_FIELDS = ("url", "scheme", "host", "port", "is_tls", "target", "host_header", "auth", "key")
 cdef enum:
     T_URL, T_SCHEME, T_HOST, T_PORT, T_IS_TLS, T_TARGET, T_HOST_HEADER, T_AUTH, T_KEY, T_N
+_RESPONSE_FIELDS = ("status", "_head", "_conn", "_pieces")
+cdef enum:
+    R_STATUS, R_HEAD, R_CONN, R_PIECES, R_N
 cdef Py_ssize_t _s_off[S_N]
 cdef Py_ssize_t _t_off[T_N]
+cdef Py_ssize_t _r_off[R_N]
+cdef type _Response = None
+
+include "_heads.pxi"
 
 
 cdef int _offsets(type cls, tuple names, Py_ssize_t *out) except -1:
@@ -122,12 +130,21 @@ cdef inline object _slot(object obj, Py_ssize_t offset):
     return <object>value
 
 
+cdef int _learn_response() except -1:
+    global _Response
+    from wirespeed.client._response import ClientResponse
+    _offsets(ClientResponse, _RESPONSE_FIELDS, _r_off)
+    _Response = ClientResponse
+    return 0
+
+
 cdef int _learn_session() except -1:
     global _REDIRECTS, _BODY_METHODS, _LocalProtocolError, _InvalidRequest, _Session, _Target
     from wirespeed.client import _session, _urls
     from wirespeed.errors import InvalidRequest, LocalProtocolError
     _offsets(_session.ClientSession, _SESSION_FIELDS, _s_off)
     _offsets(_urls.Target, _TARGET_FIELDS, _t_off)
+    _learn_response()
     _BODY_METHODS = _session._BODY_METHODS
     _LocalProtocolError = LocalProtocolError
     _InvalidRequest = InvalidRequest
@@ -205,7 +222,15 @@ cdef class RequestContext:
 
     def __aexit__(self, et, e, tb):
         resp = self._resp
-        if resp is not None and (resp._conn is not None or resp._pieces):
+        if resp is None:
+            return _DONE
+        if _Response is None:
+            _learn_response()
+        if isinstance(resp, _Response):
+            unread = _slot(resp, _r_off[R_CONN]) is not None or _slot(resp, _r_off[R_PIECES])
+        else:
+            unread = resp._conn is not None or resp._pieces
+        if unread:
             resp.close()   # the body is not all read: the connection closes, what is left goes
         return _DONE
 
@@ -341,14 +366,20 @@ cdef class RequestContext:
         session = self._session
         self._it = None
         self._plain = PLAIN_DONE
-        if resp._head.has_set_cookie:
+        if isinstance(resp, _Response):
+            status = _slot(resp, _r_off[R_STATUS])
+            cookie = _sets_cookie(_slot(resp, _r_off[R_HEAD]))
+        else:
+            status = resp.status
+            cookie = resp._head.has_set_cookie
+        if cookie:
             _slot(session, _s_off[S_COOKIE_JAR]).update_from_response(resp.headers, self._t.url)
-        if resp.status in _REDIRECTS:
+        if status in _REDIRECTS:
             self._plain = 0
             self._coro = session._plain_rest(resp, self._method, self._t, self._timeouts, self._deadline,
                                              self._body)
             return _NOT_DONE
-        if _slot(session, _s_off[S_RAISE_FOR_STATUS]) and resp.status >= 400:
+        if _slot(session, _s_off[S_RAISE_FOR_STATUS]) and status >= 400:
             resp.close()
             resp.raise_for_status()
         finished[0] = True
