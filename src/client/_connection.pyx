@@ -19,7 +19,7 @@ argument tuple), each under the Python twin's name with a ``_c`` suffix.
 """
 
 from cpython.object cimport PyObject, PyTypeObject
-from cpython.pycapsule cimport PyCapsule_GetPointer
+from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 
 import socket
@@ -75,6 +75,7 @@ cdef object _flow_init = FlowControl.__init__
 cdef object _flow_lost = FlowControl.connection_lost
 
 include "_heads.pxi"
+include "_plain_api.pxi"
 
 
 # -- the response, built in C ------------------------------------------------------------
@@ -409,6 +410,9 @@ cdef class ConnectionCore:
     # -- an exchange ------------------------------------------------------------------
 
     def begin(self, session, method, url, double deadline, read_timeout):
+        return self._begin_c(session, method, url, deadline, read_timeout)
+
+    cdef object _begin_c(self, session, method, url, double deadline, read_timeout):
         self.requests += 1
         self._session = session
         self._method = method
@@ -666,3 +670,49 @@ cdef class ConnectionCore:
         if self.reading_paused and self.transport is not None and not self.closed:
             self.reading_paused = False
             self.transport.resume_reading()
+
+
+# -- the plain path's calls ---------------------------------------------------------------
+#
+# What the C twin of ``session.get()`` (src/client/_context.pyx) asks of the pool and a
+# connection for a request without options, as C functions it reaches through the
+# _PLAIN_API capsule (src/client/_plain_api.pxi): taking the idle connection and
+# beginning the exchange, then writing the head (and a body of bytes).  Through Python
+# these were seven calls and attribute reads per request, each a lookup and an argument
+# parse; the Python twin's session makes the same calls in _exchange.
+
+cdef object _plain_take(object pool, object key, object session, object method, object url, object total,
+                        object read_timeout, PlainStart *out):
+    """The idle connection for ``key``, its exchange begun (the deadline ``total`` from now); or None."""
+    cdef ConnectionCore conn
+    if type(pool) is not Pool:
+        return _NO_API
+    found = (<Pool>pool)._take_idle_c(key)
+    if found is None:
+        return None
+    conn = <ConnectionCore>found   # the pool's stacks hold ConnectionCore only
+    out.reused = conn.requests > 0
+    out.deadline = INF if total is None else conn._time() + <double>total
+    conn._begin_c(session, method, url, out.deadline, read_timeout)
+    out.waiter = <PyObject *>conn.waiter   # held by the connection
+    return conn
+
+
+cdef object _plain_send(object conn, object method, object target, object items, object body):
+    """Write the head and the body (bytes or None) on a connection _plain_take gave; its future."""
+    cdef ConnectionCore c = <ConnectionCore>conn
+    writer = c.writer_type(c.transport, c)
+    writer.write_request_headers(method, target, items)
+    if body is None:
+        writer.set_eof()
+    else:
+        writer.write_eof(body)
+    return c.waiter
+
+
+cdef object _NO_API = object()   # _plain_take: not this module's pool or connection (never with the C twins)
+cdef PlainAPI _plain_api
+_plain_api.take = _plain_take
+_plain_api.send = _plain_send
+_plain_api.no_api = <PyObject *>_NO_API
+_PLAIN_API = PyCapsule_New(<void *>&_plain_api, PLAIN_API_NAME, NULL)

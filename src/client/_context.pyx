@@ -106,6 +106,11 @@ cdef Py_ssize_t _r_off[R_N]
 cdef type _Response = None
 
 include "_heads.pxi"
+include "_plain_api.pxi"
+
+# the pool's and the connection's calls for the plain path (src/client/_plain_api.pxi)
+from wirespeed.client import _connection_c
+cdef PlainAPI *_api = <PlainAPI *>PyCapsule_GetPointer(_connection_c._PLAIN_API, PLAIN_API_NAME)
 
 
 cdef int _offsets(type cls, tuple names, Py_ssize_t *out) except -1:
@@ -303,35 +308,30 @@ cdef class RequestContext:
                    _slot(session, _s_off[S_SSL]))
         else:
             key = _slot(t, _t_off[T_KEY])
-        conn = _slot(session, _s_off[S_POOL]).take_idle(key)
-        if conn is None:
-            return self._hand_over()
         timeouts = _slot(session, _s_off[S_TIMEOUT])
-        total = timeouts.total
-        self._deadline = _INF if total is None else loop.time() + <double>total
-        self._reused = conn.requests > 0
+        cdef PlainStart started
+        conn = _api.take(_slot(session, _s_off[S_POOL]), key, session, method, _slot(t, _t_off[T_URL]),
+                         timeouts.total, timeouts.read, &started)
+        if conn is None or <PyObject *>conn == _api.no_api:
+            return self._hand_over()
+        self._deadline = started.deadline
+        self._reused = started.reused
         self._t = t
         self._timeouts = timeouts
         self._conn = conn
-        self._waiter = conn.begin(session, method, _slot(t, _t_off[T_URL]), self._deadline, timeouts.read)
+        self._waiter = <object>started.waiter
         self._plain = PLAIN_WAIT
         return True
 
     cdef int _send_head(self) except -1:
-        """The head and the end of an empty body: one transport call; then await the response."""
-        conn = self._conn
+        """The head and the body (bytes or none): one transport call; then await the response."""
         t = self._t
         items = self._items
         self._items = None
-        writer = conn.writer_type(conn.transport, conn)
         try:
-            writer.write_request_headers(self._method, _slot(t, _t_off[T_TARGET]), items)
+            _api.send(self._conn, self._method, _slot(t, _t_off[T_TARGET]), items, self._body)
         except _LocalProtocolError as exc:
             raise _InvalidRequest(f"the request cannot be sent: {exc}", method=self._method, url=t.url) from exc
-        if self._body is None:
-            writer.set_eof()
-        else:
-            writer.write_eof(self._body)
         self._it = self._waiter.__await__()
         return 0
 

@@ -47,6 +47,9 @@ cdef class Pool:
     # -- taking -------------------------------------------------------------------------
 
     def take_idle(self, key):
+        return self._take_idle_c(key)
+
+    cdef object _take_idle_c(self, key):
         stack = self._idle.get(key)
         if not stack:
             return None
