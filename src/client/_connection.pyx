@@ -39,7 +39,10 @@ from wirespeed.errors import (
 )
 from wirespeed.wire import FlowControl
 
-from time import monotonic
+from asyncio import InvalidStateError as _InvalidStateError
+
+# time.monotonic's clock, read in C (no call through the module): the pool's idle times
+from cpython.time cimport monotonic
 
 __all__ = ["ConnectionCore", "PARKED_BUFFERS", "Pool", "RawPieces", "READ_BUFFER_MAX", "READ_BUFFER_SIZE",
            "RECV_LOWAT", "RECV_LOWAT_WAIT"]
@@ -493,15 +496,27 @@ cdef class ConnectionCore:
                 or self._interim):
             return False
         resp = self._response(head)
-        if body is not None:
-            data = bytes(body)
-            del body
-            resp._pieces.append(data)
-            resp._buffered = resp._fed = len(data)
-        # What ClientResponse._end does, inlined, as in the Python twin.
-        resp._complete = True
-        resp.trailers = end.trailers
-        resp._conn = None
+        if type(resp) is _response_class:
+            # built here: its slots are written as _new_response writes them
+            if body is not None:
+                data = bytes(body)
+                del body
+                _get(resp, F_PIECES).append(data)
+                _put(resp, F_BUFFERED, len(data))
+                _put(resp, F_FED, len(data))
+            # What ClientResponse._end does, inlined, as in the Python twin.
+            _put(resp, F_COMPLETE, True)
+            _put(resp, F_TRAILERS, end.trailers)
+            _put(resp, F_CONN, None)
+        else:
+            if body is not None:
+                data = bytes(body)
+                del body
+                resp._pieces.append(data)
+                resp._buffered = resp._fed = len(data)
+            resp._complete = True
+            resp.trailers = end.trailers
+            resp._conn = None
         if self.waiter is not None:
             self._hand_over_c(resp)
         self._message_done_c(resp)
@@ -516,8 +531,13 @@ cdef class ConnectionCore:
         cw = self.continue_waiter
         if cw is not None and not cw.done():
             cw.set_result(resp.status)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(resp)
+        if waiter is not None:
+            # what ``if not waiter.done(): waiter.set_result(resp)`` does, without the probe
+            # (a waiter cancelled with its request refuses the result, and is left as it is)
+            try:
+                waiter.set_result(resp)
+            except _InvalidStateError:
+                pass
 
     def _message_done(self, resp):
         self._message_done_c(resp)
@@ -530,7 +550,13 @@ cdef class ConnectionCore:
             self.resume_reading()
         if self._lowat > 1:
             self._set_lowat_c(1)
-        if (resp is not None and resp._keep_alive and self.reusable and not self.sending
+        if resp is None:
+            keep = False
+        elif type(resp) is _response_class:
+            keep = _get(resp, F_KEEP_ALIVE)
+        else:
+            keep = resp._keep_alive
+        if (keep and self.reusable and not self.sending
                 and self.continue_waiter is None and self._parser.idle and not self.closed):
             if self._rsize != _SMALL:
                 self._shrink_c()

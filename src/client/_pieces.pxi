@@ -33,6 +33,8 @@ cdef int F_EXC = _RESPONSE_FIELDS.index("_exc")
 cdef int F_WAITER = _RESPONSE_FIELDS.index("_waiter")
 cdef int F_LOOP = _RESPONSE_FIELDS.index("_loop")
 cdef int F_FED = _RESPONSE_FIELDS.index("_fed")
+cdef int F_TRAILERS = _RESPONSE_FIELDS.index("trailers")
+cdef int F_KEEP_ALIVE = _RESPONSE_FIELDS.index("_keep_alive")
 
 cdef Py_ssize_t _high_water = 0   # _response.HIGH_WATER and LOW_WATER, read with the offsets
 cdef Py_ssize_t _low_water = 0
