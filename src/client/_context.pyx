@@ -40,12 +40,15 @@ cdef extern from "Python.h":
         PYGEN_ERROR
         PYGEN_NEXT
     ctypedef PySendResult (*sendfunc)(PyObject *, PyObject *, PyObject **) noexcept
+    ctypedef PyObject *(*unaryfunc)(PyObject *) noexcept
     ctypedef struct PyAsyncMethods:
+        unaryfunc am_await
         sendfunc am_send
     ctypedef struct PyTypeObject:
         PyAsyncMethods *tp_as_async
     PySendResult PyIter_Send(PyObject *iterator, PyObject *arg, PyObject **presult) noexcept
     void PyErr_SetObject(object type, object value) noexcept
+    PyTypeObject *Py_TYPE(object o) noexcept
 
 # An exhausted iterator: what ``__aexit__``'s awaitable hands to ``await``, which ends at once.
 cdef object _EMPTY = iter(())
@@ -332,7 +335,7 @@ cdef class RequestContext:
             _api.send(self._conn, self._method, _slot(t, _t_off[T_TARGET]), items, self._body)
         except _LocalProtocolError as exc:
             raise _InvalidRequest(f"the request cannot be sent: {exc}", method=self._method, url=t.url) from exc
-        self._it = self._waiter.__await__()
+        self._it = _await(self._waiter)
         return 0
 
     cdef bint _hand_over(self) except -1:
@@ -401,6 +404,20 @@ cdef class RequestContext:
             if finished:
                 raise StopIteration(out)
         return out
+
+
+cdef object _await(fut):
+    """``fut.__await__()``, through the type's am_await slot when it has one (asyncio's futures)."""
+    cdef PyObject *it
+    cdef PyAsyncMethods *am = Py_TYPE(fut).tp_as_async
+    if am == NULL or am.am_await == NULL:
+        return fut.__await__()
+    it = am.am_await(<PyObject *>fut)
+    if it == NULL:
+        raise_current()
+    out = <object>it
+    Py_DECREF(out)   # am_await gave a new reference; the cast took another
+    return out
 
 
 cdef object _EMPTY_ITER = iter(())
