@@ -15,13 +15,13 @@ that is already done.
 
 ``plain(session, method, url, data=None)`` is what a request without
 options (``session.get(url)``, or with ``data=`` bytes and nothing else)
-returns.  When the session has nothing for the
-request to do beyond sending it (no middleware, auth, cookie to send, proxy
-or ``trust_env``; a URL, method and header list it has seen; an idle
-connection for the origin), the object sends it itself on its first
-``send``, awaits the connection's future, and updates the cookie jar: what
-``_request`` and ``_exchange`` do for such a request, without their two
-frames.  Everything else is handed to the session's Python code: the
+returns.  When the session has nothing for the request to do beyond sending
+it (no middleware, auth, cookie to send, proxy or ``trust_env``; a URL,
+method and header list it has seen; an idle connection for the origin), the
+object sends it itself on its first ``send`` (through the connection
+module's C functions, src/client/_plain_api.pxi), awaits the connection's
+future, and updates the cookie jar: what ``_request`` and ``_exchange`` do
+for such a request, without their two frames.  Everything else is handed to the session's Python code: the
 request's coroutine when any of those is missing (nothing has been done
 then), ``_failed`` for an exception in flight, ``_plain_rest`` for a second
 send, redirects and ``raise_for_status``; so the Python twin, which always
@@ -369,6 +369,7 @@ cdef class RequestContext:
         session = self._session
         self._it = None
         self._plain = PLAIN_DONE
+        self._conn = self._waiter = None   # the response holds what it needs
         if isinstance(resp, _Response):
             status = _slot(resp, _r_off[R_STATUS])
             cookie = _sets_cookie(_slot(resp, _r_off[R_HEAD]))
