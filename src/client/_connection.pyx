@@ -25,7 +25,6 @@ from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 import socket
 import weakref
 from collections import deque
-from types import MemberDescriptorType
 
 from wirespeed.errors import (
     ClientConnectionError,
@@ -63,13 +62,9 @@ cdef int _SOL_SOCKET = socket.SOL_SOCKET
 cdef int _SO_RCVLOWAT = getattr(socket, "SO_RCVLOWAT", 0)
 cdef double INF = float("inf")
 
+include "_slots.pxi"
+
 cdef extern from "Python.h":
-    ctypedef struct PyMemberDef:
-        Py_ssize_t offset
-        int type
-    ctypedef struct PyMemberDescrObject:
-        PyMemberDef *d_member
-    int T_OBJECT_EX
     ctypedef PyObject *(*allocfunc)(PyTypeObject *, Py_ssize_t) noexcept
     ctypedef struct _TypeSlots "PyTypeObject":
         allocfunc tp_alloc
@@ -106,17 +101,9 @@ cdef bint _learn_response_class() except -1:
     global _response_class
     from wirespeed.client._response import ClientResponse
 
-    cdef PyMemberDescrObject *descr
     if len(_RESPONSE_FIELDS) != N_FIELDS or set(ClientResponse.__slots__) - {"__weakref__"} != set(_RESPONSE_FIELDS):
         raise RuntimeError("ClientResponse's slots and the C twin's response fields differ")
-    for i, name in enumerate(_RESPONSE_FIELDS):
-        member = ClientResponse.__dict__[name]
-        if type(member) is not MemberDescriptorType:
-            raise RuntimeError(f"ClientResponse.{name} is not a slot")
-        descr = <PyMemberDescrObject *>member
-        if descr.d_member.type != T_OBJECT_EX:
-            raise RuntimeError(f"ClientResponse.{name} is not an object slot")
-        _offsets[i] = descr.d_member.offset
+    _slot_offsets(ClientResponse, _RESPONSE_FIELDS, _offsets)
     from wirespeed.client._response import HIGH_WATER, LOW_WATER
 
     global _high_water, _low_water

@@ -79,18 +79,9 @@ cdef type _Session = None
 cdef type _Target = None
 cdef double _INF = float("inf")
 
-# The session's and the target's fields are read straight from their slots, at
-# offsets learnt from the classes' member descriptors (as the C connection writes a
-# response's).  Why: through getattr each read is a descriptor lookup, about 150
-# instructions, and the plain path reads about twenty per request: most of what it
-# would cost beyond the connection's own calls.
-cdef extern from "Python.h":
-    ctypedef struct PyMemberDef:
-        Py_ssize_t offset
-        int type
-    ctypedef struct PyMemberDescrObject:
-        PyMemberDef *d_member
-    int T_OBJECT_EX
+# The session's, the target's and the response's fields are read straight from their
+# slots (src/client/_slots.pxi): the plain path reads about twenty per request.
+include "_slots.pxi"
 
 _SESSION_FIELDS = ("_loop", "_closed", "_middlewares", "_auth", "_trust_env", "_proxy", "_methods", "_targets",
                    "_cookie_jar", "_heads", "_ssl", "_pool", "_timeout", "_raise_for_status")
@@ -116,20 +107,6 @@ from wirespeed.client import _connection_c
 cdef PlainAPI *_api = <PlainAPI *>PyCapsule_GetPointer(_connection_c._PLAIN_API, PLAIN_API_NAME)
 
 
-cdef int _offsets(type cls, tuple names, Py_ssize_t *out) except -1:
-    from types import MemberDescriptorType
-    cdef PyMemberDescrObject *descr
-    for i, name in enumerate(names):
-        member = cls.__dict__.get(name)
-        if type(member) is not MemberDescriptorType:
-            raise RuntimeError(f"{cls.__name__}.{name} is not a slot")
-        descr = <PyMemberDescrObject *>member
-        if descr.d_member.type != T_OBJECT_EX:
-            raise RuntimeError(f"{cls.__name__}.{name} is not an object slot")
-        out[i] = descr.d_member.offset
-    return 0
-
-
 cdef inline object _slot(object obj, Py_ssize_t offset):
     """The object in a slot (an instance of the class the offset was learnt from)."""
     cdef PyObject *value = (<PyObject **>((<char *><PyObject *>obj) + offset))[0]
@@ -141,7 +118,7 @@ cdef inline object _slot(object obj, Py_ssize_t offset):
 cdef int _learn_response() except -1:
     global _Response
     from wirespeed.client._response import ClientResponse
-    _offsets(ClientResponse, _RESPONSE_FIELDS, _r_off)
+    _slot_offsets(ClientResponse, _RESPONSE_FIELDS, _r_off)
     _Response = ClientResponse
     return 0
 
@@ -150,8 +127,8 @@ cdef int _learn_session() except -1:
     global _REDIRECTS, _BODY_METHODS, _LocalProtocolError, _InvalidRequest, _Session, _Target
     from wirespeed.client import _session, _urls
     from wirespeed.errors import InvalidRequest, LocalProtocolError
-    _offsets(_session.ClientSession, _SESSION_FIELDS, _s_off)
-    _offsets(_urls.Target, _TARGET_FIELDS, _t_off)
+    _slot_offsets(_session.ClientSession, _SESSION_FIELDS, _s_off)
+    _slot_offsets(_urls.Target, _TARGET_FIELDS, _t_off)
     _learn_response()
     _BODY_METHODS = _session._BODY_METHODS
     _LocalProtocolError = LocalProtocolError
