@@ -11,12 +11,13 @@ include "../_head_facts.pxi"
 cdef head_facts_fn _facts = NULL
 cdef type _CHead = None
 try:
-    from wirespeed.wire import _parser_c
+    from wirespeed.wire import load as _load_wire
+    _c_wire = _load_wire("c")
 except ImportError:   # not built: the module including this is not used either
     pass
 else:
-    _facts = <head_facts_fn>PyCapsule_GetPointer(_parser_c._HEAD_FACTS, HEAD_FACTS_NAME)
-    _CHead = _parser_c.ResponseHead
+    _facts = <head_facts_fn>PyCapsule_GetPointer(_c_wire.head_facts, HEAD_FACTS_NAME)
+    _CHead = _c_wire.ResponseHead
 
 
 cdef inline int _head_status(head) except -1:

@@ -78,6 +78,10 @@ class Wire:
     """One twin of the wire layer, as a typed bundle.
 
     The client is built from one of these; tests build a client per twin.
+    ``head_facts`` is for C code above this layer (the client's C twins): a
+    capsule of the C parser's function that reads a head's status, reason,
+    version, length, keep-alive and Set-Cookie facts in one call
+    (``src/_head_facts.pxi``); None for the Python twin.
     """
 
     IMPLEMENTATION: Implementation
@@ -88,6 +92,7 @@ class Wire:
     ReceiveBuffer: type[ReceiveBufferProtocol]
     writer_module: ModuleType
     parser_module: ModuleType
+    head_facts: object = None
 
     @property
     def implementation(self) -> Implementation:
@@ -125,6 +130,7 @@ def load(implementation: Implementation) -> Wire:
         ReceiveBuffer=receive.ReceiveBuffer,
         writer_module=writer,
         parser_module=parser,
+        head_facts=getattr(parser, "_HEAD_FACTS", None),
     )
     _LOADED[implementation] = bundle
     return bundle
