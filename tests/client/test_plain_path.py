@@ -329,3 +329,54 @@ def test_a_context_ended_while_awaiting_its_response_closes_its_connection(
             assert waiter.cancelled() or waiter.done()
 
     run(main())
+
+
+@pytest.mark.parametrize("how", ["cancel", "total", "read", "wait_for", "asyncio-timeout"])
+def test_a_plain_request_interrupted_on_a_reused_connection_leaves_the_session_usable(
+        wire_impl: Wire, run: Any, fault: FaultServer, calls: list[tuple[str, Any]], how: str) -> None:
+    """The head never comes on the kept-alive connection: each way of giving up closes it."""
+    async def answer_then_stall(conn: Conn) -> None:
+        await conn.read_request()
+        await conn.send(response(200, b"ok"))
+        await conn.read_request()
+        await conn.stall()
+
+    fault.script = [answer_then_stall, serve(ok(), then="keep")]
+    timeout = {"total": ClientTimeout(total=0.3), "read": ClientTimeout(total=None, read=0.3)}.get(
+        how, ClientTimeout(total=None))
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, timeout=timeout) as s:
+            async with s.get(fault.url("/")) as r:
+                assert await r.read() == b"ok"
+            before = len(calls)
+            if how in ("total", "read"):
+                with pytest.raises(asyncio.TimeoutError) as raised:
+                    await s.get(fault.url("/"))
+                assert type(raised.value).__name__ == ("TotalTimeout" if how == "total" else "ReadTimeout")
+            elif how == "wait_for":
+                with pytest.raises(asyncio.TimeoutError):
+                    await asyncio.wait_for(s.get(fault.url("/")), 0.3)
+            elif how == "asyncio-timeout":
+                if not hasattr(asyncio, "timeout"):
+                    pytest.skip("asyncio.timeout is Python 3.11+")
+                with pytest.raises(TimeoutError):
+                    async with asyncio.timeout(0.3):
+                        async with s.get(fault.url("/")) as r:
+                            await r.read()
+            else:
+                task = asyncio.ensure_future(s.get(fault.url("/")))
+                while len(fault.requests()) < 2:
+                    await asyncio.sleep(0.01)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            assert len(calls) - before == (0 if _c(wire_impl) else 1)   # the C twin sent it itself
+            assert s.stats.closed == 1
+            assert_settled(s.stats, idle=0)
+            async with s.get(fault.url("/")) as r:   # a new connection
+                assert await r.read() == b"ok"
+            assert fault.accepted == 2
+            assert_settled(s.stats, idle=1)
+
+    run(main())
