@@ -712,7 +712,7 @@ cdef object _plain_take(object pool, object key, object session, object method, 
 
 
 cdef object _plain_send(object conn, object method, object target, object items, object body):
-    """Write the head and the body (bytes or None) on a connection _plain_take gave; its future."""
+    """Write the head and the body (bytes or None) on a connection _plain_take gave."""
     cdef ConnectionCore c = <ConnectionCore>conn
     writer = c.writer_type(c.transport, c)
     writer.write_request_headers(method, target, items)
@@ -720,10 +720,10 @@ cdef object _plain_send(object conn, object method, object target, object items,
         writer.set_eof()
     else:
         writer.write_eof(body)
-    return c.waiter
+    return None
 
 
-cdef object _NO_API = object()   # _plain_take: not this module's pool or connection (never with the C twins)
+cdef object _NO_API = object()   # _plain_take: not this module's pool (never with the C twins)
 cdef PlainAPI _plain_api
 _plain_api.take = _plain_take
 _plain_api.send = _plain_send

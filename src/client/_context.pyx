@@ -111,7 +111,7 @@ cdef inline object _slot(object obj, Py_ssize_t offset):
     """The object in a slot (an instance of the class the offset was learnt from)."""
     cdef PyObject *value = (<PyObject **>((<char *><PyObject *>obj) + offset))[0]
     if value == NULL:
-        raise AttributeError("a field of the session or its target is not set")
+        raise AttributeError("a slot the C twin reads is not set")
     return <object>value
 
 
@@ -398,7 +398,6 @@ cdef object _await(fut):
     return out
 
 
-cdef object _EMPTY_ITER = iter(())
 # what a plain step returns when it handed the request to the session's coroutine
 cdef object _NOT_DONE = object()
 

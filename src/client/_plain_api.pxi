@@ -12,10 +12,10 @@ cdef struct PlainStart:
 
 cdef struct PlainAPI:
     # The idle connection for key with its exchange begun, None when there is none, or
-    # no_api when the pool or the connection is not the C twin's.
+    # no_api when the pool is not the C twin's.
     object (*take)(object pool, object key, object session, object method, object url, object total,
                    object read_timeout, PlainStart *out)
-    # Write the head and the body (bytes or None); the connection's future of the response.
+    # Write the head and the body (bytes or None) on a connection take gave.
     object (*send)(object conn, object method, object target, object items, object body)
     PyObject *no_api
 

@@ -134,6 +134,14 @@ def test_a_closed_session_refuses_a_plain_request(wire_impl: Wire, run: Any, aio
     run(main())
 
 
+async def _answer_then_stall(conn: Conn) -> None:
+    """Answer one request, then read the next and never answer it."""
+    await conn.read_request()
+    await conn.send(response(200, b"ok"))
+    await conn.read_request()
+    await conn.stall()
+
+
 def _answer_then_close_on(n: int) -> Any:
     """Answer ``n`` requests, then read one more and close without a byte."""
 
@@ -265,13 +273,7 @@ def test_raise_for_status_on_a_plain_request(wire_impl: Wire, run: Any, app: App
 
 def test_a_timeout_and_a_cancel_while_the_response_is_awaited(
         wire_impl: Wire, run: Any, fault: FaultServer) -> None:
-    async def answer_then_stall(conn: Conn) -> None:
-        await conn.read_request()
-        await conn.send(response(200, b"ok"))
-        await conn.read_request()
-        await conn.stall()
-
-    fault.script = [answer_then_stall, answer_then_stall, serve(ok(), ok(), then="keep")]
+    fault.script = [_answer_then_stall, _answer_then_stall, serve(ok(), ok(), then="keep")]
 
     async def main() -> None:
         async with ClientSession(wire=wire_impl, timeout=ClientTimeout(total=0.3)) as s:
@@ -300,13 +302,7 @@ def test_a_timeout_and_a_cancel_while_the_response_is_awaited(
 @pytest.mark.parametrize("how", ["close", "throw", "collect"])
 def test_a_context_ended_while_awaiting_its_response_closes_its_connection(
         wire_impl: Wire, run: Any, fault: FaultServer, how: str) -> None:
-    async def answer_then_stall(conn: Conn) -> None:
-        await conn.read_request()
-        await conn.send(response(200, b"ok"))
-        await conn.read_request()
-        await conn.stall()
-
-    fault.script = answer_then_stall
+    fault.script = _answer_then_stall
 
     async def main() -> None:
         async with ClientSession(wire=wire_impl) as s:
@@ -335,13 +331,7 @@ def test_a_context_ended_while_awaiting_its_response_closes_its_connection(
 def test_a_plain_request_interrupted_on_a_reused_connection_leaves_the_session_usable(
         wire_impl: Wire, run: Any, fault: FaultServer, calls: list[tuple[str, Any]], how: str) -> None:
     """The head never comes on the kept-alive connection: each way of giving up closes it."""
-    async def answer_then_stall(conn: Conn) -> None:
-        await conn.read_request()
-        await conn.send(response(200, b"ok"))
-        await conn.read_request()
-        await conn.stall()
-
-    fault.script = [answer_then_stall, serve(ok(), then="keep")]
+    fault.script = [_answer_then_stall, serve(ok(), then="keep")]
     timeout = {"total": ClientTimeout(total=0.3), "read": ClientTimeout(total=None, read=0.3)}.get(
         how, ClientTimeout(total=None))
 
@@ -378,5 +368,36 @@ def test_a_plain_request_interrupted_on_a_reused_connection_leaves_the_session_u
                 assert await r.read() == b"ok"
             assert fault.accepted == 2
             assert_settled(s.stats, idle=1)
+
+    run(main())
+
+
+def test_a_response_that_comes_after_its_future_was_cancelled_is_dropped_quietly(
+        wire_impl: Wire, run: Any, app: App) -> None:
+    """Task.cancel() cancels the awaited future at once, and the task is thrown into later: a
+    response read in between finds a done future.  Neither twin raises in the read callback
+    (the loop's handler sees nothing), the request ends cancelled, and the session goes on."""
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        errors: list[dict[str, Any]] = []
+        loop.set_exception_handler(lambda _, context: errors.append(context))
+        async with ClientSession(wire=wire_impl) as s:
+            for _ in range(2):
+                async with s.get(app.url("/small")) as r:
+                    assert await r.read() == SMALL
+            ctx = s.get(app.url("/small"))
+            waiter = ctx.send(None)   # sent; what a task would wait on
+            waiter.cancel()           # what Task.cancel() does first
+            for _ in range(50):       # the response is read meanwhile
+                await asyncio.sleep(0.01)
+                if s.stats.in_use == 0:
+                    break
+            assert s.stats.in_use == 0   # the response ended: its connection went back
+            with pytest.raises(asyncio.CancelledError):
+                ctx.throw(asyncio.CancelledError())
+            async with s.get(app.url("/small")) as r:
+                assert await r.read() == SMALL
+            assert_settled(s.stats)
+        assert errors == []
 
     run(main())
