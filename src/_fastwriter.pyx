@@ -46,6 +46,7 @@ from cpython.dict cimport PyDict_CheckExact, PyDict_Next
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
+from cpython.pycapsule cimport PyCapsule_New
 from cpython.tuple cimport PyTuple_CheckExact, PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.errno cimport EAGAIN, EINTR, errno
 from libc.string cimport memcpy
@@ -632,6 +633,92 @@ cdef int _write_piecewise(object transport, list pieces, Py_ssize_t* lens,
     return 0
 
 
+include "_writer_calls.pxi"
+
+
+cdef bytes _request_head(object method, object target, object headers, object version, int state):
+    """A request head, checked (``state``: the writer's; a second head is refused after
+    the start line's checks, before the fields')."""
+    global _last_fields, _last_method, _last_target, _last_head
+    cdef const char* parts[6]
+    cdef Py_ssize_t lens[6]
+    cdef const char* tp
+    cdef Py_ssize_t tn, i
+    cdef bytes version_line, head
+    if (headers is _last_fields and version is V11 and state == NEW and type(method) is str
+            and type(target) is str and (method is _last_method or method == _last_method)
+            and (target is _last_target or target == _last_target)):
+        return _last_head
+    _text(method, &parts[0], &lens[0], 0, WHERE_METHOD, 0, NULL, 0)
+    _check_token(<const unsigned char*>parts[0], lens[0], WHERE_METHOD)
+    _text(target, &tp, &tn, 0, WHERE_TARGET, 0, NULL, 0)
+    if tn == 0:
+        raise HeaderValidationError(W_EMPTY.format(where=W_WHERE_TARGET))
+    # RFC 9112 §3.2: the request-target holds no whitespace, controls or obs-text.
+    for i in range(tn):
+        if not CLS[<unsigned char>tp[i]] & TARGET:
+            if tp[i] == b"#":
+                raise HeaderValidationError(W_TARGET_FRAGMENT.format(offset=i))
+            raise HeaderValidationError(W_TARGET_BYTE.format(byte=<unsigned char>tp[i], offset=i))
+    version_line = HTTP11 if version is V11 else _shared_version(version)
+    if state != NEW:
+        raise WriterStateError(W_HEAD_TWICE)
+    # The line's parts are checked (a token, visible ASCII, a known version): no
+    # start-line check and no line object, the head is built from them in place.
+    parts[1] = " "
+    lens[1] = 1
+    parts[2] = tp
+    lens[2] = tn
+    parts[3] = " "
+    lens[3] = 1
+    parts[4] = PyBytes_AS_STRING(version_line)
+    lens[4] = PyBytes_GET_SIZE(version_line)
+    parts[5] = "\r\n"
+    lens[5] = 2
+    head = _serialize_block(parts, lens, 6, headers, HEADER)
+    if (type(headers) is tuple and version is V11 and type(method) is str and type(target) is str
+            and _plain_pairs(<tuple>headers)):
+        _last_fields = <tuple>headers
+        _last_method = <str>method
+        _last_target = <str>target
+        _last_head = head
+    return head
+
+
+# -- the C calls (src/_writer_calls.pxi) --------------------------------------
+
+cdef int _write_small(object transport, object method, object target, object headers, object body) except -1:
+    """``StreamWriter(transport)``, ``write_request_headers(method, target, headers)``, then
+    ``write_eof(body)`` (bytes) or ``set_eof()`` (None), without the writer: 1 when written,
+    0 (nothing done) for a body of another type or when head and body together pass the
+    coalesce limit."""
+    cdef Py_ssize_t head_len, size, total
+    if body is not None and type(body) is not bytes:
+        return 0
+    head = _request_head(method, target, headers, V11, NEW)
+    head_len = PyBytes_GET_SIZE(head)
+    size = 0 if body is None else PyBytes_GET_SIZE(body)
+    total = head_len + size
+    if size and total > C_COALESCE_LIMIT:
+        return 0
+    if transport.is_closing():
+        raise TransportError(W_CLOSING.format(total))
+    if size == 0:
+        transport.write(head)
+        return 1
+    # two copies into one new bytes, as write_eof joins a small message
+    joined = PyBytes_FromStringAndSize(NULL, total)
+    memcpy(PyBytes_AS_STRING(joined), PyBytes_AS_STRING(head), head_len)
+    memcpy(PyBytes_AS_STRING(joined) + head_len, PyBytes_AS_STRING(body), size)
+    transport.write(joined)
+    return 1
+
+
+cdef WriterCalls _calls
+_calls.write_small = _write_small
+_WRITER_CALLS = PyCapsule_New(<void *>&_calls, WRITER_CALLS_NAME, NULL)
+
+
 @cython.final
 @cython.auto_pickle(False)
 cdef class StreamWriter:
@@ -682,54 +769,9 @@ cdef class StreamWriter:
 
     def write_request_headers(self, method, target, headers=(), version=V11):
         """Buffer a request head: ``method`` must be a token, ``target`` visible ASCII."""
-        global _last_fields, _last_method, _last_target, _last_head
-        cdef const char* parts[6]
-        cdef Py_ssize_t lens[6]
-        cdef const char* tp
-        cdef Py_ssize_t tn, i
-        cdef bytes version_line
-        if (headers is _last_fields and version is V11 and self._state == NEW and type(method) is str
-                and type(target) is str and (method is _last_method or method == _last_method)
-                and (target is _last_target or target == _last_target)):
-            self._head = _last_head
-            self._head_len = PyBytes_GET_SIZE(_last_head)
-            self._state = HEAD_BUFFERED
-            return
-        _text(method, &parts[0], &lens[0], 0, WHERE_METHOD, 0, NULL, 0)
-        _check_token(<const unsigned char*>parts[0], lens[0], WHERE_METHOD)
-        _text(target, &tp, &tn, 0, WHERE_TARGET, 0, NULL, 0)
-        if tn == 0:
-            raise HeaderValidationError(W_EMPTY.format(where=W_WHERE_TARGET))
-        # RFC 9112 §3.2: the request-target holds no whitespace, controls or obs-text.
-        for i in range(tn):
-            if not CLS[<unsigned char>tp[i]] & TARGET:
-                if tp[i] == b"#":
-                    raise HeaderValidationError(W_TARGET_FRAGMENT.format(offset=i))
-                raise HeaderValidationError(W_TARGET_BYTE.format(byte=<unsigned char>tp[i], offset=i))
-        version_line = HTTP11 if version is V11 else _shared_version(version)
-        if self._state != NEW:
-            raise WriterStateError(W_HEAD_TWICE)
-        # The line's parts are checked (a token, visible ASCII, a known version): no
-        # start-line check and no line object, the head is built from them in place.
-        parts[1] = " "
-        lens[1] = 1
-        parts[2] = tp
-        lens[2] = tn
-        parts[3] = " "
-        lens[3] = 1
-        parts[4] = PyBytes_AS_STRING(version_line)
-        lens[4] = PyBytes_GET_SIZE(version_line)
-        parts[5] = "\r\n"
-        lens[5] = 2
-        self._head = _serialize_block(parts, lens, 6, headers, HEADER)
+        self._head = _request_head(method, target, headers, version, self._state)
         self._head_len = PyBytes_GET_SIZE(self._head)
         self._state = HEAD_BUFFERED
-        if (type(headers) is tuple and version is V11 and type(method) is str and type(target) is str
-                and _plain_pairs(<tuple>headers)):
-            _last_fields = <tuple>headers
-            _last_method = <str>method
-            _last_target = <str>target
-            _last_head = self._head
 
     def write_response_headers(self, status, reason, headers=(), version=V11):
         """Buffer a response head: ``status`` a three-digit int, ``reason`` free of controls."""

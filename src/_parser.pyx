@@ -147,7 +147,7 @@ cdef enum:
 
 include "_parser_tables.pxi"
 include "_parser_multidict.pxi"
-include "_head_facts.pxi"
+include "_parser_calls.pxi"
 
 
 cdef class ResponseHead:
@@ -223,7 +223,7 @@ cdef class ResponseHead:
 
 
 cdef void _head_facts(object head, HeadFacts *out) noexcept:
-    """The facts of a head of this module's ResponseHead type (src/_head_facts.pxi)."""
+    """The facts of a head of this module's ResponseHead type (src/_parser_calls.pxi)."""
     cdef ResponseHead h = <ResponseHead>head
     out.status = h.status
     out.keep_alive = h.keep_alive
@@ -231,9 +231,6 @@ cdef void _head_facts(object head, HeadFacts *out) noexcept:
     out.reason = <PyObject *>h.reason
     out.version = <PyObject *>h.version
     out.content_length = <PyObject *>h.content_length
-
-
-_HEAD_FACTS = PyCapsule_New(<void *>_head_facts, HEAD_FACTS_NAME, NULL)
 
 
 cdef class MessageEnd:
@@ -387,8 +384,7 @@ cdef class ResponseParser:
     @property
     def idle(self):
         """True between messages with nothing fed since the last one ended (docs/parser.md)."""
-        return (self._state == ST_IDLE and self._lead == 0 and not self._idle_cr
-                and self._error is None and not self._eof)
+        return _idle_of(self) != 0
 
     @property
     def done(self):
@@ -409,30 +405,14 @@ cdef class ResponseParser:
     def feed(self, data):
         """Parse ``data`` (bytes, bytearray or memoryview); return the events."""
         cdef Py_buffer view
-        cdef list events
         _same_thread(self, True)
         if self._error is not None:
             raise self._error
         _get_bytes(data, &view)
-        if self._state == ST_DONE:
-            try:
-                _keep_unconsumed(self, <const unsigned char *>view.buf, view.len)
-            finally:
-                self._fed += view.len
-                PyBuffer_Release(&view)
-            return []
-        events = []
         try:
-            _run(self, events, data, <const unsigned char *>view.buf, view.len)
-        except _HttpParserError as exc:
-            self._error = exc
-            self._state = ST_ERROR
-            if not events:
-                raise
+            return _feed(self, data, <const unsigned char *>view.buf, view.len)
         finally:
-            self._fed += view.len
             PyBuffer_Release(&view)
-        return events
 
     def feed_eof(self):
         """The peer closed the connection: end a read-until-close body or raise."""
@@ -487,6 +467,68 @@ cdef int _claim(ResponseParser self, bint claim) except -1:
     return 0
 
 
+cdef list _feed(ResponseParser self, object data, const unsigned char *buf, Py_ssize_t n):
+    """feed()'s work, once its checks are made: ``buf`` holds ``n`` bytes of ``data``."""
+    cdef list events
+    if self._state == ST_DONE:
+        try:
+            _keep_unconsumed(self, buf, n)
+        finally:
+            self._fed += n
+        return []
+    events = []
+    try:
+        _run(self, events, data, buf, n)
+    except _HttpParserError as exc:
+        self._error = exc
+        self._state = ST_ERROR
+        if not events:
+            raise
+    finally:
+        self._fed += n
+    return events
+
+
+# -- the C calls (src/_parser_calls.pxi) --------------------------------------
+
+cdef object _feed_view(object parser, object view, Py_ssize_t n, PyObject **error):
+    """``parser.feed(view[:n])`` without the slice (src/_parser_calls.pxi)."""
+    cdef ResponseParser self = <ResponseParser>parser
+    cdef Py_buffer *b
+    if type(view) is not memoryview:
+        raise TypeError(ARG_NOT_BYTES.format(type(view).__name__))
+    b = PyMemoryView_GET_BUFFER(view)
+    if b.itemsize != 1 or b.ndim != 1 or b.strides[0] != 1 or n < 0 or n > b.len:
+        raise ValueError("feed_view wants a flat memoryview of bytes and a count within it")
+    _same_thread(self, True)
+    if self._error is not None:
+        raise self._error
+    events = _feed(self, view, <const unsigned char *>b.buf, n)
+    error[0] = NULL if self._error is None else <PyObject *>self._error
+    return events
+
+
+cdef int _idle_of(object parser) noexcept:
+    cdef ResponseParser self = <ResponseParser>parser
+    return (self._state == ST_IDLE and self._lead == 0 and not self._idle_cr
+            and self._error is None and not self._eof)
+
+
+cdef int _set_method(object parser, object method) except -1:
+    cdef ResponseParser self = <ResponseParser>parser
+    if method is not self._method and method != self._method:
+        self.method = method
+    return 0
+
+
+cdef ParserCalls _calls
+_calls.head_facts = _head_facts
+_calls.feed_view = _feed_view
+_calls.idle = _idle_of
+_calls.set_method = _set_method
+_PARSER_CALLS = PyCapsule_New(<void *>&_calls, PARSER_CALLS_NAME, NULL)
+
+
 cdef int _keep_unconsumed(ResponseParser self, const unsigned char *p, Py_ssize_t n) except -1:
     """Append bytes fed after the last message: all after an upgrade, else up to MAX_UNCONSUMED."""
     if not self._upgraded:
@@ -499,7 +541,13 @@ cdef int _keep_unconsumed(ResponseParser self, const unsigned char *p, Py_ssize_
 
 
 cdef object _pieces(object data):
-    """One memoryview of the fed object, in bytes, to slice body pieces from."""
+    """One memoryview of the fed object, in bytes, to slice body pieces from (a flat
+    memoryview of single bytes is one already)."""
+    cdef Py_buffer *given
+    if type(data) is memoryview:
+        given = PyMemoryView_GET_BUFFER(data)
+        if given.itemsize == 1 and given.ndim == 1:
+            return data
     mv = PyMemoryView_FromObject(data)
     cdef Py_buffer *view = PyMemoryView_GET_BUFFER(mv)
     if view.itemsize != 1 or view.ndim != 1:
@@ -544,7 +592,8 @@ cdef int _run(ResponseParser self, list events, object data, const unsigned char
         elif st == ST_UNTIL_CLOSE:
             if mv is None:
                 mv = _pieces(data)
-            events.append(mv[pos:n] if pos else mv)
+            # the whole of a view of exactly n bytes goes as it is (feed_view's may be longer)
+            events.append(mv[pos:n] if pos or PyMemoryView_GET_BUFFER(mv).len != n else mv)
             self._received += n - pos
             pos = n
         else:  # ST_DONE: the rest belongs to whatever follows this connection's last message

@@ -72,7 +72,7 @@ cdef extern from "Python.h":
 cdef object _flow_init = FlowControl.__init__
 cdef object _flow_lost = FlowControl.connection_lost
 
-include "_heads.pxi"
+include "_wire_calls.pxi"
 include "_plain_api.pxi"
 
 
@@ -291,8 +291,13 @@ cdef class ConnectionCore:
             self._read_deadline = self._time() + self._read_timeout
         rbuf = self._rbuf
         cdef Py_ssize_t size = self._rsize
+        cdef PyObject *perr_p = NULL
+        parser = self._parser
         try:
-            events = self._parser.feed(rbuf.view[:nbytes] if nbytes != size else rbuf.view)
+            if type(parser) is _CParser:
+                events = _pc.feed_view(parser, rbuf.view, nbytes, &perr_p)
+            else:
+                events = parser.feed(rbuf.view[:nbytes] if nbytes != size else rbuf.view)
         except HttpParserError as exc:
             self._fail_c(ResponseProtocolError(f"malformed response: {exc}", method=self._method, url=self._url),
                          exc)
@@ -309,7 +314,12 @@ cdef class ConnectionCore:
             self._grow_c()
         if self._lowat_sock is not None and (self._lowat > 1 or (nbytes >= _SMALL and self._rsize == _LARGE)):
             self._tune_lowat_c()
-        perr = self._parser.error
+        if type(parser) is _CParser:
+            if perr_p == NULL:
+                return
+            perr = <object>perr_p
+        else:
+            perr = parser.error
         if perr is not None and not self.closed:
             self._fail_c(ResponseProtocolError(f"malformed response: {perr}", method=self._method, url=self._url),
                          perr)
@@ -410,7 +420,9 @@ cdef class ConnectionCore:
         self._streaming = False
         self.received = 0
         parser = self._parser
-        if method != parser.method:
+        if type(parser) is _CParser:
+            _pc.set_method(parser, method)
+        elif method != parser.method:
             parser.method = method
         waiter = self.waiter = self._loop.create_future()
         self._deadline = deadline
@@ -544,7 +556,7 @@ cdef class ConnectionCore:
         else:
             keep = resp._keep_alive
         if (keep and self.reusable and not self.sending
-                and self.continue_waiter is None and self._parser.idle and not self.closed):
+                and self.continue_waiter is None and self._parser_idle() and not self.closed):
             if self._rsize != _SMALL:
                 self._shrink_c()
             pool = self._pool
@@ -554,6 +566,12 @@ cdef class ConnectionCore:
                 pool.release(self)
         else:
             self._abort_c()
+
+    cdef inline bint _parser_idle(self) except -1:
+        parser = self._parser
+        if type(parser) is _CParser:
+            return _pc.idle(parser)
+        return parser.idle
 
     def tunneled(self):
         self.tunneling = False
@@ -714,6 +732,8 @@ cdef object _plain_take(object pool, object key, object session, object method, 
 cdef object _plain_send(object conn, object method, object target, object items, object body):
     """Write the head and the body (bytes or None) on a connection _plain_take gave."""
     cdef ConnectionCore c = <ConnectionCore>conn
+    if c.writer_type is _CWriter and _wc.write_small(c.transport, method, target, items, body):
+        return None
     writer = c.writer_type(c.transport, c)
     writer.write_request_headers(method, target, items)
     if body is None:

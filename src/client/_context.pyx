@@ -99,7 +99,7 @@ cdef Py_ssize_t _t_off[T_N]
 cdef Py_ssize_t _r_off[R_N]
 cdef type _Response = None
 
-include "_heads.pxi"
+include "_wire_calls.pxi"
 include "_plain_api.pxi"
 
 # the pool's and the connection's calls for the plain path (src/client/_plain_api.pxi)

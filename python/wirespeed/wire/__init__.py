@@ -78,10 +78,12 @@ class Wire:
     """One twin of the wire layer, as a typed bundle.
 
     The client is built from one of these; tests build a client per twin.
-    ``head_facts`` is for C code above this layer (the client's C twins): a
-    capsule of the C parser's function that reads a head's status, reason,
-    version, length, keep-alive and Set-Cookie facts in one call
-    (``src/_head_facts.pxi``); None for the Python twin.
+    ``parser_calls`` and ``writer_calls`` are for C code above this layer (the
+    client's C twins): capsules of the C parser's and the C writer's tables of
+    C functions (reading a head's facts in one call, feeding a parser a
+    memoryview's first bytes, writing a small request without a writer object;
+    ``src/_parser_calls.pxi``, ``src/_writer_calls.pxi``); None for the Python
+    twin.
     """
 
     IMPLEMENTATION: Implementation
@@ -92,7 +94,8 @@ class Wire:
     ReceiveBuffer: type[ReceiveBufferProtocol]
     writer_module: ModuleType
     parser_module: ModuleType
-    head_facts: object = None
+    parser_calls: object = None
+    writer_calls: object = None
 
     @property
     def implementation(self) -> Implementation:
@@ -130,7 +133,8 @@ def load(implementation: Implementation) -> Wire:
         ReceiveBuffer=receive.ReceiveBuffer,
         writer_module=writer,
         parser_module=parser,
-        head_facts=getattr(parser, "_HEAD_FACTS", None),
+        parser_calls=getattr(parser, "_PARSER_CALLS", None),
+        writer_calls=getattr(writer, "_WRITER_CALLS", None),
     )
     _LOADED[implementation] = bundle
     return bundle
