@@ -42,6 +42,8 @@ from asyncio import InvalidStateError as _InvalidStateError
 
 # time.monotonic's clock, read in C (no call through the module): the pool's idle times
 from cpython.time cimport monotonic
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.memoryview cimport PyMemoryView_GET_BUFFER
 
 __all__ = ["ConnectionCore", "PARKED_BUFFERS", "Pool", "RawPieces", "READ_BUFFER_MAX", "READ_BUFFER_SIZE",
            "RECV_LOWAT", "RECV_LOWAT_WAIT"]
@@ -66,8 +68,10 @@ include "_slots.pxi"
 
 cdef extern from "Python.h":
     ctypedef PyObject *(*allocfunc)(PyTypeObject *, Py_ssize_t) noexcept
+    ctypedef object (*newfunc)(PyTypeObject *, object, PyObject *)
     ctypedef struct _TypeSlots "PyTypeObject":
         allocfunc tp_alloc
+        newfunc tp_new
 
 cdef object _flow_init = FlowControl.__init__
 cdef object _flow_lost = FlowControl.connection_lost
@@ -125,6 +129,21 @@ cdef inline void _put(object obj, int i, object value) noexcept:
 cdef object _EMPTY_TUPLE = ()
 
 
+cdef inline object _new_deque():
+    """``deque()``: its type's tp_new alone makes an empty, unbounded one (what tp_init
+    would make of no arguments), without the class call and its argument parsing."""
+    return (<_TypeSlots *>deque).tp_new(<PyTypeObject *>deque, _EMPTY_TUPLE, NULL)
+
+
+cdef inline bytes _copy(object piece):
+    """``bytes(piece)`` for a body piece (a memoryview of single bytes from the parser),
+    without the class call."""
+    cdef Py_buffer *b = PyMemoryView_GET_BUFFER(piece)
+    if b.ndim != 1 or b.itemsize != 1 or (b.strides != NULL and b.strides[0] != 1):
+        return bytes(piece)
+    return PyBytes_FromStringAndSize(<const char *>b.buf, b.len)
+
+
 cdef object _new_response(type cls, method, url, head, conn, session, loop):
     """What ``ClientResponse(method, url, head, conn)`` makes, without calling it."""
     cdef PyObject *raw = (<_TypeSlots *>cls).tp_alloc(<PyTypeObject *>cls, 0)
@@ -150,7 +169,7 @@ cdef object _new_response(type cls, method, url, head, conn, session, loop):
         _put(resp, 7, head.keep_alive)
     _put(resp, 5, head)
     _put(resp, 8, conn)
-    _put(resp, 9, deque())
+    _put(resp, 9, _new_deque())
     _put(resp, 10, 0)
     _put(resp, 11, False)
     _put(resp, 12, None)
@@ -451,7 +470,7 @@ cdef class ConnectionCore:
             kind = type(ev)
             if kind is memoryview:
                 if resp is not None:
-                    _piece_c(resp, bytes(ev))
+                    _piece_c(resp, _copy(ev))
             elif kind is head_type:
                 status = ev.status
                 if status < 200 and status != 101:
@@ -498,7 +517,7 @@ cdef class ConnectionCore:
         if type(resp) is _response_class:
             # built here: its slots are written as _new_response writes them
             if body is not None:
-                data = bytes(body)
+                data = _copy(body)
                 del body
                 _get(resp, F_PIECES).append(data)
                 _put(resp, F_BUFFERED, len(data))
@@ -509,7 +528,7 @@ cdef class ConnectionCore:
             _put(resp, F_CONN, None)
         else:
             if body is not None:
-                data = bytes(body)
+                data = _copy(body)
                 del body
                 resp._pieces.append(data)
                 resp._buffered = resp._fed = len(data)

@@ -77,6 +77,7 @@ cdef object _LocalProtocolError = None
 cdef object _InvalidRequest = None
 cdef type _Session = None
 cdef type _Target = None
+cdef type _ClientTimeout = None
 cdef double _INF = float("inf")
 
 # The session's, the target's and the response's fields are read straight from their
@@ -124,8 +125,8 @@ cdef int _learn_response() except -1:
 
 
 cdef int _learn_session() except -1:
-    global _REDIRECTS, _BODY_METHODS, _LocalProtocolError, _InvalidRequest, _Session, _Target
-    from wirespeed.client import _session, _urls
+    global _REDIRECTS, _BODY_METHODS, _LocalProtocolError, _InvalidRequest, _Session, _Target, _ClientTimeout
+    from wirespeed.client import _session, _timeouts, _urls
     from wirespeed.errors import InvalidRequest, LocalProtocolError
     _slot_offsets(_session.ClientSession, _SESSION_FIELDS, _s_off)
     _slot_offsets(_urls.Target, _TARGET_FIELDS, _t_off)
@@ -135,7 +136,27 @@ cdef int _learn_session() except -1:
     _InvalidRequest = InvalidRequest
     _Session = _session.ClientSession
     _Target = _urls.Target
+    _ClientTimeout = _timeouts.ClientTimeout
     _REDIRECTS = _session._REDIRECTS
+    return 0
+
+
+# The last session timeouts read, and their total and read: a ClientTimeout is frozen, so
+# one seen again (by identity: it is held here) has the same values.  Another class's are
+# read every time.
+cdef object _UNSEEN = object()
+cdef object _last_timeouts = _UNSEEN
+cdef object _last_total = None
+cdef object _last_read = None
+
+
+cdef int _learn_timeouts(timeouts) except -1:
+    global _last_timeouts, _last_total, _last_read
+    total = timeouts.total
+    read = timeouts.read
+    _last_timeouts = timeouts if type(timeouts) is _ClientTimeout else _UNSEEN
+    _last_total = total
+    _last_read = read
     return 0
 
 
@@ -289,9 +310,11 @@ cdef class RequestContext:
         else:
             key = _slot(t, _t_off[T_KEY])
         timeouts = _slot(session, _s_off[S_TIMEOUT])
+        if timeouts is not _last_timeouts:
+            _learn_timeouts(timeouts)
         cdef PlainStart started
         conn = _api.take(_slot(session, _s_off[S_POOL]), key, session, method, _slot(t, _t_off[T_URL]),
-                         timeouts.total, timeouts.read, &started)
+                         _last_total, _last_read, &started)
         if conn is None or <PyObject *>conn == _api.no_api:
             return self._hand_over()
         self._deadline = started.deadline

@@ -18,7 +18,8 @@ cdef class _Waiter:
 cdef class Pool:
     """Idle stacks per key, limits and a fair FIFO wait (see the Python twin)."""
 
-    cdef public object _loop, _idle, _per_key, _waiters, _sweeper, _conns, _buffers
+    cdef public object _loop, _per_key, _waiters, _sweeper, _conns, _buffers
+    cdef public dict _idle   # typed: its get() on the hot path is a C call, not a method lookup
     cdef public Py_ssize_t limit, limit_per_host, _total, _in_use, _connecting, _opened, _closed_count
     cdef public double keepalive_timeout
     cdef public bint closed
