@@ -18,11 +18,13 @@ are ``def``; the calls among the callbacks are ``cdef`` (no lookup, no
 argument tuple), each under the Python twin's name with a ``_c`` suffix.
 """
 
-from cpython.object cimport PyObject, PyTypeObject
+from cpython.object cimport PyObject, PyObject_Call, PyTypeObject
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 
+import asyncio
 import socket
+import sys
 import weakref
 from collections import deque
 
@@ -129,6 +131,23 @@ cdef inline void _put(object obj, int i, object value) noexcept:
 cdef object _EMPTY_TUPLE = ()
 
 
+# asyncio.Future(loop=loop) is what the stock loops' create_future() make (asyncio's
+# BaseEventLoop and uvloop's Loop); for those the connection makes it with one class call,
+# without the method call and the keyword dict it builds each time (about 500
+# instructions of a small request).  Any other loop's create_future is called.
+cdef object _Future = asyncio.Future
+
+
+cdef dict _future_kwargs(loop):
+    make = getattr(type(loop), "create_future", None)
+    if make is asyncio.BaseEventLoop.create_future:
+        return {"loop": loop}
+    uvloop = sys.modules.get("uvloop")
+    if uvloop is not None and make is getattr(uvloop.Loop, "create_future", None):
+        return {"loop": loop}
+    return None
+
+
 cdef inline object _new_deque():
     """``deque()``: its type's tp_new alone makes an empty, unbounded one (what tp_init
     would make of no arguments), without the class call and its argument parsing."""
@@ -144,7 +163,7 @@ cdef inline bytes _copy(object piece):
     return PyBytes_FromStringAndSize(<const char *>b.buf, b.len)
 
 
-cdef object _new_response(type cls, method, url, head, conn, session, loop):
+cdef object _new_response(type cls, method, url, head, conn, auto_decompress, loop):
     """What ``ClientResponse(method, url, head, conn)`` makes, without calling it."""
     cdef PyObject *raw = (<_TypeSlots *>cls).tp_alloc(<PyTypeObject *>cls, 0)
     if raw == NULL:
@@ -177,7 +196,7 @@ cdef object _new_response(type cls, method, url, head, conn, session, loop):
     _put(resp, 14, None)
     _put(resp, 15, None)
     _put(resp, 16, False)
-    _put(resp, 17, session._auto_decompress)
+    _put(resp, 17, auto_decompress)
     _put(resp, 18, None)
     _put(resp, 19, _EMPTY_TUPLE)
     _put(resp, 20, None)
@@ -205,6 +224,8 @@ cdef class ConnectionCore:
     cdef public object _loop, _pool, key, _wire, _parser, _head_type, _end_type, writer_type
     cdef public object _receive_type, _rbuf, transport, waiter, response, _method, _url, _session
     cdef public object continue_waiter, _timer, _read_timeout, _time, _small, _lowat_sock
+    cdef dict _future_kw        # {"loop": loop} when the loop's create_future is a stock one
+    cdef object _resp_session, _resp_cls, _auto_decompress   # read from the session once
     cdef public Py_ssize_t _rsize, requests, received, _lowat
     cdef public bint closed, in_use, pooled, reading_paused, reusable, sending, tunneling, _interim, _streaming
     cdef public double idle_since, _timer_at, _deadline, _read_deadline, _lowat_deadline
@@ -212,6 +233,7 @@ cdef class ConnectionCore:
     def __init__(self, pool, key, wire, loop):
         _flow_init(self)
         self._loop = loop
+        self._future_kw = _future_kwargs(loop)
         self._time = loop.time
         self._pool = pool
         self.key = key
@@ -291,11 +313,17 @@ cdef class ConnectionCore:
 
     cdef _response(self, head):
         """A response to this exchange for ``head``: built in C for ClientResponse itself."""
-        cls = self._session._response_class
+        session = self._session
+        if session is not self._resp_session:
+            # a connection serves one session: its response class and auto_decompress, once
+            self._resp_cls = session._response_class
+            self._auto_decompress = session._auto_decompress
+            self._resp_session = session
+        cls = self._resp_cls
         if _response_class is None:
             _learn_response_class()
         if cls is _response_class:
-            return _new_response(cls, self._method, self._url, head, self, self._session, self._loop)
+            return _new_response(cls, self._method, self._url, head, self, self._auto_decompress, self._loop)
         return cls(self._method, self._url, head, self)
 
     def get_buffer(self, sizehint):
@@ -443,7 +471,11 @@ cdef class ConnectionCore:
             _pc.set_method(parser, method)
         elif method != parser.method:
             parser.method = method
-        waiter = self.waiter = self._loop.create_future()
+        kw = self._future_kw
+        if kw is not None:
+            waiter = self.waiter = PyObject_Call(_Future, _EMPTY_TUPLE, kw)
+        else:
+            waiter = self.waiter = self._loop.create_future()
         self._deadline = deadline
         self._read_timeout = read_timeout
         if read_timeout is not None:
