@@ -309,6 +309,7 @@ cdef class ResponseParser:
     cdef bint _idle_cr               # a CR arrived between messages, its LF not yet
     cdef Py_ssize_t _lead            # bytes of empty lines before this status line
     cdef bint _eof                   # feed_eof() was called
+    cdef Py_ssize_t _copy_under      # during a feed_view(): pieces shorter than this are bytes
 
     # the block (head or trailer section) being scanned
     cdef unsigned char *_blk         # partial block carried across feeds
@@ -491,8 +492,9 @@ cdef list _feed(ResponseParser self, object data, const unsigned char *buf, Py_s
 
 # -- the C calls (src/_parser_calls.pxi) --------------------------------------
 
-cdef object _feed_view(object parser, object view, Py_ssize_t n, PyObject **error):
-    """``parser.feed(view[:n])`` without the slice (src/_parser_calls.pxi)."""
+cdef object _feed_view(object parser, object view, Py_ssize_t n, Py_ssize_t copy_under, PyObject **error):
+    """``parser.feed(view[:n])`` without the slice, pieces shorter than ``copy_under`` copied
+    to bytes (src/_parser_calls.pxi)."""
     cdef ResponseParser self = <ResponseParser>parser
     cdef Py_buffer *b
     if type(view) is not memoryview:
@@ -503,7 +505,11 @@ cdef object _feed_view(object parser, object view, Py_ssize_t n, PyObject **erro
     _same_thread(self, True)
     if self._error is not None:
         raise self._error
-    events = _feed(self, view, <const unsigned char *>b.buf, n)
+    self._copy_under = copy_under
+    try:
+        events = _feed(self, view, <const unsigned char *>b.buf, n)
+    finally:
+        self._copy_under = 0
     error[0] = NULL if self._error is None else <PyObject *>self._error
     return events
 
@@ -566,9 +572,12 @@ cdef int _run(ResponseParser self, list events, object data, const unsigned char
             pos = _feed_block(self, events, buf, n, pos)
         elif st == ST_BODY_CL or st == ST_CHUNK_DATA:
             take = n - pos if n - pos < self._remaining else <Py_ssize_t>self._remaining
-            if mv is None:
-                mv = _pieces(data)
-            events.append(mv[pos:pos + take])
+            if take < self._copy_under:
+                events.append(PyBytes_FromStringAndSize(<const char *>buf + pos, take))
+            else:
+                if mv is None:
+                    mv = _pieces(data)
+                events.append(mv[pos:pos + take])
             pos += take
             self._remaining -= take
             self._received += take
@@ -590,10 +599,13 @@ cdef int _run(ResponseParser self, list events, object data, const unsigned char
         elif st == ST_IDLE:
             pos = _idle(self, buf, n, pos)
         elif st == ST_UNTIL_CLOSE:
-            if mv is None:
-                mv = _pieces(data)
-            # the whole of a view of exactly n bytes goes as it is (feed_view's may be longer)
-            events.append(mv[pos:n] if pos or PyMemoryView_GET_BUFFER(mv).len != n else mv)
+            if n - pos < self._copy_under:
+                events.append(PyBytes_FromStringAndSize(<const char *>buf + pos, n - pos))
+            else:
+                if mv is None:
+                    mv = _pieces(data)
+                # the whole of a view of exactly n bytes goes as it is (feed_view's may be longer)
+                events.append(mv[pos:n] if pos or PyMemoryView_GET_BUFFER(mv).len != n else mv)
             self._received += n - pos
             pos = n
         else:  # ST_DONE: the rest belongs to whatever follows this connection's last message

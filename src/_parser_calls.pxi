@@ -25,10 +25,12 @@ cdef struct ParserCalls:
     void (*head_facts)(object head, HeadFacts *out) noexcept
     # ``parser.feed(view[:n])`` without the slice: ``view`` a one-dimensional memoryview
     # of single bytes, 0 <= n <= its length (checked: ValueError).  Body pieces are
-    # slices of ``view``, as they would be of ``view[:n]``.  Then the parser's error
+    # slices of ``view``, as they would be of ``view[:n]``, but for pieces shorter than
+    # ``copy_under`` bytes, which come as bytes (a caller that copies small pieces anyway
+    # saves the slice: 0 for none).  Then the parser's error
     # (``parser.error``, borrowed; NULL for None) goes to ``*error``; what feed() raises,
     # it raises.
-    object (*feed_view)(object parser, object view, Py_ssize_t n, PyObject **error)
+    object (*feed_view)(object parser, object view, Py_ssize_t n, Py_ssize_t copy_under, PyObject **error)
     # ``parser.idle``
     int (*idle)(object parser) noexcept
     # ``parser.method = method`` when it is not already equal (0, or -1 with an exception)

@@ -65,6 +65,10 @@ cdef double _LOWAT_WAIT = RECV_LOWAT_WAIT
 cdef int _SOL_SOCKET = socket.SOL_SOCKET
 cdef int _SO_RCVLOWAT = getattr(socket, "SO_RCVLOWAT", 0)
 cdef double INF = float("inf")
+# Body pieces the C parser gives as bytes rather than memoryview slices of the read buffer
+# (Wire.parser_calls' feed_view): the connection copies every piece to bytes anyway but one
+# that fills at least a quarter of the buffer, which it may take whole (_take_whole_c).
+cdef Py_ssize_t _COPY_UNDER = READ_BUFFER_SIZE // 4
 
 include "_slots.pxi"
 
@@ -342,7 +346,7 @@ cdef class ConnectionCore:
         parser = self._parser
         try:
             if type(parser) is _CParser:
-                events = _pc.feed_view(parser, rbuf.view, nbytes, &perr_p)
+                events = _pc.feed_view(parser, rbuf.view, nbytes, _COPY_UNDER, &perr_p)
             else:
                 events = parser.feed(rbuf.view[:nbytes] if nbytes != size else rbuf.view)
         except HttpParserError as exc:
@@ -500,7 +504,10 @@ cdef class ConnectionCore:
                 self.reusable = False
                 break
             kind = type(ev)
-            if kind is memoryview:
+            if kind is bytes:
+                if resp is not None:
+                    _piece_c(resp, ev)
+            elif kind is memoryview:
                 if resp is not None:
                     _piece_c(resp, _copy(ev))
             elif kind is head_type:
@@ -534,7 +541,9 @@ cdef class ConnectionCore:
             head = events[0]
             body = events[1]
             end = events[2]
-            if type(body) is not memoryview:
+            if type(body) is memoryview:
+                body = _copy(body)
+            elif type(body) is not bytes:
                 return False
         elif n == 2:
             head = events[0]
@@ -549,21 +558,17 @@ cdef class ConnectionCore:
         if type(resp) is _response_class:
             # built here: its slots are written as _new_response writes them
             if body is not None:
-                data = _copy(body)
-                del body
-                _get(resp, F_PIECES).append(data)
-                _put(resp, F_BUFFERED, len(data))
-                _put(resp, F_FED, len(data))
+                _get(resp, F_PIECES).append(body)
+                _put(resp, F_BUFFERED, len(body))
+                _put(resp, F_FED, len(body))
             # What ClientResponse._end does, inlined, as in the Python twin.
             _put(resp, F_COMPLETE, True)
             _put(resp, F_TRAILERS, end.trailers)
             _put(resp, F_CONN, None)
         else:
             if body is not None:
-                data = _copy(body)
-                del body
-                resp._pieces.append(data)
-                resp._buffered = resp._fed = len(data)
+                resp._pieces.append(body)
+                resp._buffered = resp._fed = len(body)
             resp._complete = True
             resp.trailers = end.trailers
             resp._conn = None

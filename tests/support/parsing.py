@@ -28,7 +28,9 @@ class Result:
     unconsumed: bytes = b""
 
 
-def _take(impl: Wire, events: list[Any], fed: Any, messages: list[dict[str, Any]]) -> None:
+def _take(impl: Wire, events: list[Any], fed: Any, messages: list[dict[str, Any]], copied_under: int = 0) -> None:
+    """Add ``events`` to ``messages``; body pieces are slices of ``fed``, but for pieces shorter
+    than ``copied_under`` bytes, which may come as bytes (the C parser's feed_view call)."""
     assert type(events) is list
     for ev in events:
         if isinstance(ev, impl.ResponseHead):
@@ -45,9 +47,14 @@ def _take(impl: Wire, events: list[Any], fed: Any, messages: list[dict[str, Any]
             messages[-1]["trailers"] = list(ev.trailers.items())
             messages[-1]["raw_trailers"] = tuple(ev.raw_trailers)
             messages[-1]["complete"] = True
+        elif type(ev) is bytes and copied_under:
+            assert 0 < len(ev) < copied_under, f"a copied piece of {len(ev)} bytes"
+            assert messages and not messages[-1]["complete"], "a body piece outside a message"
+            messages[-1]["body"] += ev
         else:
             assert type(ev) is memoryview, f"unexpected event {ev!r}"
             assert len(ev) > 0, "empty body piece"
+            assert len(ev) >= copied_under, "a short piece not copied"
             # a slice of what was fed, never a copy
             assert ev.obj is (fed.obj if type(fed) is memoryview else fed)
             assert messages and not messages[-1]["complete"], "a body piece outside a message"

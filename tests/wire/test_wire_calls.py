@@ -39,7 +39,7 @@ _get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
 
 # PYFUNCTYPE: called with the GIL held, and an exception the call sets is raised here.
 _FEED = ctypes.PYFUNCTYPE(ctypes.py_object, ctypes.py_object, ctypes.py_object, ctypes.c_ssize_t,
-                          ctypes.POINTER(ctypes.c_void_p))
+                          ctypes.c_ssize_t, ctypes.POINTER(ctypes.c_void_p))
 _IDLE = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.py_object)
 _SET_METHOD = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.py_object, ctypes.py_object)
 _WRITE_SMALL = ctypes.PYFUNCTYPE(ctypes.c_int, *[ctypes.py_object] * 5)
@@ -66,10 +66,10 @@ def _writer_calls() -> _WriterCalls:
     return _WriterCalls.from_address(address)
 
 
-def feed_view(parser: Any, view: memoryview, n: int) -> tuple[list[Any], Any]:
+def feed_view(parser: Any, view: memoryview, n: int, copy_under: int = 0) -> tuple[list[Any], Any]:
     """The events, and the parser's error after (None or the error object)."""
     error = ctypes.c_void_p()
-    events = _parser_calls().feed_view(parser, view, n, ctypes.byref(error))
+    events = _parser_calls().feed_view(parser, view, n, copy_under, ctypes.byref(error))
     pending = None if not error.value else ctypes.cast(error, ctypes.py_object).value
     return events, pending
 
@@ -88,7 +88,7 @@ _CASES = json.loads((Path(__file__).resolve().parents[1] / "support" / "data" / 
                     .read_text(encoding="utf-8"))["cases"]
 
 
-def _run_view(chunks: list[Any], *, method: str, strict: bool, eof: bool) -> Result:
+def _run_view(chunks: list[Any], *, method: str, strict: bool, eof: bool, copy_under: int) -> Result:
     """``support.parsing.run`` on the C parser, each chunk fed as the first bytes of a longer
     buffer whose tail is junk a parser must never read."""
     assert C_WIRE is not None
@@ -98,9 +98,9 @@ def _run_view(chunks: list[Any], *, method: str, strict: bool, eof: bool) -> Res
         for chunk in chunks:
             raw = bytes(chunk)
             view = memoryview(bytearray(raw + b"\r\n\r\nHTTP/1.1 500 junk\r\n\r\n"))
-            events, pending = feed_view(p, view, len(raw))
+            events, pending = feed_view(p, view, len(raw), copy_under)
             assert pending is p.error
-            _take(C_WIRE, events, view, out.messages)
+            _take(C_WIRE, events, view, out.messages, copy_under)
         if p.error is None and eof:
             _take(C_WIRE, p.feed_eof(), None, out.messages)
     except HttpParserError as exc:
@@ -118,9 +118,10 @@ def _summary(r: Result) -> tuple[Any, ...]:
 
 
 @needs_c
+@pytest.mark.parametrize("copy_under", [0, 1, 6, 1 << 20])
 @pytest.mark.parametrize("how", ["whole", "bytewise", "random"])
 @pytest.mark.parametrize("strict", [False, True])
-def test_feed_view_gives_what_feed_gives(wire_impl: Wire, strict: bool, how: str) -> None:
+def test_feed_view_gives_what_feed_gives(wire_impl: Wire, strict: bool, how: str, copy_under: int) -> None:
     compared = 0
     for case in _CASES:
         data = case["input"].encode("latin-1")
@@ -128,7 +129,7 @@ def test_feed_view_gives_what_feed_gives(wire_impl: Wire, strict: bool, how: str
         eof = bool(case.get("eof", False))
         for chunks in splits(data, how):
             want = run(wire_impl, chunks, method=method, strict=strict, eof=eof)
-            got = _run_view(chunks, method=method, strict=strict, eof=eof)
+            got = _run_view(chunks, method=method, strict=strict, eof=eof, copy_under=copy_under)
             assert _summary(got) == _summary(want), case["id"]
             compared += 1
     assert compared >= len(_CASES) > 40
@@ -154,6 +155,33 @@ def test_feed_view_body_pieces_are_slices_of_the_view_within_n(wire_impl: Wire) 
     events, _ = feed_view(ours, memoryview(bytearray(data + b"JUNK")), len(data) - 2)
     assert bytes(events[1]) == b"hel"
     assert [bytes(e) for e in wire_impl.ResponseParser().feed(data[:-2])[1:]] == [b"hel"]
+
+
+@needs_c
+def test_feed_view_copies_short_pieces_only_in_that_call(wire_impl: Wire) -> None:
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"
+    ours = C_WIRE.ResponseParser()   # type: ignore[union-attr]
+    events, _ = feed_view(ours, memoryview(bytearray(data)), len(data) - 4, copy_under=7)
+    assert type(events[1]) is bytes and events[1] == b"012345"   # 6 bytes: under 7
+    events, _ = feed_view(ours, memoryview(bytearray(b"6789")), 4, copy_under=4)
+    assert type(events[0]) is memoryview and bytes(events[0]) == b"6789"   # 4 bytes: not under 4
+    # feed() after it slices again, also after a feed_view that raised
+    with pytest.raises(HttpParserError):
+        feed_view(C_WIRE.ResponseParser(), memoryview(bytearray(b"HTTP/1.1 2x0 OK\r\n\r\n")), 19,   # type: ignore[union-attr]
+                  copy_under=100)
+    again = C_WIRE.ResponseParser()   # type: ignore[union-attr]
+    feed_view(again, memoryview(bytearray(data[:-10])), len(data) - 10, copy_under=100)
+    assert [type(e) for e in again.feed(data[-10:])] == [memoryview, C_WIRE.MessageEnd]   # type: ignore[union-attr]
+    # a read-until-close piece, short and long
+    close = C_WIRE.ResponseParser()   # type: ignore[union-attr]
+    head = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+    feed_view(close, memoryview(bytearray(head)), len(head))
+    short, _ = feed_view(close, memoryview(bytearray(b"abcXX")), 3, copy_under=4)
+    long, _ = feed_view(close, memoryview(bytearray(b"abcdefXX")), 6, copy_under=4)
+    assert short == [b"abc"] and [bytes(e) for e in long] == [b"abcdef"] and type(long[0]) is memoryview
+    theirs = wire_impl.ResponseParser()
+    theirs.feed(head)
+    assert [bytes(e) for e in theirs.feed(b"abc") + theirs.feed(b"abcdef")] == [b"abc", b"abcdef"]
 
 
 @needs_c
