@@ -167,8 +167,9 @@ cdef inline bytes _copy(object piece):
     return PyBytes_FromStringAndSize(<const char *>b.buf, b.len)
 
 
-cdef object _new_response(type cls, method, url, head, conn, auto_decompress, loop):
-    """What ``ClientResponse(method, url, head, conn)`` makes, without calling it."""
+cdef object _new_response(type cls, method, url, head, conn, auto_decompress, loop, pieces):
+    """What ``ClientResponse(method, url, head, conn)`` makes, without calling it; its body's
+    pieces in ``pieces`` (a new deque when None)."""
     cdef PyObject *raw = (<_TypeSlots *>cls).tp_alloc(<PyTypeObject *>cls, 0)
     if raw == NULL:
         raise MemoryError()
@@ -192,7 +193,7 @@ cdef object _new_response(type cls, method, url, head, conn, auto_decompress, lo
         _put(resp, 7, head.keep_alive)
     _put(resp, 5, head)
     _put(resp, 8, conn)
-    _put(resp, 9, _new_deque())
+    _put(resp, 9, _new_deque() if pieces is None else pieces)
     _put(resp, 10, 0)
     _put(resp, 11, False)
     _put(resp, 12, None)
@@ -315,8 +316,9 @@ cdef class ConnectionCore:
     def _shrink(self):
         self._shrink_c()
 
-    cdef _response(self, head):
-        """A response to this exchange for ``head``: built in C for ClientResponse itself."""
+    cdef _response(self, head, pieces=None):
+        """A response to this exchange for ``head``: built in C for ClientResponse itself,
+        its pieces in ``pieces`` when given (a response that came whole: a list)."""
         session = self._session
         if session is not self._resp_session:
             # a connection serves one session: its response class and auto_decompress, once
@@ -327,7 +329,8 @@ cdef class ConnectionCore:
         if _response_class is None:
             _learn_response_class()
         if cls is _response_class:
-            return _new_response(cls, self._method, self._url, head, self, self._auto_decompress, self._loop)
+            return _new_response(cls, self._method, self._url, head, self, self._auto_decompress, self._loop,
+                                 pieces)
         return cls(self._method, self._url, head, self)
 
     def get_buffer(self, sizehint):
@@ -554,11 +557,12 @@ cdef class ConnectionCore:
         if (type(head) is not self._head_type or type(end) is not self._end_type or _head_status(head) < 200
                 or self._interim):
             return False
-        resp = self._response(head)
+        # A whole response's pieces are a list (one piece or none, never added to): a deque
+        # and its block of 64 slots cost about 700 instructions more to make and free.
+        resp = self._response(head, [body] if body is not None else [])
         if type(resp) is _response_class:
             # built here: its slots are written as _new_response writes them
             if body is not None:
-                _get(resp, F_PIECES).append(body)
                 _put(resp, F_BUFFERED, len(body))
                 _put(resp, F_FED, len(body))
             # What ClientResponse._end does, inlined, as in the Python twin.

@@ -92,7 +92,8 @@ cdef class RawPieces:
         pieces = _get(resp, F_PIECES)
         cdef Py_ssize_t buffered
         if pieces:
-            data = pieces.popleft()
+            # a deque; a list of one piece for a response that came whole (_whole_c)
+            data = pieces.popleft() if type(pieces) is not list else (<list>pieces).pop(0)
             buffered = <Py_ssize_t>_get(resp, F_BUFFERED) - len(data)
             _put(resp, F_BUFFERED, buffered)
             conn = _get(resp, F_CONN)

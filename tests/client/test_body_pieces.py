@@ -399,3 +399,43 @@ def test_read_n_over_large_pieces_gives_bytes_and_the_exact_body(wire_impl: Wire
             assert s.stats.opened == 1
 
     run(main())
+
+
+# --------------------------------------------------------------------------- a body that came whole
+
+
+@pytest.mark.parametrize("size", [0, 1, 27, 5000])
+def test_a_body_that_came_with_its_head_reads_alike_every_way(wire_impl: Wire, run: Any, fault: FaultServer,
+                                                              size: int) -> None:
+    # One send: head and body arrive in one read, the response is complete when handed over
+    # (the C connection keeps such a body's piece in a list, not a deque).
+    body = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    fault.script = [serve(*[response(200, body)] * 6, then="keep")]
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            url = fault.url()
+            async with s.get(url) as r:
+                assert r._complete and r._conn is None
+                assert await r.read() == body and await r.read() == body
+            async with s.get(url) as r:
+                assert b"".join([p async for p in r.content.iter_any()]) == body
+                assert await r.content.read() == b""
+            async with s.get(url) as r:
+                got = [p async for p in r.content.iter_chunked(4)]
+                assert b"".join(got) == body and all(len(p) <= 4 for p in got)
+            async with s.get(url) as r:
+                parts = []
+                while part := await r.content.read(3):
+                    parts.append(part)
+                assert b"".join(parts) == body and all(len(p) <= 3 for p in parts)
+            async with s.get(url) as r:
+                first = await r.content.readany()
+                assert first == body[:len(first)]
+                assert first + await r.content.read() == body
+            async with s.get(url) as r:
+                r.close()
+                assert await r.content.read() == b""
+            assert s.stats.opened == 1
+
+    run(main())

@@ -78,7 +78,7 @@ class ClientResponse:
         self.content_length: int | None = head.content_length
         self._keep_alive: bool = head.keep_alive
         self._conn: Connection | None = conn
-        self._pieces: deque[bytes] = deque()
+        self._pieces: deque[bytes] | list[bytes] = deque()
         self._buffered = 0
         self._complete = False
         self._exc: BaseException | None = None
@@ -135,7 +135,9 @@ class ClientResponse:
         """The next raw body piece if one is here, ``b""`` at the end, or None: await ``_wait()``, ask again."""
         pieces = self._pieces
         if pieces:
-            data = pieces.popleft()
+            # a deque; a list for a response that came whole with its head (the C connection
+            # builds it so: one piece, never added to)
+            data = pieces.popleft() if isinstance(pieces, deque) else pieces.pop(0)
             self._buffered -= len(data)
             conn = self._conn
             if conn is not None and conn.reading_paused and self._buffered < LOW_WATER:
