@@ -230,6 +230,7 @@ cdef class ConnectionCore:
     cdef public object _receive_type, _rbuf, transport, waiter, response, _method, _url, _session
     cdef public object continue_waiter, _timer, _read_timeout, _time, _small, _lowat_sock
     cdef dict _future_kw        # {"loop": loop} when the loop's create_future is a stock one
+    cdef object _rview          # _rbuf.view, kept: read on every read, changed only here
     cdef object _resp_session, _resp_cls, _auto_decompress   # read from the session once
     cdef public Py_ssize_t _rsize, requests, received, _lowat
     cdef public bint closed, in_use, pooled, reading_paused, reusable, sending, tunneling, _interim, _streaming
@@ -293,6 +294,7 @@ cdef class ConnectionCore:
 
     cdef _use_buffer_c(self, Py_ssize_t size):
         self._rbuf = self._receive_type(size)
+        self._rview = self._rbuf.view
         self._rsize = size
 
     def _use_buffer(self, Py_ssize_t size):
@@ -303,6 +305,7 @@ cdef class ConnectionCore:
         if rbuf is None:
             rbuf = self._receive_type(_LARGE)
         self._rbuf = rbuf
+        self._rview = rbuf.view
         self._rsize = _LARGE
 
     def _grow(self):
@@ -311,6 +314,7 @@ cdef class ConnectionCore:
     cdef _shrink_c(self):
         self._pool.park_buffer(self._rbuf)
         self._rbuf = self._small
+        self._rview = self._small.view
         self._rsize = _SMALL
 
     def _shrink(self):
@@ -334,7 +338,7 @@ cdef class ConnectionCore:
         return cls(self._method, self._url, head, self)
 
     def get_buffer(self, sizehint):
-        return self._rbuf.view
+        return self._rview
 
     def buffer_updated(self, Py_ssize_t nbytes):
         if self.waiter is None and self.response is None:
@@ -349,7 +353,7 @@ cdef class ConnectionCore:
         parser = self._parser
         try:
             if type(parser) is _CParser:
-                events = _pc.feed_view(parser, rbuf.view, nbytes, _COPY_UNDER, &perr_p)
+                events = _pc.feed_view(parser, self._rview, nbytes, _COPY_UNDER, &perr_p)
             else:
                 events = parser.feed(rbuf.view[:nbytes] if nbytes != size else rbuf.view)
         except HttpParserError as exc:
@@ -433,6 +437,8 @@ cdef class ConnectionCore:
         del first
         del events[0]
         _piece_c(resp, rbuf.take(nbytes))
+        if rbuf is self._rbuf:
+            self._rview = rbuf.view   # take() gave the buffer new storage and a new view
         if events:
             self._dispatch_c(events)
         return True

@@ -7,6 +7,9 @@
 # in structs: one compiled module, so each reads the other's fields directly.
 
 
+cdef object _NO_KEY = object()   # Pool._hot_key when no stack is kept
+
+
 cdef class _Waiter:
     cdef public object key, future
 
@@ -20,6 +23,11 @@ cdef class Pool:
 
     cdef public object _loop, _per_key, _waiters, _sweeper, _conns, _buffers
     cdef public dict _idle   # typed: its get() on the hot path is a C call, not a method lookup
+    # The last key whose stack was looked up, and that stack: a request's key is its target's
+    # tuple, the same object each time, and a tuple's hash is not cached (two hashes of three
+    # fields per request).  Forgotten whenever a stack leaves _idle.
+    cdef object _hot_key
+    cdef list _hot_stack
     cdef public Py_ssize_t limit, limit_per_host, _total, _in_use, _connecting, _opened, _closed_count
     cdef public double keepalive_timeout
     cdef public bint closed
@@ -33,6 +41,8 @@ cdef class Pool:
         self.limit_per_host = limit_per_host
         self.keepalive_timeout = keepalive_timeout
         self._idle = {}
+        self._hot_key = _NO_KEY
+        self._hot_stack = None
         self._per_key = {}
         self._total = 0
         self._in_use = 0
@@ -50,8 +60,22 @@ cdef class Pool:
     def take_idle(self, key):
         return self._take_idle_c(key)
 
-    cdef object _take_idle_c(self, key):
+    cdef inline object _stack_of(self, key):
+        """``self._idle.get(key)``, the last key's stack without a lookup."""
+        if key is self._hot_key:
+            return self._hot_stack
         stack = self._idle.get(key)
+        if stack is not None:
+            self._hot_key = key
+            self._hot_stack = stack
+        return stack
+
+    cdef inline void _forget_stacks(self) noexcept:
+        self._hot_key = _NO_KEY
+        self._hot_stack = None
+
+    cdef object _take_idle_c(self, key):
+        stack = self._stack_of(key)
         if not stack:
             return None
         cdef double expiry = monotonic() - self.keepalive_timeout
@@ -159,7 +183,7 @@ cdef class Pool:
         self._in_use -= 1
         conn.idle_since = monotonic()
         key = conn.key
-        stack = self._idle.get(key)
+        stack = self._stack_of(key)
         if stack is None:
             stack = self._idle[key] = []
         stack.append(conn)
@@ -190,6 +214,7 @@ cdef class Pool:
                 stack.remove(conn)
                 if not stack:
                     del self._idle[conn.key]
+                    self._forget_stacks()
         self._closed_count += 1
         self._forget_slot(conn.key)
 
@@ -237,6 +262,7 @@ cdef class Pool:
         for conn in list(self._conns):
             conn.session_closed()
         self._idle.clear()
+        self._forget_stacks()
         self._buffers.clear()
         for w in self._waiters:
             if not w.future.done():

@@ -67,6 +67,9 @@ def test_a_download_reads_into_the_buffer_the_previous_one_left(wire_impl: Wire,
                 got, checked = 0, False
                 async for piece in r.content.iter_any():
                     got += len(piece)
+                    # the buffer a read goes into is always the current buffer's view (the C
+                    # twin keeps it, renewed when a piece takes the buffer's storage)
+                    assert conn.get_buffer(-1) is conn._rbuf.view
                     if got > MiB and not checked:
                         # past its small buffer, the connection reads into the parked one
                         assert conn._rbuf is parked and not pool._buffers
@@ -77,6 +80,7 @@ def test_a_download_reads_into_the_buffer_the_previous_one_left(wire_impl: Wire,
             async with s.get(app.url("/small")) as r:
                 await r.read()
             assert pool._buffers == [parked] and conn._rbuf is conn._small
+            assert conn.get_buffer(-1) is conn._rbuf.view
         assert pool._buffers == []   # closing the session lets them go
 
     run(main())

@@ -591,3 +591,29 @@ def test_a_response_dropped_before_its_end_frees_its_pool_slot(wire_impl: Wire, 
             assert_settled(s.stats, idle=1)
 
     run(main())
+
+
+def test_idle_connections_of_two_origins_in_turn_and_after_their_stack_went(wire_impl: Wire, run: Any,
+                                                                            aiohttp_app: App, uvicorn_app: App) -> None:
+    # Each origin keeps its own idle stack; the pool remembers the last one it looked up.
+    # Alternate between two origins, then lose every idle connection of one (its stack leaves
+    # the pool) and go on: each origin must still get its own connection, reused.
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            a, b = aiohttp_app, uvicorn_app
+            seen = {a.name: set(), b.name: set()}
+            for app in (a, b, a, a, b, b, b, a):   # a last: its stack is the one remembered
+                seen[app.name].add((await count(s, app))[0])
+            assert all(len(ids) == 1 for ids in seen.values())
+            assert s.stats.opened == 2
+            (idle_a,) = [c for c in s._pool._conns if c.key == s._targets[a.url("/count")].key]
+            idle_a.transport.close()
+            await eventually(lambda: s.stats.closed == 1)
+            first = (await count(s, a))[0]
+            assert first not in seen[a.name]
+            assert [(await count(s, a))[0] for _ in range(3)] == [first] * 3
+            assert (await count(s, b))[0] in seen[b.name]
+            assert s.stats.opened == 3 and s.stats.closed == 1
+            assert_settled(s.stats, idle=2)
+
+    run(main())
