@@ -561,6 +561,24 @@ cdef object _pieces(object data):
     return mv
 
 
+cdef object _add_piece(ResponseParser self, list events, object data, object mv, const unsigned char *buf,
+                       Py_ssize_t start, Py_ssize_t end):
+    """Append the body piece buf[start:end]: bytes when shorter than a feed_view's bound, else
+    a view of the fed object (``mv``, made by the first piece of a feed and returned for the
+    next).  A piece is never the object fed itself, which its owner may release."""
+    if end - start < self._copy_under:
+        events.append(PyBytes_FromStringAndSize(<const char *>buf + start, end - start))
+        return mv
+    if mv is None:
+        mv = _pieces(data)
+    # the whole of a view made here goes as it is; a part, or the fed view, is sliced
+    if start == 0 and mv is not data and PyMemoryView_GET_BUFFER(mv).len == end:
+        events.append(mv)
+    else:
+        events.append(mv[start:end])
+    return mv
+
+
 cdef int _run(ResponseParser self, list events, object data, const unsigned char *buf,
               Py_ssize_t n) except -1:
     cdef Py_ssize_t pos = 0, take
@@ -572,12 +590,7 @@ cdef int _run(ResponseParser self, list events, object data, const unsigned char
             pos = _feed_block(self, events, buf, n, pos)
         elif st == ST_BODY_CL or st == ST_CHUNK_DATA:
             take = n - pos if n - pos < self._remaining else <Py_ssize_t>self._remaining
-            if take < self._copy_under:
-                events.append(PyBytes_FromStringAndSize(<const char *>buf + pos, take))
-            else:
-                if mv is None:
-                    mv = _pieces(data)
-                events.append(mv[pos:pos + take])
+            mv = _add_piece(self, events, data, mv, buf, pos, pos + take)
             pos += take
             self._remaining -= take
             self._received += take
@@ -599,13 +612,7 @@ cdef int _run(ResponseParser self, list events, object data, const unsigned char
         elif st == ST_IDLE:
             pos = _idle(self, buf, n, pos)
         elif st == ST_UNTIL_CLOSE:
-            if n - pos < self._copy_under:
-                events.append(PyBytes_FromStringAndSize(<const char *>buf + pos, n - pos))
-            else:
-                if mv is None:
-                    mv = _pieces(data)
-                # the whole of a view of exactly n bytes goes as it is (feed_view's may be longer)
-                events.append(mv[pos:n] if pos or PyMemoryView_GET_BUFFER(mv).len != n else mv)
+            mv = _add_piece(self, events, data, mv, buf, pos, n)
             self._received += n - pos
             pos = n
         else:  # ST_DONE: the rest belongs to whatever follows this connection's last message

@@ -99,6 +99,19 @@ def test_memoryview_input_gives_views_of_the_same_object(wire_impl: Wire) -> Non
     assert bytes(events[1]) == b"xyz"
 
 
+@pytest.mark.parametrize("framing", [b"Content-Length: 5\r\n", b"Connection: close\r\n"])
+def test_a_piece_of_a_fed_memoryview_outlives_its_release(wire_impl: Wire, framing: bytes) -> None:
+    # A piece that is all of what was fed is still a view of its own, never the caller's
+    # memoryview object: the caller may release that one when feed() returns.
+    p = wire_impl.ResponseParser("GET")
+    p.feed(OK + framing + b"\r\n")
+    backing = bytearray(b"abcde")
+    with memoryview(backing) as fed:
+        (piece,) = p.feed(fed)[:1]
+        assert piece is not fed
+    assert bytes(piece) == b"abcde" and piece.obj is backing
+
+
 def test_a_body_is_passed_through_not_held(wire_impl: Wire) -> None:
     p = wire_impl.ResponseParser("GET")
     size, step = 1 << 20, 1 << 16
