@@ -142,6 +142,17 @@ async def _answer_then_stall(conn: Conn) -> None:
     await conn.stall()
 
 
+async def _cancel_once_sent(s: ClientSession, fault: FaultServer, nth: int) -> None:
+    """GET the fault server in a task, cancel it once the server has its ``nth`` request,
+    and see the task end cancelled."""
+    task = asyncio.ensure_future(s.get(fault.url("/")))
+    while len(fault.requests()) < nth:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 def _answer_then_close_on(n: int) -> Any:
     """Answer ``n`` requests, then read one more and close without a byte."""
 
@@ -283,12 +294,7 @@ def test_a_timeout_and_a_cancel_while_the_response_is_awaited(
                 await s.get(fault.url("/"))
             async with s.get(fault.url("/")) as r:   # a new connection: the first was closed
                 assert await r.read() == b"ok"
-            task = asyncio.ensure_future(s.get(fault.url("/")))
-            while len(fault.requests()) < 4:
-                await asyncio.sleep(0.01)
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+            await _cancel_once_sent(s, fault, 4)
             for _ in range(2):
                 async with s.get(fault.url("/")) as r:
                     assert await r.read() == b"ok"
@@ -355,12 +361,7 @@ def test_a_plain_request_interrupted_on_a_reused_connection_leaves_the_session_u
                         async with s.get(fault.url("/")) as r:
                             await r.read()
             else:
-                task = asyncio.ensure_future(s.get(fault.url("/")))
-                while len(fault.requests()) < 2:
-                    await asyncio.sleep(0.01)
-                task.cancel()
-                with pytest.raises(asyncio.CancelledError):
-                    await task
+                await _cancel_once_sent(s, fault, 2)
             assert len(calls) - before == (0 if _c(wire_impl) else 1)   # the C twin sent it itself
             assert s.stats.closed == 1
             assert_settled(s.stats, idle=0)

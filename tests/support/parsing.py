@@ -61,14 +61,23 @@ def _take(impl: Wire, events: list[Any], fed: Any, messages: list[dict[str, Any]
             messages[-1]["body"] += bytes(ev)
 
 
+#: How a chunk is fed: (parser, chunk) -> (events, the object their body pieces view).
+Feed = Callable[[Any, Any], tuple[list[Any], Any]]
+
+
 def run(impl: Wire, chunks: list[Any], *, method: str = "GET", strict: bool = False,
-        eof: bool = False, limits: dict[str, int] | None = None) -> Result:
-    """Feed ``chunks`` (then EOF if asked) and summarise; a pending error counts as raised."""
+        eof: bool = False, limits: dict[str, int] | None = None, feed: Feed | None = None,
+        copied_under: int = 0) -> Result:
+    """Feed ``chunks`` (then EOF if asked) and summarise; a pending error counts as raised.
+
+    ``feed`` replaces ``parser.feed(chunk)`` (the C parser's feed_view call, say), and
+    ``copied_under`` allows body pieces shorter than that as bytes (see ``_take``)."""
     p = impl.ResponseParser(method, strict=strict, **(limits or {}))
     out = Result()
     try:
         for chunk in chunks:
-            _take(impl, p.feed(chunk), chunk, out.messages)
+            events, fed = feed(p, chunk) if feed is not None else (p.feed(chunk), chunk)
+            _take(impl, events, fed, out.messages, copied_under)
         if p.error is None and eof:
             _take(impl, p.feed_eof(), None, out.messages)
     except HttpParserError as exc:

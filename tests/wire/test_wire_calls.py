@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from support.parsing import Result, _take, error_facts, run, splits
+from support.parsing import Result, error_facts, run, splits
 from wirespeed.errors import HeaderValidationError, HttpParserError, TransportError, WriterStateError
 from wirespeed.testing import RecordingTransport
 from wirespeed.wire import Wire, load
@@ -88,29 +88,17 @@ _CASES = json.loads((Path(__file__).resolve().parents[1] / "support" / "data" / 
                     .read_text(encoding="utf-8"))["cases"]
 
 
-def _run_view(chunks: list[Any], *, method: str, strict: bool, eof: bool, copy_under: int) -> Result:
-    """``support.parsing.run`` on the C parser, each chunk fed as the first bytes of a longer
-    buffer whose tail is junk a parser must never read."""
-    assert C_WIRE is not None
-    p = C_WIRE.ResponseParser(method, strict=strict)
-    out = Result()
-    try:
-        for chunk in chunks:
-            raw = bytes(chunk)
-            view = memoryview(bytearray(raw + b"\r\n\r\nHTTP/1.1 500 junk\r\n\r\n"))
-            events, pending = feed_view(p, view, len(raw), copy_under)
-            assert pending is p.error
-            _take(C_WIRE, events, view, out.messages, copy_under)
-        if p.error is None and eof:
-            _take(C_WIRE, p.feed_eof(), None, out.messages)
-    except HttpParserError as exc:
-        out.error = exc
-        assert p.error is exc
-    if out.error is None and p.error is not None:
-        out.error = p.error
-    out.done = p.done
-    out.unconsumed = bytes(p.unconsumed)
-    return out
+def _fed_as_views(copy_under: int) -> Any:
+    """A ``support.parsing.run`` feed: each chunk given to the C parser's feed_view as the first
+    bytes of a longer buffer whose tail is junk a parser must never read."""
+    def feed(p: Any, chunk: Any) -> tuple[list[Any], Any]:
+        raw = bytes(chunk)
+        view = memoryview(bytearray(raw + b"\r\n\r\nHTTP/1.1 500 junk\r\n\r\n"))
+        events, pending = feed_view(p, view, len(raw), copy_under)
+        assert pending is p.error
+        return events, view
+
+    return feed
 
 
 def _summary(r: Result) -> tuple[Any, ...]:
@@ -129,7 +117,8 @@ def test_feed_view_gives_what_feed_gives(wire_impl: Wire, strict: bool, how: str
         eof = bool(case.get("eof", False))
         for chunks in splits(data, how):
             want = run(wire_impl, chunks, method=method, strict=strict, eof=eof)
-            got = _run_view(chunks, method=method, strict=strict, eof=eof, copy_under=copy_under)
+            got = run(C_WIRE, chunks, method=method, strict=strict, eof=eof,  # type: ignore[arg-type]
+                      feed=_fed_as_views(copy_under), copied_under=copy_under)
             assert _summary(got) == _summary(want), case["id"]
             compared += 1
     assert compared >= len(_CASES) > 40
