@@ -402,3 +402,29 @@ def test_a_response_that_comes_after_its_future_was_cancelled_is_dropped_quietly
         assert errors == []
 
     run(main())
+
+
+def test_each_session_keeps_its_own_timeouts_in_turn(wire_impl: Wire, run: Any, fault: FaultServer,
+                                                     aiohttp_app: App, calls: list[tuple[str, Any]]) -> None:
+    # The C twin keeps the values of the last ClientTimeout it read: a plain request of one
+    # session after another's must use its own, however they alternate.
+    fault.script = [_answer_then_stall]
+    quick, slow = ClientTimeout(total=0.3), ClientTimeout(total=None, read=None)
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl, timeout=quick) as a, \
+                ClientSession(wire=wire_impl, timeout=slow) as b:
+            async with a.get(fault.url("/")) as r:
+                assert await r.read() == b"ok"
+            slow_url = aiohttp_app.url("/slow?delay=0.5")
+            for _ in range(2):   # the first warms b; the second is plain
+                async with b.get(slow_url) as r:   # longer than a's total: b has none
+                    assert await r.read()
+            before = len(calls)
+            with pytest.raises(TotalTimeout):
+                await a.get(fault.url("/"))   # stalls: a's total, not b's none
+            async with b.get(slow_url) as r:
+                assert await r.read()
+            assert len(calls) - before == (0 if _c(wire_impl) else 2)   # all plain on the C twin
+
+    run(main())
