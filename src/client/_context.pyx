@@ -392,10 +392,12 @@ cdef class RequestContext:
 
     cdef object _plain_throw(self, tuple args):
         cdef bint finished = False
-        if self._plain != PLAIN_WAIT:
-            if self._plain == PLAIN_START:
-                self._plain = PLAIN_DONE   # thrown into before it started: it never sends
-            raise_thrown(args)
+        if self._plain == PLAIN_DONE:
+            raise RuntimeError("cannot reuse already awaited coroutine")
+        if self._plain == PLAIN_START:
+            exc = _thrown(args)   # arguments refused leave it unstarted, as a coroutine
+            self._plain = PLAIN_DONE   # thrown into before it started: it never sends
+            raise exc
         try:
             out = self._it.throw(*args)
         except BaseException as exc:
@@ -433,12 +435,32 @@ cdef object _take_raised():
         return exc
 
 
-cdef int raise_thrown(tuple args) except -1:
-    """Raise what ``throw(*args)`` was given, as a coroutine not started does."""
+cdef object _thrown(tuple args):
+    """The exception ``throw(*args)`` raises: an exception, or an exception class with its
+    value (an instance, the arguments or one argument); TypeError for anything else."""
+    if not 1 <= len(args) <= 3:
+        raise TypeError(f"throw expected at most 3 arguments, got {len(args)}")
     typ = args[0]
-    if len(args) > 1 and args[1] is not None:
-        raise args[1]
-    raise typ
+    val = args[1] if len(args) > 1 else None
+    tb = args[2] if len(args) > 2 else None
+    if isinstance(typ, BaseException):
+        if val is not None:
+            raise TypeError("instance exception may not have a separate value")
+        exc = typ
+    elif isinstance(typ, type) and issubclass(typ, BaseException):
+        if isinstance(val, typ):
+            exc = val
+        elif val is None:
+            exc = typ()
+        elif type(val) is tuple:
+            exc = typ(*val)
+        else:
+            exc = typ(val)
+    else:
+        raise TypeError(f"exceptions must be classes or instances deriving from BaseException, not {type(typ).__name__}")
+    if tb is not None:
+        exc = exc.with_traceback(tb)
+    return exc
 
 
 def plain(session, method, url, bytes data=None):

@@ -193,3 +193,58 @@ def test_a_context_closed_unawaited_sends_nothing_and_warns_nothing(wire_impl: W
                 assert await r.read() == SMALL
 
     run(main())
+
+
+@pytest.mark.parametrize("args", [
+    (ValueError("x"),),
+    (ValueError,),
+    (ValueError, "x"),
+    (ValueError, ("x", 2)),
+    (ValueError, ValueError("x")),
+], ids=["instance", "class", "class-value", "class-args", "class-instance"])
+def test_throw_before_it_started_raises_what_a_coroutine_raises(wire_impl: Wire, run: Any, app: App,
+                                                                args: tuple[Any, ...]) -> None:
+    """Thrown into before its first send, a context raises what the request's coroutine would
+    (an exception, or a class with its value made into one), sends nothing, and is spent after."""
+    import warnings
+
+    async def unstarted() -> None:
+        return None
+
+    def outcome(aw: Any) -> tuple[type, tuple[Any, ...]]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)   # the (type, value) form, 3.12+
+            with pytest.raises(BaseException) as raised:
+                aw.throw(*args)
+        return type(raised.value), raised.value.args
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(app.url("/small")) as r:   # warm: the C twin's plain path
+                await r.read()
+            ctx = s.get(app.url("/small"))
+            assert outcome(ctx) == outcome(unstarted())
+            with pytest.raises(RuntimeError, match="cannot reuse already awaited coroutine"):
+                await ctx
+            with pytest.raises(RuntimeError, match="cannot reuse already awaited coroutine"):
+                ctx.throw(KeyError)
+            assert_settled(s.stats, idle=1)   # its connection stays idle: nothing was sent
+            assert s.stats.opened == 1
+
+    run(main())
+
+
+@pytest.mark.parametrize("args", [(1,), (KeyError("k"), "value")], ids=["not-an-exception", "instance-value"])
+def test_throw_of_what_is_not_an_exception_leaves_it_unstarted(wire_impl: Wire, run: Any, app: App,
+                                                               args: tuple[Any, ...]) -> None:
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(app.url("/small")) as r:
+                await r.read()
+            ctx = s.get(app.url("/small"))
+            with pytest.raises(TypeError):
+                ctx.throw(*args)
+            async with ctx as r:   # refused arguments leave it unstarted, as a coroutine
+                assert await r.read() == SMALL
+
+    run(main())
