@@ -228,6 +228,7 @@ cdef void _head_facts(object head, HeadFacts *out) noexcept:
     out.status = h.status
     out.keep_alive = h.keep_alive
     out.has_set_cookie = h.has_set_cookie
+    out.has_coding = h._has_ce
     out.reason = <PyObject *>h.reason
     out.version = <PyObject *>h.version
     out.content_length = <PyObject *>h.content_length

@@ -16,12 +16,13 @@ cdef struct HeadFacts:
     int status
     int keep_alive
     int has_set_cookie
+    int has_coding              # a Content-Encoding field: head.content_encoding is not None
     PyObject *reason            # borrowed: the head holds them
     PyObject *version
     PyObject *content_length
 
 cdef struct ParserCalls:
-    # A head's facts (status, reason, version, length, keep-alive, Set-Cookie).
+    # A head's facts (status, reason, version, length, keep-alive, Set-Cookie, Content-Encoding).
     void (*head_facts)(object head, HeadFacts *out) noexcept
     # ``parser.feed(view[:n])`` without the slice: ``view`` a one-dimensional memoryview
     # of single bytes, 0 <= n <= its length (checked: ValueError).  Body pieces are

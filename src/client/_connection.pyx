@@ -167,9 +167,10 @@ cdef inline bytes _copy(object piece):
     return PyBytes_FromStringAndSize(<const char *>b.buf, b.len)
 
 
-cdef object _new_response(type cls, method, url, head, conn, auto_decompress, loop, pieces):
+cdef object _new_response(type cls, method, url, head, conn, auto_decompress, loop, pieces, whole):
     """What ``ClientResponse(method, url, head, conn)`` makes, without calling it; its body's
-    pieces in ``pieces`` (a new deque when None)."""
+    pieces in ``pieces`` (a new deque when None).  ``whole``: the body of a response that came
+    whole with its head (else None), kept as what ``read()`` returns unless it is to be decoded."""
     cdef PyObject *raw = (<_TypeSlots *>cls).tp_alloc(<PyTypeObject *>cls, 0)
     if raw == NULL:
         raise MemoryError()
@@ -185,7 +186,11 @@ cdef object _new_response(type cls, method, url, head, conn, auto_decompress, lo
         _put(resp, 4, <object>f.version)
         _put(resp, 6, <object>f.content_length)
         _put(resp, 7, True if f.keep_alive else False)
+        if f.has_coding and auto_decompress:
+            whole = None
     else:
+        if whole is not None and auto_decompress and head.content_encoding is not None:
+            whole = None
         _put(resp, 2, head.status)
         _put(resp, 3, head.reason)
         _put(resp, 4, head.version)
@@ -198,7 +203,7 @@ cdef object _new_response(type cls, method, url, head, conn, auto_decompress, lo
     _put(resp, 11, False)
     _put(resp, 12, None)
     _put(resp, 13, None)
-    _put(resp, 14, None)
+    _put(resp, 14, whole)
     _put(resp, 15, None)
     _put(resp, 16, False)
     _put(resp, 17, auto_decompress)
@@ -320,9 +325,10 @@ cdef class ConnectionCore:
     def _shrink(self):
         self._shrink_c()
 
-    cdef _response(self, head, pieces=None):
+    cdef _response(self, head, pieces=None, whole=None):
         """A response to this exchange for ``head``: built in C for ClientResponse itself,
-        its pieces in ``pieces`` when given (a response that came whole: a list)."""
+        its pieces in ``pieces`` when given (a response that came whole: a list, and its
+        body in ``whole``)."""
         session = self._session
         if session is not self._resp_session:
             # a connection serves one session: its response class and auto_decompress, once
@@ -334,7 +340,7 @@ cdef class ConnectionCore:
             _learn_response_class()
         if cls is _response_class:
             return _new_response(cls, self._method, self._url, head, self, self._auto_decompress, self._loop,
-                                 pieces)
+                                 pieces, whole)
         return cls(self._method, self._url, head, self)
 
     def get_buffer(self, sizehint):
@@ -565,7 +571,10 @@ cdef class ConnectionCore:
             return False
         # A whole response's pieces are a list (one piece or none, never added to): a deque
         # and its block of 64 slots cost about 700 instructions more to make and free.
-        resp = self._response(head, [body] if body is not None else [])
+        if body is not None:
+            resp = self._response(head, [body], body)
+        else:
+            resp = self._response(head, [], b"")
         if type(resp) is _response_class:
             # built here: its slots are written as _new_response writes them
             if body is not None:
@@ -579,6 +588,8 @@ cdef class ConnectionCore:
             if body is not None:
                 resp._pieces.append(body)
                 resp._buffered = resp._fed = len(body)
+            if not resp._auto_decompress or head.content_encoding is None:
+                resp._body = body if body is not None else b""
             resp._complete = True
             resp.trailers = end.trailers
             resp._conn = None

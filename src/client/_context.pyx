@@ -457,7 +457,8 @@ cdef object _thrown(tuple args):
         else:
             exc = typ(val)
     else:
-        raise TypeError(f"exceptions must be classes or instances deriving from BaseException, not {type(typ).__name__}")
+        raise TypeError("exceptions must be classes or instances deriving from BaseException, "
+                        f"not {type(typ).__name__}")
     if tb is not None:
         exc = exc.with_traceback(tb)
     return exc

@@ -35,6 +35,7 @@ cdef int F_LOOP = _RESPONSE_FIELDS.index("_loop")
 cdef int F_FED = _RESPONSE_FIELDS.index("_fed")
 cdef int F_TRAILERS = _RESPONSE_FIELDS.index("trailers")
 cdef int F_KEEP_ALIVE = _RESPONSE_FIELDS.index("_keep_alive")
+cdef int F_BODY = _RESPONSE_FIELDS.index("_body")
 
 cdef Py_ssize_t _high_water = 0   # _response.HIGH_WATER and LOW_WATER, read with the offsets
 cdef Py_ssize_t _low_water = 0
@@ -94,6 +95,7 @@ cdef class RawPieces:
         if pieces:
             # a deque; a list of one piece for a response that came whole (_whole_c)
             data = pieces.popleft() if type(pieces) is not list else (<list>pieces).pop(0)
+            _put(resp, F_BODY, None)   # a body kept whole for read() is no longer whole (_pop)
             buffered = <Py_ssize_t>_get(resp, F_BUFFERED) - len(data)
             _put(resp, F_BUFFERED, buffered)
             conn = _get(resp, F_CONN)

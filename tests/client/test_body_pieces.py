@@ -443,3 +443,66 @@ def test_a_body_that_came_with_its_head_reads_alike_every_way(wire_impl: Wire, r
             assert s.stats.opened == 1
 
     run(main())
+
+
+@pytest.mark.parametrize("size", [0, 1, 27, 5000])
+def test_read_and_the_stream_never_both_have_a_body_that_came_whole(wire_impl: Wire, run: Any, fault: FaultServer,
+                                                                    size: int) -> None:
+    """Such a body is kept for read() from the start, and as the one piece a stream takes:
+    after read() the stream is at its end; after part of it went as a stream, read() gives the
+    rest (as aiohttp's read() does); after close() there is nothing; read() twice is the same."""
+    body = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    fault.script = [serve(*[response(200, body)] * 6, then="keep")]
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            url = fault.url()
+            async with s.get(url) as r:
+                assert await r.read() == body
+                assert await r.content.read() == b""
+                assert [p async for p in r.content.iter_any()] == []
+                assert r.content.at_eof()
+                assert await r.read() == body
+            async with s.get(url) as r:
+                head = await r.content.read(3)
+                assert head == body[:3]
+                assert await r.read() == body[3:]
+                assert await r.read() == body[3:]
+                assert await r.content.read() == b""
+            async with s.get(url) as r:
+                assert b"".join([p async for p in r.content.iter_chunked(4)]) == body
+                assert await r.read() == b""
+            async with s.get(url) as r:
+                r.close()
+                assert await r.read() == b""
+            async with s.get(url) as r:
+                assert await r.read() == body
+                r.close()
+                assert await r.read() == body   # read before: kept
+            async with s.get(url) as r:
+                pass   # left unread: closed on the way out
+            assert await r.read() == b""
+            assert s.stats.opened == 1
+
+    run(main())
+
+
+def test_a_compressed_body_that_came_whole_is_read_decoded_or_raw(wire_impl: Wire, run: Any, app: App) -> None:
+    """A body with a Content-Encoding is not kept for read() as it came: read() decodes it,
+    unless the session said auto_decompress=False."""
+    import gzip
+
+    from support.client_apps import TEXT
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            async with s.get(app.url("/gzip")) as r:
+                assert await r.read() == TEXT
+                assert await r.read() == TEXT
+        async with ClientSession(wire=wire_impl, auto_decompress=False) as s:
+            async with s.get(app.url("/gzip")) as r:
+                raw = await r.read()
+                assert gzip.decompress(raw) == TEXT
+                assert await r.content.read() == b""
+
+    run(main())

@@ -45,8 +45,17 @@ _SET_METHOD = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.py_object, ctypes.py_object
 _WRITE_SMALL = ctypes.PYFUNCTYPE(ctypes.c_int, *[ctypes.py_object] * 5)
 
 
+class _HeadFacts(ctypes.Structure):
+    _fields_ = [("status", ctypes.c_int), ("keep_alive", ctypes.c_int), ("has_set_cookie", ctypes.c_int),
+                ("has_coding", ctypes.c_int), ("reason", ctypes.c_void_p), ("version", ctypes.c_void_p),
+                ("content_length", ctypes.c_void_p)]
+
+
+_HEAD_FACTS = ctypes.PYFUNCTYPE(None, ctypes.py_object, ctypes.POINTER(_HeadFacts))
+
+
 class _ParserCalls(ctypes.Structure):
-    _fields_ = [("head_facts", ctypes.c_void_p), ("feed_view", _FEED), ("idle", _IDLE),
+    _fields_ = [("head_facts", _HEAD_FACTS), ("feed_view", _FEED), ("idle", _IDLE),
                 ("set_method", _SET_METHOD)]
 
 
@@ -229,6 +238,35 @@ def test_idle_and_set_method(wire_impl: Wire) -> None:
         theirs.method = b"GET"
     assert str(ours_error.value) == str(theirs_error.value)
     assert ours.method == "HEAD"
+
+
+def _borrowed(address: int | None) -> Any:
+    """The object a borrowed PyObject pointer points at (the head holds it)."""
+    return ctypes.cast(address, ctypes.py_object).value
+
+
+@needs_c
+@pytest.mark.parametrize("fields", [
+    b"Content-Length: 2\r\n",
+    b"Content-Length: 0\r\nConnection: close\r\nSet-Cookie: a=1\r\n",
+    b"Transfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n",
+    b"Content-Encoding:\r\nContent-Length: 0\r\n",
+    b"content-encoding: br, gzip\r\nset-cookie: b=2\r\nContent-Length: 0\r\n",
+    b"Content-Encodings: gzip\r\nContent-Length: 0\r\n",
+], ids=["length", "close-cookie", "chunked-gzip", "empty-coding", "lower-case", "near-miss"])
+def test_head_facts_are_the_heads_attributes(wire_impl: Wire, fields: bytes) -> None:
+    """What the client reads of a head through the call is what the head's attributes say, and
+    ``has_coding`` is ``content_encoding is not None`` on the fixture's twin."""
+    data = b"HTTP/1.1 200 Fine\r\n" + fields + b"\r\n"
+    (head, *_), _ = feed_view(C_WIRE.ResponseParser(), memoryview(bytearray(data)), len(data))  # type: ignore[union-attr]
+    theirs = wire_impl.ResponseParser().feed(data)[0]
+    facts = _HeadFacts()
+    _parser_calls().head_facts(head, ctypes.byref(facts))
+    assert (facts.status, bool(facts.keep_alive), bool(facts.has_set_cookie)) == (
+        theirs.status, theirs.keep_alive, theirs.has_set_cookie)
+    assert bool(facts.has_coding) is (theirs.content_encoding is not None)
+    assert (_borrowed(facts.reason), _borrowed(facts.version), _borrowed(facts.content_length)) == (
+        theirs.reason, theirs.version, theirs.content_length)
 
 
 # -- write_small -------------------------------------------------------------------------

@@ -381,6 +381,10 @@ class Connection(FlowControl, asyncio.BufferedProtocol):
             del body   # the parser's slice of the read buffer goes at once
             resp._pieces.append(data)
             resp._buffered = resp._fed = len(data)
+        else:
+            data = b""
+        if not resp._auto_decompress or head.content_encoding is None:
+            resp._body = data   # what read() returns, at once (ClientResponse.read)
         # What ClientResponse._end does, inlined: one Python call fewer on every small request.
         resp._complete = True
         resp.trailers = end.trailers

@@ -138,6 +138,7 @@ class ClientResponse:
             # a deque; a list for a response that came whole with its head (the C connection
             # builds it so: one piece, never added to)
             data = pieces.popleft() if isinstance(pieces, deque) else pieces.pop(0)
+            self._body = None   # a body kept whole for read() is no longer whole
             self._buffered -= len(data)
             conn = self._conn
             if conn is not None and conn.reading_paused and self._buffered < LOW_WATER:
@@ -204,17 +205,32 @@ class ClientResponse:
 
     async def read(self) -> bytes:
         """The whole body (decoded unless ``auto_decompress=False``)."""
-        if self._body is not None:
-            return self._body
+        body = self._body
+        if body is not None:
+            # Read before, or a body that came whole with its head and needs no decoding: the
+            # connection keeps it here from the start, and also as the one piece a stream
+            # would take; reading it here takes that piece (and a stream taking it first
+            # forgets this, _pop), so read() and the stream never both have it.
+            if self._pieces:
+                self._pieces.clear()
+                self._buffered = 0
+            return body
+        # What a stream's read(n) left over comes first: after part of the body was read as a
+        # stream, read() gives the rest of it (as aiohttp's read(), which reads the stream).
+        content = self._content
+        rest = b""
+        if content is not None and content._rest:
+            rest = bytes(content._rest)
+            content._rest = b""
         if self._complete and self._exc is None and (
                 not self._auto_decompress or self._head.content_encoding is None):
             pieces = self._pieces
-            body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            body = pieces[0] if len(pieces) == 1 and not rest else rest + b"".join(pieces)
             pieces.clear()
             self._buffered = 0
             self._body = body
             return body
-        chunks = []
+        chunks = [rest] if rest else []
         while True:
             piece = await self._next()
             if not piece:
@@ -334,7 +350,9 @@ class ClientResponse:
         if conn is not None:
             self._conn = None
             conn.close()
-        self._pieces.clear()
+        if self._pieces:
+            self._pieces.clear()
+            self._body = None   # a body kept whole for read() goes with its piece
         self._buffered = 0
 
     async def release(self) -> None:
