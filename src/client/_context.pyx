@@ -32,7 +32,7 @@ from cpython.object cimport PyObject
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.ref cimport Py_DECREF, Py_INCREF
 
-__all__ = ["RequestContext", "plain"]
+__all__ = ["RequestContext", "install_methods", "plain"]
 
 cdef extern from "Python.h":
     ctypedef enum PySendResult:
@@ -85,10 +85,10 @@ cdef double _INF = float("inf")
 include "_slots.pxi"
 
 _SESSION_FIELDS = ("_loop", "_closed", "_middlewares", "_auth", "_trust_env", "_proxy", "_methods", "_targets",
-                   "_cookie_jar", "_heads", "_ssl", "_pool", "_timeout", "_raise_for_status")
+                   "_cookie_jar", "_heads", "_ssl", "_pool", "_timeout", "_raise_for_status", "_plain")
 cdef enum:
     S_LOOP, S_CLOSED, S_MIDDLEWARES, S_AUTH, S_TRUST_ENV, S_PROXY, S_METHODS, S_TARGETS
-    S_COOKIE_JAR, S_HEADS, S_SSL, S_POOL, S_TIMEOUT, S_RAISE_FOR_STATUS, S_N
+    S_COOKIE_JAR, S_HEADS, S_SSL, S_POOL, S_TIMEOUT, S_RAISE_FOR_STATUS, S_PLAIN, S_N
 _TARGET_FIELDS = ("url", "scheme", "host", "port", "is_tls", "target", "host_header", "auth", "key")
 cdef enum:
     T_URL, T_SCHEME, T_HOST, T_PORT, T_IS_TLS, T_TARGET, T_HOST_HEADER, T_AUTH, T_KEY, T_N
@@ -467,6 +467,10 @@ cdef object _thrown(tuple args):
 def plain(session, method, url, bytes data=None):
     """``session.request(method, url)`` without options, or with ``data=`` bytes only
     (see the module's docstring)."""
+    return _new_plain(session, method, url, data)
+
+
+cdef RequestContext _new_plain(session, method, url, bytes data):
     cdef RequestContext ctx = RequestContext.__new__(RequestContext, None)
     ctx._plain = PLAIN_START
     ctx._session = session
@@ -474,6 +478,122 @@ def plain(session, method, url, bytes data=None):
     ctx._url = url
     ctx._body = data
     return ctx
+
+
+cdef object _PLAIN = plain
+
+
+# -- the session's request methods ---------------------------------------------------------
+#
+# ``ClientSession.get`` and the other request methods, put on the class by install_methods()
+# when the C twins are built: what the class's own Python methods do, without their frame and
+# their ``**kwargs`` dict (about 600 instructions of a small request).  A request without
+# options (or with ``data=`` bytes only, for the methods that take a body) on a session of the
+# C twins is made here, as ``plain()``; anything else goes to the class's own Python method,
+# kept by install_methods(), so a session of the Python twins runs the Python twins' code.
+
+_METHOD_NAMES = ("request", "get", "post", "put", "patch", "delete", "head", "options")
+cdef object _py_request = None, _py_get = None, _py_post = None, _py_put = None, _py_patch = None
+cdef object _py_delete = None, _py_head = None, _py_options = None
+
+
+cdef inline bint _c_session(self) except -1:
+    """True for a session whose requests without options are this module's plain()."""
+    if _Session is None:
+        _learn_session()
+    return isinstance(self, _Session) and _slot(self, _s_off[S_PLAIN]) is _PLAIN
+
+
+cdef inline object _bytes_only(dict kwargs):
+    """``data`` when it is the only keyword and is bytes, else None."""
+    if len(kwargs) == 1:
+        data = kwargs.get("data")
+        if type(data) is bytes:
+            return data
+    return None
+
+
+def session_request(self, method, url, **kwargs):
+    if _c_session(self):
+        if not kwargs:
+            return _new_plain(self, method, url, None)
+        data = _bytes_only(kwargs)
+        if data is not None:
+            return _new_plain(self, method, url, data)
+    return _py_request(self, method, url, **kwargs)
+
+
+def session_get(self, url, **kwargs):
+    if not kwargs and _c_session(self):
+        return _new_plain(self, "GET", url, None)
+    return _py_get(self, url, **kwargs)
+
+
+def session_post(self, url, **kwargs):
+    if _c_session(self):
+        if not kwargs:
+            return _new_plain(self, "POST", url, None)
+        data = _bytes_only(kwargs)
+        if data is not None:
+            return _new_plain(self, "POST", url, data)
+    return _py_post(self, url, **kwargs)
+
+
+def session_put(self, url, **kwargs):
+    if _c_session(self):
+        if not kwargs:
+            return _new_plain(self, "PUT", url, None)
+        data = _bytes_only(kwargs)
+        if data is not None:
+            return _new_plain(self, "PUT", url, data)
+    return _py_put(self, url, **kwargs)
+
+
+def session_patch(self, url, **kwargs):
+    if _c_session(self):
+        if not kwargs:
+            return _new_plain(self, "PATCH", url, None)
+        data = _bytes_only(kwargs)
+        if data is not None:
+            return _new_plain(self, "PATCH", url, data)
+    return _py_patch(self, url, **kwargs)
+
+
+def session_delete(self, url, **kwargs):
+    if not kwargs and _c_session(self):
+        return _new_plain(self, "DELETE", url, None)
+    return _py_delete(self, url, **kwargs)
+
+
+def session_head(self, url, **kwargs):
+    if not kwargs and _c_session(self):
+        return _new_plain(self, "HEAD", url, None)
+    return _py_head(self, url, **kwargs)
+
+
+def session_options(self, url, **kwargs):
+    if not kwargs and _c_session(self):
+        return _new_plain(self, "OPTIONS", url, None)
+    return _py_options(self, url, **kwargs)
+
+
+def install_methods(cls):
+    """Make this module's ``session_<name>`` functions ``cls``'s request methods (``cls``:
+    ClientSession, whose own Python methods are kept for what these do not do themselves);
+    each takes the name, docstring and module of the method it replaces."""
+    global _py_request, _py_get, _py_post, _py_put, _py_patch, _py_delete, _py_head, _py_options
+    own = {name: cls.__dict__[name] for name in _METHOD_NAMES}
+    ours = {"request": session_request, "get": session_get, "post": session_post, "put": session_put,
+            "patch": session_patch, "delete": session_delete, "head": session_head, "options": session_options}
+    _py_request, _py_get, _py_post, _py_put = own["request"], own["get"], own["post"], own["put"]
+    _py_patch, _py_delete, _py_head, _py_options = own["patch"], own["delete"], own["head"], own["options"]
+    for name in _METHOD_NAMES:
+        function = ours[name]
+        function.__name__ = name
+        function.__qualname__ = f"{cls.__qualname__}.{name}"
+        function.__module__ = cls.__module__
+        function.__doc__ = own[name].__doc__
+        setattr(cls, name, function)
 
 
 cdef PySendResult _am_send(PyObject *self, PyObject *arg, PyObject **presult) noexcept:

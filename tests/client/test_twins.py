@@ -176,3 +176,98 @@ def test_a_response_class_of_a_session_subclass_is_built_by_its_own_init(wire_im
 
     run(main())
     assert len(made) == 2
+
+
+# --------------------------------------------------------------------------- the request methods
+
+_METHODS = ("request", "get", "post", "put", "patch", "delete", "head", "options")
+
+
+def test_the_request_methods_are_the_c_twins_when_built() -> None:
+    """With the C twins built, ClientSession's request methods are ``_context_c``'s, named and
+    documented as the class's own; without them, the class's own Python methods."""
+    import wirespeed
+
+    for name in _METHODS:
+        method = getattr(wirespeed.ClientSession, name)
+        assert method.__name__ == name and method.__qualname__ == f"ClientSession.{name}"
+        assert method.__module__ == "wirespeed.client._session"
+        params = list(inspect.signature(method).parameters)
+        assert params == (["self", "method", "url", "kwargs"] if name == "request" else ["self", "url", "kwargs"])
+        if C is not None:
+            from wirespeed.client import _context_c
+
+            assert method is getattr(_context_c, f"session_{name}")
+        else:
+            assert inspect.isfunction(method)
+
+
+def test_no_extensions_leaves_the_python_request_methods() -> None:
+    import subprocess
+    import sys
+
+    code = ("import inspect, wirespeed;"
+            f"print(all(inspect.isfunction(getattr(wirespeed.ClientSession, n)) for n in {_METHODS!r}))")
+    env = {k: v for k, v in os.environ.items() if k != "WIRESPEED_NO_EXTENSIONS"}
+    env["WIRESPEED_NO_EXTENSIONS"] = "1"
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True"]
+
+
+@pytest.mark.parametrize("name", _METHODS)
+def test_a_request_method_called_on_what_is_not_a_session_fails_as_the_python_method(name: str) -> None:
+    import wirespeed
+    from wirespeed.client._session import ClientSession
+
+    method = getattr(wirespeed.ClientSession, name)
+    args = ("GET", "http://127.0.0.1:9/") if name == "request" else ("http://127.0.0.1:9/",)
+    for kwargs in ({}, {"data": b"x"}, {"headers": {"A": "1"}}):
+        with pytest.raises(AttributeError):
+            method(object(), *args, **kwargs)
+    assert isinstance(ClientSession.__dict__[name], type(method))
+
+
+def _sent(name: str, kwargs: dict[str, Any]) -> tuple[str, str]:
+    """The method and body the request made by ``name`` with ``kwargs`` should carry."""
+    method = "PATCH" if name == "request" else name.upper()
+    body = kwargs.get("data", b"")
+    return method, body.decode("latin-1") if isinstance(body, bytes) else body
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"data": b"body"}, {"headers": {"X-Extra": "1"}},
+                                    {"data": b"b", "params": {"q": "1"}}],
+                         ids=["none", "data-bytes", "headers", "data-and-params"])
+@pytest.mark.parametrize("name", _METHODS)
+def test_every_request_method_sends_what_it_says(wire_impl: Wire, run: Any, app: Any, name: str,
+                                                 kwargs: dict[str, Any]) -> None:
+    """Each method, on both twins, first on a cold and then on a warm session (the C twin's own
+    path): the method, body, extra header and query arrive as given."""
+    import json
+
+    import wirespeed
+
+    if name in ("get", "delete", "head", "options") and "data" in kwargs:
+        kwargs = {k: v for k, v in kwargs.items() if k != "data"}
+
+    async def main() -> None:
+        async with wirespeed.ClientSession(wire=wire_impl) as s:
+            for _ in range(2):
+                if name == "request":
+                    ctx = s.request("PATCH", app.url("/echo"), **kwargs)
+                else:
+                    ctx = getattr(s, name)(app.url("/echo"), **kwargs)
+                async with ctx as r:
+                    assert r.status == 200
+                    if name == "head":
+                        assert await r.read() == b""
+                        continue
+                    doc = json.loads(await r.read())
+                method, body = _sent(name, kwargs)
+                assert (doc["method"], doc["body"]) == (method, body)
+                names = [(k.lower(), v) for k, v in doc["headers"]]
+                assert (("x-extra", "1") in names) is ("headers" in kwargs)
+                assert doc["query"] == ([["q", "1"]] if "params" in kwargs else [])
+            assert s.stats.opened == 1
+
+    run(main())

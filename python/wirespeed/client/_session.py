@@ -52,7 +52,7 @@ from ._pool import Pool, PoolStats
 from ._proxies import EnvProxies, ProxyInfo, netrc_auth, parse_proxy_url
 from ._response import ClientResponse
 from ._timeouts import DEFAULT_TIMEOUT, ClientTimeout
-from ._twins import client_twins
+from ._twins import client_twins, install_methods
 from ._urls import TARGET_CACHE_SIZE, Target, basic_auth, encode_basic, make_target
 
 __all__ = ["ClientSession", "request", "EXPECT_CONTINUE_TIMEOUT", "IDEMPOTENT_METHODS"]
@@ -951,6 +951,9 @@ class ClientSession:
             self._netrc[host] = None if found is None else encode_basic(found[0], found[1])
         value = self._netrc[host]
         return [*items, ("Authorization", value)] if value else items
+
+
+install_methods(ClientSession)   # the C twins' request methods, when built (_twins)
 
 
 class _PreparedRequest(ClientRequest):

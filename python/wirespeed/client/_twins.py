@@ -13,6 +13,13 @@ a request without        ``_context_c.plain``               ``_context.plain``
 options (``get(url)``)
 =======================  =================================  ==========================
 
+One more piece is the class's, not a session's: ``ClientSession.get`` and the
+other request methods.  With the C twins built, :func:`install_methods` makes
+``_context_c``'s functions the class's methods; they make a request without
+options on a session of the C twins themselves, and hand everything else
+(every request of a session of the Python twins) to the class's own Python
+methods, which they keep.  Without the C twins the class keeps its own.
+
 A session takes the set that goes with its wire twin (:func:`client_twins`):
 the C set with the C wire twin when it is built, the Python set otherwise and
 always when ``WIRESPEED_NO_EXTENSIONS`` is set.  So every client test, which
@@ -31,7 +38,7 @@ from ._connection import Connection
 from ._context import RequestContext, plain
 from ._pool import Pool
 
-__all__ = ["C", "PYTHON", "ClientTwins", "client_twins"]
+__all__ = ["C", "PYTHON", "ClientTwins", "client_twins", "install_methods"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,14 @@ if not NO_EXTENSIONS:
 
         Coroutine.register(_CRequestContext)   # asyncio.create_task takes it, as the Python twin
         C = ClientTwins(CConnection, _CPool, _CRequestContext, _cplain)  # type: ignore[arg-type]
+
+
+def install_methods(cls: type) -> None:
+    """Give ``cls`` (ClientSession) the C twins' request methods when they are built."""
+    if C is not None:
+        from ._context_c import install_methods as _install
+
+        _install(cls)
 
 
 def client_twins(wire: Wire) -> ClientTwins:
