@@ -112,8 +112,12 @@ cdef inline object _slot(object obj, Py_ssize_t offset):
     """The object in a slot (an instance of the class the offset was learnt from)."""
     cdef PyObject *value = (<PyObject **>((<char *><PyObject *>obj) + offset))[0]
     if value == NULL:
-        raise AttributeError("a slot the C twin reads is not set")
+        return _unset_slot()   # out of line: this stays small enough to inline
     return <object>value
+
+
+cdef object _unset_slot():
+    raise AttributeError("a slot the C twin reads is not set")
 
 
 cdef int _learn_response() except -1:
@@ -300,7 +304,9 @@ cdef class RequestContext:
         if body is not None:
             items = heads.get((host_header, None, len(body)))
         else:
-            items = heads.get((host_header, None, 0) if method in _BODY_METHODS else host_header)
+            # "GET" (what session.get passes: one interned object) is no body method, at once
+            items = heads.get((host_header, None, 0) if method is not "GET" and method in _BODY_METHODS
+                              else host_header)
         if items is None:
             return self._hand_over()
         self._items = items
@@ -378,7 +384,7 @@ cdef class RequestContext:
             cookie = resp._head.has_set_cookie
         if cookie:
             _slot(session, _s_off[S_COOKIE_JAR]).update_from_response(resp.headers, self._t.url)
-        if status in _REDIRECTS:
+        if 300 <= status <= 308 and status in _REDIRECTS:
             self._plain = 0
             self._coro = session._plain_rest(resp, self._method, self._t, self._timeouts, self._deadline,
                                              self._body)

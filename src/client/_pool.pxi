@@ -75,7 +75,7 @@ cdef class Pool:
         self._hot_stack = None
 
     cdef object _take_idle_c(self, key):
-        stack = self._stack_of(key)
+        cdef list stack = self._stack_of(key)
         if not stack:
             return None
         cdef double expiry = monotonic() - self.keepalive_timeout
