@@ -492,8 +492,8 @@ cdef object _PLAIN = plain
 # -- the session's request methods ---------------------------------------------------------
 #
 # ``ClientSession.get`` and the other request methods, put on the class by install_methods()
-# when the C twins are built: what the class's own Python methods do, without their frame and
-# their ``**kwargs`` dict (about 600 instructions of a small request).  A request without
+# when the C twins are built: what the class's own Python methods do, without their Python
+# frame (about 600 instructions of a small request).  A request without
 # options (or with ``data=`` bytes only, for the methods that take a body) on a session of the
 # C twins is made here, as ``plain()``; anything else goes to the class's own Python method,
 # kept by install_methods(), so a session of the Python twins runs the Python twins' code.
@@ -519,6 +519,24 @@ cdef inline object _bytes_only(dict kwargs):
     return None
 
 
+cdef object _bodiless(self, method, url, dict kwargs, py):
+    """A request method without a body of its own: plain() when there are no options."""
+    if not kwargs and _c_session(self):
+        return _new_plain(self, method, url, None)
+    return py(self, url, **kwargs)
+
+
+cdef object _with_body(self, method, url, dict kwargs, py):
+    """A request method that takes a body: plain() with no options or ``data=`` bytes only."""
+    if _c_session(self):
+        if not kwargs:
+            return _new_plain(self, method, url, None)
+        data = _bytes_only(kwargs)
+        if data is not None:
+            return _new_plain(self, method, url, data)
+    return py(self, url, **kwargs)
+
+
 def session_request(self, method, url, **kwargs):
     if _c_session(self):
         if not kwargs:
@@ -530,57 +548,31 @@ def session_request(self, method, url, **kwargs):
 
 
 def session_get(self, url, **kwargs):
-    if not kwargs and _c_session(self):
-        return _new_plain(self, "GET", url, None)
-    return _py_get(self, url, **kwargs)
+    return _bodiless(self, "GET", url, kwargs, _py_get)
 
 
 def session_post(self, url, **kwargs):
-    if _c_session(self):
-        if not kwargs:
-            return _new_plain(self, "POST", url, None)
-        data = _bytes_only(kwargs)
-        if data is not None:
-            return _new_plain(self, "POST", url, data)
-    return _py_post(self, url, **kwargs)
+    return _with_body(self, "POST", url, kwargs, _py_post)
 
 
 def session_put(self, url, **kwargs):
-    if _c_session(self):
-        if not kwargs:
-            return _new_plain(self, "PUT", url, None)
-        data = _bytes_only(kwargs)
-        if data is not None:
-            return _new_plain(self, "PUT", url, data)
-    return _py_put(self, url, **kwargs)
+    return _with_body(self, "PUT", url, kwargs, _py_put)
 
 
 def session_patch(self, url, **kwargs):
-    if _c_session(self):
-        if not kwargs:
-            return _new_plain(self, "PATCH", url, None)
-        data = _bytes_only(kwargs)
-        if data is not None:
-            return _new_plain(self, "PATCH", url, data)
-    return _py_patch(self, url, **kwargs)
+    return _with_body(self, "PATCH", url, kwargs, _py_patch)
 
 
 def session_delete(self, url, **kwargs):
-    if not kwargs and _c_session(self):
-        return _new_plain(self, "DELETE", url, None)
-    return _py_delete(self, url, **kwargs)
+    return _bodiless(self, "DELETE", url, kwargs, _py_delete)
 
 
 def session_head(self, url, **kwargs):
-    if not kwargs and _c_session(self):
-        return _new_plain(self, "HEAD", url, None)
-    return _py_head(self, url, **kwargs)
+    return _bodiless(self, "HEAD", url, kwargs, _py_head)
 
 
 def session_options(self, url, **kwargs):
-    if not kwargs and _c_session(self):
-        return _new_plain(self, "OPTIONS", url, None)
-    return _py_options(self, url, **kwargs)
+    return _bodiless(self, "OPTIONS", url, kwargs, _py_options)
 
 
 def install_methods(cls):
