@@ -28,6 +28,7 @@ send, redirects and ``raise_for_status``; so the Python twin, which always
 runs the coroutine, is the reference.
 """
 
+from cpython.exc cimport PyErr_WarnEx
 from cpython.object cimport PyObject
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.ref cimport Py_DECREF, Py_INCREF
@@ -441,11 +442,19 @@ cdef object _take_raised():
         return exc
 
 
+import sys as _sys
+cdef bint _WARN_THROW_FORM = _sys.version_info >= (3, 12)
+
+
 cdef object _thrown(tuple args):
     """The exception ``throw(*args)`` raises: an exception, or an exception class with its
     value (an instance, the arguments or one argument); TypeError for anything else."""
     if not 1 <= len(args) <= 3:
         raise TypeError(f"throw expected at most 3 arguments, got {len(args)}")
+    if len(args) > 1 and _WARN_THROW_FORM:
+        # what a coroutine's throw() warns from 3.12 on (given a value or a traceback at all)
+        PyErr_WarnEx(DeprecationWarning, "the (type, exc, tb) signature of throw() is deprecated, "
+                     "use the single-arg signature instead.", 1)
     typ = args[0]
     val = args[1] if len(args) > 1 else None
     tb = args[2] if len(args) > 2 else None
