@@ -506,3 +506,54 @@ def test_a_compressed_body_that_came_whole_is_read_decoded_or_raw(wire_impl: Wir
                 assert await r.content.read() == b""
 
     run(main())
+
+
+_STEPS = ("read", "read3", "readany", "close")
+
+
+@pytest.mark.parametrize("size", [0, 5, 5000])
+def test_every_mix_of_read_and_the_stream_gives_each_byte_at_most_once(wire_impl: Wire, run: Any,
+                                                                       fault: FaultServer, size: int) -> None:
+    """Every sequence of up to three steps (read(), content.read(3), readany(), close()), then
+    read(): what the stream steps and the first read() give, in order, is a prefix of the body,
+    never a byte twice; with no close() before it, the final read() has given the whole body;
+    and a second read() gives what the first did."""
+    import itertools
+
+    body = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    sequences = [seq for n in range(4) for seq in itertools.product(_STEPS, repeat=n)]
+    fault.script = [serve(*[response(200, body)] * len(sequences), then="keep")]
+
+    async def one(s: ClientSession, steps: tuple[str, ...]) -> None:
+        async with s.get(fault.url()) as r:
+            given: list[bytes] = []
+            first_read: bytes | None = None
+            closed = False
+            for step in (*steps, "read"):
+                if step == "close":
+                    r.close()
+                    closed = True
+                    continue
+                if step == "read":
+                    got = await r.read()
+                    if first_read is None:
+                        first_read = got
+                        given.append(got)
+                    else:
+                        assert got == first_read, steps
+                    continue
+                got = await (r.content.read(3) if step == "read3" else r.content.readany())
+                assert type(got) is bytes
+                given.append(got)
+            delivered = b"".join(given)
+            assert body.startswith(delivered), steps
+            if not closed:
+                assert delivered == body, steps
+
+    async def main() -> None:
+        async with ClientSession(wire=wire_impl) as s:
+            for steps in sequences:
+                await one(s, steps)
+            assert s.stats.opened == 1
+
+    run(main())
