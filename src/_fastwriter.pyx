@@ -706,12 +706,16 @@ cdef int _write_small(object transport, object method, object target, object hea
     if size == 0:
         transport.write(head)
         return 1
-    # two copies into one new bytes, as write_eof joins a small message
-    joined = PyBytes_FromStringAndSize(NULL, total)
+    transport.write(_joined(head, head_len, body, size))
+    return 1
+
+
+cdef inline bytes _joined(bytes head, Py_ssize_t head_len, bytes body, Py_ssize_t size):
+    """``head + body`` as two copies into one new bytes (``+`` costs a number-protocol dispatch)."""
+    joined = PyBytes_FromStringAndSize(NULL, head_len + size)
     memcpy(PyBytes_AS_STRING(joined), PyBytes_AS_STRING(head), head_len)
     memcpy(PyBytes_AS_STRING(joined) + head_len, PyBytes_AS_STRING(body), size)
-    transport.write(joined)
-    return 1
+    return joined
 
 
 cdef WriterCalls _calls
@@ -861,11 +865,7 @@ cdef class StreamWriter:
             if size == 0:
                 self._send_one(head_only, head_len, head_len)
             elif head_len + size <= self._coalesce_limit:
-                # Two copies into one new bytes: ``head_only + last`` costs a number-protocol dispatch.
-                joined = PyBytes_FromStringAndSize(NULL, head_len + size)
-                memcpy(PyBytes_AS_STRING(joined), PyBytes_AS_STRING(head_only), head_len)
-                memcpy(PyBytes_AS_STRING(joined) + head_len, PyBytes_AS_STRING(last), size)
-                self._send_one(joined, head_len + size, head_len)
+                self._send_one(_joined(head_only, head_len, last, size), head_len + size, head_len)
             else:
                 self._send([head_only, last], head_len)
             return

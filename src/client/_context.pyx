@@ -33,6 +33,8 @@ from cpython.object cimport PyObject
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.ref cimport Py_DECREF, Py_INCREF
 
+import sys
+
 __all__ = ["RequestContext", "install_methods", "plain"]
 
 cdef extern from "Python.h":
@@ -442,8 +444,7 @@ cdef object _take_raised():
         return exc
 
 
-import sys as _sys
-cdef bint _WARN_THROW_FORM = _sys.version_info >= (3, 12)
+cdef bint _WARN_THROW_FORM = sys.version_info >= (3, 12)
 
 
 cdef object _thrown(tuple args):
@@ -508,8 +509,7 @@ cdef object _PLAIN = plain
 # kept by install_methods(), so a session of the Python twins runs the Python twins' code.
 
 _METHOD_NAMES = ("request", "get", "post", "put", "patch", "delete", "head", "options")
-cdef object _py_request = None, _py_get = None, _py_post = None, _py_put = None, _py_patch = None
-cdef object _py_delete = None, _py_head = None, _py_options = None
+cdef dict _own = {}   # the class's own Python methods, by name, kept by install_methods()
 
 
 cdef inline bint _c_session(self) except -1:
@@ -519,87 +519,72 @@ cdef inline bint _c_session(self) except -1:
     return isinstance(self, _Session) and _slot(self, _s_off[S_PLAIN]) is _PLAIN
 
 
-cdef inline object _bytes_only(dict kwargs):
-    """``data`` when it is the only keyword and is bytes, else None."""
-    if len(kwargs) == 1:
+cdef object _plain_for(self, method, url, dict kwargs, bint takes_body):
+    """plain() for a request this module makes itself (a session of the C twins, no options or,
+    for a method that takes a body, ``data=`` bytes only); else None."""
+    if not _c_session(self):
+        return None
+    if not kwargs:
+        return _new_plain(self, method, url, None)
+    if takes_body and len(kwargs) == 1:
         data = kwargs.get("data")
         if type(data) is bytes:
-            return data
+            return _new_plain(self, method, url, data)
     return None
 
 
-cdef object _bodiless(self, method, url, dict kwargs, py):
-    """A request method without a body of its own: plain() when there are no options."""
-    if not kwargs and _c_session(self):
-        return _new_plain(self, method, url, None)
-    return py(self, url, **kwargs)
-
-
-cdef object _with_body(self, method, url, dict kwargs, py):
-    """A request method that takes a body: plain() with no options or ``data=`` bytes only."""
-    if _c_session(self):
-        if not kwargs:
-            return _new_plain(self, method, url, None)
-        data = _bytes_only(kwargs)
-        if data is not None:
-            return _new_plain(self, method, url, data)
-    return py(self, url, **kwargs)
-
-
 def session_request(self, method, url, **kwargs):
-    if _c_session(self):
-        if not kwargs:
-            return _new_plain(self, method, url, None)
-        data = _bytes_only(kwargs)
-        if data is not None:
-            return _new_plain(self, method, url, data)
-    return _py_request(self, method, url, **kwargs)
+    ctx = _plain_for(self, method, url, kwargs, True)
+    return ctx if ctx is not None else _own["request"](self, method, url, **kwargs)
 
 
 def session_get(self, url, **kwargs):
-    return _bodiless(self, "GET", url, kwargs, _py_get)
+    ctx = _plain_for(self, "GET", url, kwargs, False)
+    return ctx if ctx is not None else _own["get"](self, url, **kwargs)
 
 
 def session_post(self, url, **kwargs):
-    return _with_body(self, "POST", url, kwargs, _py_post)
+    ctx = _plain_for(self, "POST", url, kwargs, True)
+    return ctx if ctx is not None else _own["post"](self, url, **kwargs)
 
 
 def session_put(self, url, **kwargs):
-    return _with_body(self, "PUT", url, kwargs, _py_put)
+    ctx = _plain_for(self, "PUT", url, kwargs, True)
+    return ctx if ctx is not None else _own["put"](self, url, **kwargs)
 
 
 def session_patch(self, url, **kwargs):
-    return _with_body(self, "PATCH", url, kwargs, _py_patch)
+    ctx = _plain_for(self, "PATCH", url, kwargs, True)
+    return ctx if ctx is not None else _own["patch"](self, url, **kwargs)
 
 
 def session_delete(self, url, **kwargs):
-    return _bodiless(self, "DELETE", url, kwargs, _py_delete)
+    ctx = _plain_for(self, "DELETE", url, kwargs, False)
+    return ctx if ctx is not None else _own["delete"](self, url, **kwargs)
 
 
 def session_head(self, url, **kwargs):
-    return _bodiless(self, "HEAD", url, kwargs, _py_head)
+    ctx = _plain_for(self, "HEAD", url, kwargs, False)
+    return ctx if ctx is not None else _own["head"](self, url, **kwargs)
 
 
 def session_options(self, url, **kwargs):
-    return _bodiless(self, "OPTIONS", url, kwargs, _py_options)
+    ctx = _plain_for(self, "OPTIONS", url, kwargs, False)
+    return ctx if ctx is not None else _own["options"](self, url, **kwargs)
 
 
 def install_methods(cls):
     """Make this module's ``session_<name>`` functions ``cls``'s request methods (``cls``:
     ClientSession, whose own Python methods are kept for what these do not do themselves);
     each takes the name, docstring and module of the method it replaces."""
-    global _py_request, _py_get, _py_post, _py_put, _py_patch, _py_delete, _py_head, _py_options
-    own = {name: cls.__dict__[name] for name in _METHOD_NAMES}
-    ours = {"request": session_request, "get": session_get, "post": session_post, "put": session_put,
-            "patch": session_patch, "delete": session_delete, "head": session_head, "options": session_options}
-    _py_request, _py_get, _py_post, _py_put = own["request"], own["get"], own["post"], own["put"]
-    _py_patch, _py_delete, _py_head, _py_options = own["patch"], own["delete"], own["head"], own["options"]
+    ours = globals()
     for name in _METHOD_NAMES:
-        function = ours[name]
+        own = _own[name] = cls.__dict__[name]
+        function = ours[f"session_{name}"]
         function.__name__ = name
         function.__qualname__ = f"{cls.__qualname__}.{name}"
         function.__module__ = cls.__module__
-        function.__doc__ = own[name].__doc__
+        function.__doc__ = own.__doc__
         setattr(cls, name, function)
 
 

@@ -408,13 +408,20 @@ def test_read_n_over_large_pieces_gives_bytes_and_the_exact_body(wire_impl: Wire
 # --------------------------------------------------------------------------- a body that came whole
 
 
+def _serve_whole(fault: FaultServer, size: int, count: int) -> bytes:
+    """Script ``count`` responses of a ``size``-byte body on one kept-alive connection, each
+    sent with its head in one send; the body."""
+    body = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    fault.script = [serve(*[response(200, body)] * count, then="keep")]
+    return body
+
+
 @pytest.mark.parametrize("size", [0, 1, 27, 5000])
 def test_a_body_that_came_with_its_head_reads_alike_every_way(wire_impl: Wire, run: Any, fault: FaultServer,
                                                               size: int) -> None:
     # One send: head and body arrive in one read, the response is complete when handed over
     # (the C connection keeps such a body's piece in a list, not a deque).
-    body = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
-    fault.script = [serve(*[response(200, body)] * 6, then="keep")]
+    body = _serve_whole(fault, size, 6)
 
     async def main() -> None:
         async with ClientSession(wire=wire_impl) as s:
@@ -451,8 +458,7 @@ def test_read_and_the_stream_never_both_have_a_body_that_came_whole(wire_impl: W
     """Such a body is kept for read() from the start, and as the one piece a stream takes:
     after read() the stream is at its end; after part of it went as a stream, read() gives the
     rest (as aiohttp's read() does); after close() there is nothing; read() twice is the same."""
-    body = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
-    fault.script = [serve(*[response(200, body)] * 6, then="keep")]
+    body = _serve_whole(fault, size, 6)
 
     async def main() -> None:
         async with ClientSession(wire=wire_impl) as s:
@@ -520,9 +526,8 @@ def test_every_mix_of_read_and_the_stream_gives_each_byte_at_most_once(wire_impl
     and a second read() gives what the first did."""
     import itertools
 
-    body = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
     sequences = [seq for n in range(4) for seq in itertools.product(_STEPS, repeat=n)]
-    fault.script = [serve(*[response(200, body)] * len(sequences), then="keep")]
+    body = _serve_whole(fault, size, len(sequences))
 
     async def one(s: ClientSession, steps: tuple[str, ...]) -> None:
         async with s.get(fault.url()) as r:

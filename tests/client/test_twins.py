@@ -218,14 +218,12 @@ def test_no_extensions_leaves_the_python_request_methods() -> None:
 @pytest.mark.parametrize("name", _METHODS)
 def test_a_request_method_called_on_what_is_not_a_session_fails_as_the_python_method(name: str) -> None:
     import wirespeed
-    from wirespeed.client._session import ClientSession
 
     method = getattr(wirespeed.ClientSession, name)
     args = ("GET", "http://127.0.0.1:9/") if name == "request" else ("http://127.0.0.1:9/",)
     for kwargs in ({}, {"data": b"x"}, {"headers": {"A": "1"}}):
         with pytest.raises(AttributeError):
             method(object(), *args, **kwargs)
-    assert isinstance(ClientSession.__dict__[name], type(method))
 
 
 def _sent(name: str, kwargs: dict[str, Any]) -> tuple[str, str]:
